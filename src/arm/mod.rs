@@ -1,0 +1,5 @@
+//! Talking to Azure Resource Manager.
+
+mod error;
+
+pub use error::ArmError;

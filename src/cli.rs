@@ -1,0 +1,166 @@
+//! The command line, parsed by clap into one `Cli` value. No behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keep Azure Data Explorer (Kusto) principal assignments in Git.
+///
+/// A YAML file lists who may do what on each cluster and database; `plan` shows how Azure differs
+/// from it and `apply` makes Azure match.
+#[derive(Debug, Parser)]
+#[command(name = "kusto-principals", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The desired-state file.
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        env = "KUSTO_PRINCIPALS_FILE",
+        default_value = "principals.yaml"
+    )]
+    pub file: PathBuf,
+
+    /// The Azure cloud: sets the ARM endpoint, token scope and authority.
+    #[arg(long, global = true, value_enum, default_value_t = Cloud::Public)]
+    pub cloud: Cloud,
+
+    /// The ARM endpoint, overriding the cloud's (e.g. the emulator's).
+    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_ARM_ENDPOINT")]
+    pub arm_endpoint: Option<String>,
+
+    /// How to get a token.
+    #[arg(long, global = true, value_enum, default_value_t = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+
+    /// A PEM file of extra trusted root certificates, for ARM and token calls (the emulator's CA, a
+    /// TLS-inspecting proxy).
+    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// The ARM api-version of Microsoft.Kusto.
+    #[arg(long, global = true, default_value = "2024-04-13")]
+    pub api_version: String,
+
+    /// How many clusters to read or write at once.
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
+    /// no file is given. No Azure account needed.
+    #[arg(long, global = true, value_name = "STATE.yaml", num_args = 0..=1, default_missing_value = "")]
+    pub emulator: Option<PathBuf>,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short = 'q', long = "quiet", global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Colour in terminal output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// No progress bars, even on a terminal.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired-state file; makes no Azure call.
+    Validate(ValidateArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make Azure match the file (or a saved plan).
+    Apply(ApplyArgs),
+    /// Run the local ARM + Entra ID emulator.
+    Emulator(crate::emulator::EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
+    #[arg(long, value_name = "CLUSTER[/DATABASE]")]
+    pub target: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking for confirmation (required without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Apply even when the plan's safety verdict is unsafe.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
+    #[arg(long, value_name = "CLUSTER[/DATABASE]")]
+    pub target: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cloud {
+    Public,
+    Usgov,
+    China,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMethod {
+    Auto,
+    AzureCli,
+    ClientSecret,
+    WorkloadIdentity,
+    ManagedIdentity,
+    GithubOidc,
+    AzurePipelines,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

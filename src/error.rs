@@ -1,0 +1,42 @@
+//! The one error type of the program, gathered from each layer's typed errors, and its exit code.
+
+use crate::config::ConfigErrors;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigErrors),
+
+    #[error(transparent)]
+    Arm(#[from] crate::arm::ArmError),
+
+    #[error("{0}")]
+    Usage(String),
+
+    /// Refused before any write: an unsafe plan without `--force`, or a stale saved plan.
+    #[error("{0}")]
+    Refused(String),
+
+    /// Some actions of an apply failed; the report has the details.
+    #[error("{failed} of {total} changes failed; see the report above")]
+    ApplyFailed { failed: usize, total: usize },
+
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// 1 for errors, 3 for refusals (nothing was written).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Refused(_) => 3,
+            Error::Config(_)
+            | Error::Arm(_)
+            | Error::Usage(_)
+            | Error::ApplyFailed { .. }
+            | Error::Other(_) => 1,
+        }
+    }
+}

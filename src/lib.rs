@@ -1,0 +1,28 @@
+//! kusto-principals: keep Azure Data Explorer (Kusto) principal assignments in Git.
+//!
+//! The pipeline, one module per stage:
+//!
+//! | module     | owns                                                                   |
+//! |------------|------------------------------------------------------------------------|
+//! | `cli`      | the command line → a `Command` value                                   |
+//! | `config`   | the desired-state file → a validated `DesiredState` (no I/O past reading the file) |
+//! | `model`    | the shared vocabulary: scopes, principals, roles, keys, states         |
+//! | `arm`      | talking to Azure Resource Manager: auth, client, paging, polling, retry |
+//! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
+//! | `render`   | plans and reports as text (and later json, markdown, diff)             |
+//! | `apply`    | a plan → ordered ARM calls → a report                                  |
+//! | `emulator` | a local HTTPS stand-in for ARM and the Entra ID token endpoint         |
+//! | `run`      | one function per command, gluing the stages together                   |
+
+pub mod apply;
+pub mod arm;
+pub mod cli;
+pub mod config;
+pub mod emulator;
+pub mod error;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod run;
+
+pub use error::{Error, Result};

@@ -1,0 +1,21 @@
+//! The shared vocabulary of every layer: where a grant lives (`Scope`), who gets it (`PrincipalType`,
+//! `PrincipalId`), what it allows (`Role`), and its identity (`AssignmentKey`).
+//!
+//! This module owns no I/O and no policy. Everything here compares the way ARM does:
+//! subscription, resource group, cluster and database names case-insensitively, principal ids
+//! case-insensitively, roles exactly.
+
+mod key;
+mod principal;
+mod role;
+mod scope;
+mod state;
+
+pub use key::AssignmentKey;
+pub use principal::{PrincipalId, PrincipalType};
+pub use role::{Role, ScopeKind};
+pub use scope::{ClusterRef, Scope};
+pub use state::{
+    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
+    SafetyConfig, SourceLocation, Unmanaged,
+};

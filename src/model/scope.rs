@@ -1,0 +1,226 @@
+//! Where a grant lives: a cluster, or a database of a cluster.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use super::principal::cmp_ignore_case;
+use super::role::ScopeKind;
+
+/// One Kusto cluster, addressed as ARM addresses it. Compares case-insensitively, as ARM does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterRef {
+    pub subscription: String,
+    pub resource_group: String,
+    pub cluster: String,
+}
+
+impl ClusterRef {
+    pub fn new(
+        subscription: impl Into<String>,
+        resource_group: impl Into<String>,
+        cluster: impl Into<String>,
+    ) -> Self {
+        ClusterRef {
+            subscription: subscription.into(),
+            resource_group: resource_group.into(),
+            cluster: cluster.into(),
+        }
+    }
+
+    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`
+    pub fn arm_path(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/clusters/{}",
+            self.subscription, self.resource_group, self.cluster
+        )
+    }
+
+    fn parts(&self) -> [&str; 3] {
+        [&self.subscription, &self.resource_group, &self.cluster]
+    }
+}
+
+impl PartialEq for ClusterRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for ClusterRef {}
+
+impl PartialOrd for ClusterRef {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ClusterRef {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Sorted by cluster name first: that is how people read a plan.
+        let (a, b) = (self.parts(), other.parts());
+        cmp_ignore_case(a[2], b[2])
+            .then_with(|| cmp_ignore_case(a[0], b[0]))
+            .then_with(|| cmp_ignore_case(a[1], b[1]))
+    }
+}
+
+impl Hash for ClusterRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for part in self.parts() {
+            for b in part.bytes() {
+                state.write_u8(b.to_ascii_lowercase());
+            }
+            state.write_u8(0);
+        }
+    }
+}
+
+impl fmt::Display for ClusterRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.cluster)
+    }
+}
+
+/// A cluster, or one database of it. `Display` is the short address people use on the command line
+/// (`cluster` or `cluster/database`); `arm_path` is the full ARM resource id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Scope {
+    pub cluster: ClusterRef,
+    pub database: Option<DatabaseName>,
+}
+
+/// A database name; compares case-insensitively.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseName(pub String);
+
+impl PartialEq for DatabaseName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+impl Eq for DatabaseName {}
+impl PartialOrd for DatabaseName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for DatabaseName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        cmp_ignore_case(&self.0, &other.0)
+    }
+}
+impl Hash for DatabaseName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+    }
+}
+
+impl Scope {
+    pub fn cluster(cluster: ClusterRef) -> Self {
+        Scope {
+            cluster,
+            database: None,
+        }
+    }
+
+    pub fn database(cluster: ClusterRef, database: impl Into<String>) -> Self {
+        Scope {
+            cluster,
+            database: Some(DatabaseName(database.into())),
+        }
+    }
+
+    pub fn kind(&self) -> ScopeKind {
+        match self.database {
+            None => ScopeKind::Cluster,
+            Some(_) => ScopeKind::Database,
+        }
+    }
+
+    pub fn database_name(&self) -> Option<&str> {
+        self.database.as_ref().map(|d| d.0.as_str())
+    }
+
+    /// The ARM id of the scope itself (cluster or database).
+    pub fn arm_path(&self) -> String {
+        match &self.database {
+            None => self.cluster.arm_path(),
+            Some(db) => format!("{}/databases/{}", self.cluster.arm_path(), db.0),
+        }
+    }
+
+    /// The ARM path of the principal assignment collection at this scope.
+    pub fn assignments_path(&self) -> String {
+        format!("{}/principalAssignments", self.arm_path())
+    }
+
+    /// The ARM path of one named principal assignment at this scope.
+    pub fn assignment_path(&self, name: &str) -> String {
+        format!("{}/principalAssignments/{}", self.arm_path(), name)
+    }
+
+    /// True when `target` (`cluster` or `cluster/database`, case-insensitive) selects this scope.
+    /// A cluster target selects the cluster and all of its databases.
+    pub fn matches_target(&self, target: &str) -> bool {
+        let (cluster, database) = match target.split_once('/') {
+            Some((c, d)) => (c, Some(d)),
+            None => (target, None),
+        };
+        if !self.cluster.cluster.eq_ignore_ascii_case(cluster) {
+            return false;
+        }
+        match (database, self.database_name()) {
+            (None, _) => true,
+            (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.database {
+            None => write!(f, "{}", self.cluster.cluster),
+            Some(db) => write!(f, "{}/{}", self.cluster.cluster, db.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster() -> ClusterRef {
+        ClusterRef::new("sub", "RG", "Kusto1")
+    }
+
+    #[test]
+    fn scopes_compare_like_arm() {
+        let a = Scope::database(cluster(), "Sales");
+        let b = Scope::database(ClusterRef::new("SUB", "rg", "kusto1"), "sales");
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "Kusto1/Sales");
+        assert_eq!(
+            a.assignment_path("x"),
+            "/subscriptions/sub/resourceGroups/RG/providers/Microsoft.Kusto/clusters/Kusto1/databases/Sales/principalAssignments/x"
+        );
+    }
+
+    #[test]
+    fn targets_select_clusters_and_databases() {
+        let c = Scope::cluster(cluster());
+        let d = Scope::database(cluster(), "sales");
+        assert!(c.matches_target("kusto1"));
+        assert!(d.matches_target("kusto1"));
+        assert!(d.matches_target("KUSTO1/Sales"));
+        assert!(!c.matches_target("kusto1/sales"));
+        assert!(!d.matches_target("kusto1/other"));
+        assert!(!d.matches_target("kusto2"));
+    }
+}
