@@ -1,1 +1,163 @@
-//! (being written)
+//! A plan → ordered ARM calls → a report.
+//!
+//! Order (DESIGN.md §5): writes to one cluster run one at a time (Kusto rejects concurrent operations
+//! on a cluster); clusters run in parallel up to `parallelism`. Within a cluster every create (and the
+//! create half of each replace) comes first, then the deletes; if any create of a cluster failed, its
+//! deletes are skipped, so a failure never leaves a principal with less access than planned. Every
+//! write waits for its operation and reads the result back; a rerun converges.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::arm::{ArmClient, ArmError};
+use crate::model::{AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant};
+use crate::plan::{Change, Plan};
+
+/// What one write did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    Applied,
+    Failed {
+        message: String,
+        code: Option<String>,
+        request_id: Option<String>,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// One write of the apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionReport {
+    /// `create` or `delete` (a replace shows as both).
+    pub action: &'static str,
+    pub key: AssignmentKey,
+    /// The assignment name written.
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    pub actions: Vec<ActionReport>,
+}
+
+impl ApplyReport {
+    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.actions.iter().filter(|a| f(&a.outcome)).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    }
+}
+
+/// The writes of one cluster, in the order they run.
+#[derive(Debug, Default)]
+struct ClusterWork<'a> {
+    creates: Vec<&'a DesiredGrant>,
+    /// Deletes, including the second half of each replace; they run only when every create succeeded.
+    deletes: Vec<&'a CurrentAssignment>,
+}
+
+/// Applies every change of `plan` through `client`.
+pub async fn apply(plan: &Plan, client: &ArmClient, parallelism: usize) -> ApplyReport {
+    let mut work: BTreeMap<&ClusterRef, ClusterWork> = BTreeMap::new();
+    for change in plan.actions() {
+        let w = work.entry(&change.key().scope.cluster).or_default();
+        match change {
+            Change::Create { after } => w.creates.push(after),
+            Change::Delete { before } => w.deletes.push(before),
+            Change::Replace { before, after } => {
+                w.creates.push(after);
+                w.deletes.push(before);
+            }
+            Change::NoOp { .. } => {}
+        }
+    }
+    let mut per_cluster: Vec<(usize, Vec<ActionReport>)> =
+        futures::stream::iter(work.into_values().enumerate())
+            .map(|(i, w)| async move { (i, apply_cluster(w, client).await) })
+            .buffer_unordered(parallelism.max(1))
+            .collect()
+            .await;
+    per_cluster.sort_by_key(|(i, _)| *i);
+    ApplyReport {
+        actions: per_cluster.into_iter().flat_map(|(_, r)| r).collect(),
+    }
+}
+
+async fn apply_cluster(work: ClusterWork<'_>, client: &ArmClient) -> Vec<ActionReport> {
+    let mut reports = Vec::new();
+    for grant in &work.creates {
+        let name = grant.create_name();
+        tracing::info!("creating {} [{name}]", grant.key);
+        let outcome = match client
+            .put_assignment(&grant.key, &name, grant.tenant.as_deref())
+            .await
+        {
+            Ok(_) => Outcome::Applied,
+            Err(e) if already_present(&e) => {
+                tracing::info!("{} is already present under another name", grant.key);
+                Outcome::Applied
+            }
+            Err(e) => failed(e),
+        };
+        reports.push(ActionReport {
+            action: "create",
+            key: grant.key.clone(),
+            name,
+            outcome,
+        });
+    }
+    let failed_creates = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .count();
+    for before in &work.deletes {
+        let outcome = if failed_creates > 0 {
+            Outcome::Skipped {
+                reason: format!(
+                    "{failed_creates} create(s) on cluster `{}` failed; its deletes wait for a rerun",
+                    before.key.scope.cluster
+                ),
+            }
+        } else {
+            tracing::info!("deleting {} [{}]", before.key, before.name);
+            match client
+                .delete_assignment(&before.key.scope, &before.name)
+                .await
+            {
+                Ok(()) => Outcome::Applied,
+                Err(e) => failed(e),
+            }
+        };
+        reports.push(ActionReport {
+            action: "delete",
+            key: before.key.clone(),
+            name: before.name.clone(),
+            outcome,
+        });
+    }
+    reports
+}
+
+fn failed(e: ArmError) -> Outcome {
+    Outcome::Failed {
+        message: e.to_string(),
+        code: e.code,
+        request_id: e.request_id,
+    }
+}
+
+/// Kusto refuses a second assignment of the same principal and role under another name (reference
+/// P5); for a create that means the grant is already there (a concurrent change or a resumed run).
+fn already_present(e: &ArmError) -> bool {
+    e.message
+        .to_ascii_lowercase()
+        .contains("already exists with the same role and principal id")
+}

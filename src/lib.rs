@@ -14,6 +14,10 @@
 //! | `emulator` | a local HTTPS stand-in for ARM and the Entra ID token endpoint         |
 //! | `run`      | one function per command, gluing the stages together                   |
 
+// Errors are on the cold path: ARM errors carry operation, resource, code, message and request id
+// unboxed so that every layer can read them directly.
+#![allow(clippy::result_large_err)]
+
 pub mod apply;
 pub mod arm;
 pub mod cli;

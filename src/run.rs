@@ -1,22 +1,313 @@
-//! One function per command.
+//! One function per command: the glue between the stages. Output goes to stdout; logs, progress and
+//! errors to stderr.
 
-use crate::cli::{Cli, Command};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use futures::StreamExt;
+
+use crate::arm::{
+    ArmClient, Connection, build_http_client, client_secret_credential, cloud_endpoints,
+    credential_for,
+};
+use crate::cli::{ApplyArgs, Cli, ColorChoice, Command, GlobalArgs, PlanArgs, ValidateArgs};
+use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
+use crate::model::{CurrentState, DesiredState, ScopeKind};
+use crate::plan::{Plan, diff};
+use crate::render::{Style, write_plan_text, write_report_text};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    match cli.command {
-        Command::Validate(_) => {
-            crate::config::load(&cli.global.file)?;
-            Ok(0)
-        }
-        Command::Plan(_) | Command::Apply(_) => Err(Error::Usage("not yet".into())),
+    init_tracing(&cli.global);
+    let g = &cli.global;
+    match &cli.command {
+        Command::Validate(args) => validate(g, args),
+        Command::Plan(args) => runtime()?.block_on(plan_command(g, args)),
+        Command::Apply(args) => runtime()?.block_on(apply_command(g, args)),
         Command::Emulator(args) => {
-            let rt = tokio::runtime::Runtime::new().map_err(anyhow::Error::from)?;
-            rt.block_on(crate::emulator::serve(&args))?;
+            runtime()?.block_on(crate::emulator::serve(args))?;
             Ok(0)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)?)
+}
+
+fn init_tracing(g: &GlobalArgs) {
+    // Only this crate gets chatty: HTTP and identity libraries stay at warn, so nothing they might
+    // print about requests can reach the terminal.
+    let ours = match (g.quiet, g.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,kusto_principals={ours}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn style(g: &GlobalArgs) -> Style {
+    let color = match g.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    };
+    Style { color }
+}
+
+fn load_desired(g: &GlobalArgs, targets: &[String]) -> Result<DesiredState> {
+    let mut desired = crate::config::load(&g.file)?;
+    desired.retain_targets(targets);
+    if !targets.is_empty() && desired.scopes.is_empty() {
+        return Err(Error::Usage(format!(
+            "no cluster or database in {} matches --target {}",
+            desired.file,
+            targets.join(", ")
+        )));
+    }
+    Ok(desired)
+}
+
+fn validate(g: &GlobalArgs, _args: &ValidateArgs) -> Result<i32> {
+    let desired = crate::config::load(&g.file)?;
+    let clusters = desired
+        .scopes
+        .iter()
+        .filter(|s| s.scope.kind() == ScopeKind::Cluster)
+        .count();
+    let grants: usize = desired.scopes.iter().map(|s| s.grants.len()).sum();
+    println!(
+        "{} is valid: {clusters} clusters, {} databases, {grants} grants.",
+        desired.file,
+        desired.scopes.len() - clusters
+    );
+    Ok(0)
+}
+
+/// A connected client, and the in-process emulator it talks to when `--emulator` is given.
+struct Session {
+    client: ArmClient,
+    _emulator: Option<Emulator>,
+}
+
+async fn connect(g: &GlobalArgs) -> Result<Session> {
+    if let Some(state_path) = &g.emulator {
+        let state = if state_path.as_os_str().is_empty() {
+            crate::emulator::demo_state()
+        } else {
+            load_emulator_state(state_path)?
+        };
+        let emu = Emulator::start(state, EmulatorOptions::default()).await?;
+        let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()))?;
+        let endpoint = emu.endpoint().to_string();
+        let credential = client_secret_credential(
+            &http,
+            &endpoint,
+            emu.tenant_id(),
+            emu.client_id(),
+            emu.client_secret(),
+        )?;
+        tracing::info!("using the in-process emulator at {endpoint}");
+        let conn = Connection {
+            endpoint: url::Url::parse(&endpoint).map_err(anyhow::Error::from)?,
+            token_scope: format!("{endpoint}/.default"),
+            credential,
+            http,
+            identity: format!("the emulator's client `{}`", emu.client_id()),
+        };
+        return Ok(Session {
+            client: ArmClient::new(conn, &g.api_version)?,
+            _emulator: Some(emu),
+        });
+    }
+    let (arm_default, authority_default) = cloud_endpoints(g.cloud);
+    let endpoint = g
+        .arm_endpoint
+        .clone()
+        .unwrap_or_else(|| arm_default.to_string());
+    let endpoint = endpoint.trim_end_matches('/').to_string();
+    let authority = std::env::var("AZURE_AUTHORITY_HOST")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| authority_default.to_string());
+    let ca =
+        match &g.ca_cert {
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                Error::Usage(format!("cannot read --ca-cert `{}`: {e}", p.display()))
+            })?),
+            None => None,
+        };
+    let http = build_http_client(ca.as_deref())?;
+    let (credential, identity) = credential_for(g.auth, &http, &authority)?;
+    let conn = Connection {
+        endpoint: url::Url::parse(&endpoint)
+            .map_err(|e| Error::Usage(format!("invalid --arm-endpoint `{endpoint}`: {e}")))?,
+        token_scope: format!("{endpoint}/.default"),
+        credential,
+        http,
+        identity,
+    };
+    Ok(Session {
+        client: ArmClient::new(conn, &g.api_version)?,
+        _emulator: None,
+    })
+}
+
+fn load_emulator_state(path: &Path) -> Result<EmulatorState> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read the emulator state `{}`: {e}",
+            path.display()
+        ))
+    })?;
+    serde_yaml::from_str(&text)
+        .map_err(|e| Error::Usage(format!("invalid emulator state `{}`: {e}", path.display())))
+}
+
+/// Lists every managed scope, `parallelism` at a time. A scope that does not exist becomes an error of
+/// that scope (the plan still shows the rest); any other failure fails the command.
+async fn read_current(
+    client: &ArmClient,
+    desired: &DesiredState,
+    parallelism: usize,
+) -> Result<CurrentState> {
+    let results: Vec<_> = futures::stream::iter(desired.scopes.iter())
+        .map(|ds| async move { (ds.scope.clone(), client.list_assignments(&ds.scope).await) })
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
+    let mut current = CurrentState::default();
+    let mut first_error = None;
+    for (scope, result) in results {
+        match result {
+            Ok(items) => {
+                current.scopes.insert(scope, items);
+            }
+            Err(e) if e.is_not_found() => {
+                let what = match scope.kind() {
+                    ScopeKind::Cluster => format!(
+                        "cluster `{}` not found in resource group `{}` of subscription `{}`",
+                        scope.cluster.cluster,
+                        scope.cluster.resource_group,
+                        scope.cluster.subscription
+                    ),
+                    ScopeKind::Database => format!(
+                        "database `{}` not found in cluster `{}`",
+                        scope.database_name().unwrap_or_default(),
+                        scope.cluster.cluster
+                    ),
+                };
+                current
+                    .errors
+                    .insert(scope, format!("{what} ({})", e.message));
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(current),
+    }
+}
+
+async fn make_plan(g: &GlobalArgs, targets: &[String]) -> Result<(Plan, DesiredState, Session)> {
+    let desired = load_desired(g, targets)?;
+    let session = connect(g).await?;
+    let current = read_current(&session.client, &desired, g.parallelism as usize).await?;
+    Ok((diff(&desired, &current), desired, session))
+}
+
+fn print_plan(g: &GlobalArgs, plan: &Plan, desired: &DesiredState) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    write_plan_text(plan, &desired.file, style(g), &mut out).map_err(anyhow::Error::from)?;
+    out.flush().map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+fn scope_errors(plan: &Plan) -> Error {
+    let n = plan.scopes.iter().filter(|s| s.error.is_some()).count();
+    Error::Usage(format!(
+        "{n} scope(s) in the file could not be read; see the plan above"
+    ))
+}
+
+async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
+    let (plan, desired, _session) = make_plan(g, &args.target).await?;
+    print_plan(g, &plan, &desired)?;
+    if plan.has_errors() {
+        return Err(scope_errors(&plan));
+    }
+    Ok(if args.detailed_exitcode && plan.summary().has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
+    let (plan, desired, session) = make_plan(g, &args.target).await?;
+    print_plan(g, &plan, &desired)?;
+    if plan.has_errors() {
+        return Err(scope_errors(&plan));
+    }
+    if !plan.summary().has_changes() {
+        return Ok(0);
+    }
+    if !plan.safety.ok && !args.force {
+        return Err(Error::Refused(format!(
+            "the plan is unsafe ({}); nothing was changed. Review it, then rerun with --force to apply it anyway",
+            plan.safety.reasons.join("; ")
+        )));
+    }
+    if !args.auto_approve && !confirm()? {
+        return Err(Error::Refused(
+            "apply cancelled; nothing was changed".into(),
+        ));
+    }
+    let report = crate::apply::apply(&plan, &session.client, g.parallelism as usize).await;
+    let mut out = std::io::stdout().lock();
+    writeln!(out).map_err(anyhow::Error::from)?;
+    write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
+    let failed = report.failed();
+    if failed > 0 {
+        return Err(Error::ApplyFailed {
+            failed,
+            total: report.actions.len(),
+        });
+    }
+    Ok(0)
+}
+
+/// Asks for `yes` on a terminal; without one, `--auto-approve` is required.
+fn confirm() -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "apply needs --auto-approve when stdin is not a terminal; nothing was changed".into(),
+        ));
+    }
+    eprint!("\nApply these changes? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(anyhow::Error::from)?;
+    Ok(line.trim() == "yes")
 }
 
 /// `error: …` and the cause chain.

@@ -1,13 +1,113 @@
 //! ARM failures, with everything an operator needs to find the request again.
 
-/// A failed ARM call.
-#[derive(Debug, thiserror::Error)]
-#[error("{operation} `{resource}` failed: {message}")]
+use std::fmt;
+
+/// A failed ARM call. `Display` names the operation, the resource, ARM's code and message, the HTTP
+/// status and `x-ms-request-id`, and for 401/403 what to check.
+#[derive(Debug, Clone)]
 pub struct ArmError {
+    /// e.g. `list principal assignments`, `create principal assignment`.
     pub operation: String,
+    /// The ARM resource id (or URL path) the call was about.
     pub resource: String,
     pub status: Option<u16>,
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+}
+
+impl ArmError {
+    pub fn new(operation: &str, resource: &str, message: impl Into<String>) -> Self {
+        ArmError {
+            operation: operation.to_string(),
+            resource: resource.to_string(),
+            status: None,
+            code: None,
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    /// True when ARM said the resource (or its parent) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404)
+    }
+
+    /// The RBAC action a 403 most likely lacks, by operation.
+    fn missing_action(&self) -> Option<&'static str> {
+        let db = self.resource.to_ascii_lowercase().contains("/databases/");
+        let verb = if self.operation.starts_with("list") || self.operation.starts_with("get") {
+            "read"
+        } else if self.operation.starts_with("delete") {
+            "delete"
+        } else {
+            "write"
+        };
+        Some(match (db, verb) {
+            (false, "read") => "Microsoft.Kusto/clusters/principalAssignments/read",
+            (false, "delete") => "Microsoft.Kusto/clusters/principalAssignments/delete",
+            (false, _) => "Microsoft.Kusto/clusters/principalAssignments/write",
+            (true, "read") => "Microsoft.Kusto/clusters/databases/principalAssignments/read",
+            (true, "delete") => "Microsoft.Kusto/clusters/databases/principalAssignments/delete",
+            (true, _) => "Microsoft.Kusto/clusters/databases/principalAssignments/write",
+        })
+    }
+}
+
+impl fmt::Display for ArmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}` failed", self.operation, self.resource)?;
+        match (self.status, &self.code) {
+            (Some(s), Some(c)) => write!(f, " with {s} {c}")?,
+            (Some(s), None) => write!(f, " with HTTP {s}")?,
+            (None, Some(c)) => write!(f, " with {c}")?,
+            (None, None) => {}
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (x-ms-request-id {id})")?;
+        }
+        match self.status {
+            Some(401) => write!(
+                f,
+                "\n  hint: the token was rejected; check the tenant, the client id and that the credential is not expired"
+            )?,
+            Some(403) => {
+                if let Some(action) = self.missing_action() {
+                    write!(
+                        f,
+                        "\n  hint: the identity needs the RBAC action `{action}` on this resource (e.g. the Contributor role on the cluster)"
+                    )?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ArmError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_names_the_missing_action() {
+        let mut e = ArmError::new(
+            "create principal assignment",
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Kusto/clusters/c/databases/d/principalAssignments/x",
+            "no access",
+        );
+        e.status = Some(403);
+        e.code = Some("AuthorizationFailed".into());
+        e.request_id = Some("abc".into());
+        let text = e.to_string();
+        assert!(text.contains("403 AuthorizationFailed"), "{text}");
+        assert!(text.contains("x-ms-request-id abc"), "{text}");
+        assert!(
+            text.contains("Microsoft.Kusto/clusters/databases/principalAssignments/write"),
+            "{text}"
+        );
+    }
 }

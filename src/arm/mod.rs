@@ -1,5 +1,28 @@
-//! Talking to Azure Resource Manager.
+//! Talking to Azure Resource Manager: one client, one credential, one place for each mechanism.
+//!
+//! | file        | owns                                                                    |
+//! |-------------|-------------------------------------------------------------------------|
+//! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
+//! | `client`    | one function per ARM endpoint used here                                  |
+//! | `pager`     | following `nextLink`                                                     |
+//! | `poller`    | waiting for long-running operations                                      |
+//! | `retry`     | the retry decision (a plain value type) and backoff                      |
+//! | `wire`      | ARM's JSON shapes                                                        |
+//! | `error`     | `ArmError`: operation, resource, status, code, message, request id       |
+//!
+//! Nothing here decides what to change; the bearer token goes only to the ARM endpoint's host.
 
+mod auth;
+mod client;
 mod error;
+mod pager;
+mod poller;
+mod retry;
+mod wire;
 
+pub use auth::{
+    Connection, build_http_client, client_secret_credential, cloud_endpoints, credential_for,
+};
+pub use client::{ArmClient, ArmEndpoint};
 pub use error::ArmError;
+pub use retry::{Attempt, RetryClass, RetryPolicy};

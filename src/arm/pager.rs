@@ -1,0 +1,49 @@
+//! Following `nextLink` until a list is complete.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::client::{ArmClient, parse_json};
+use super::error::ArmError;
+use super::wire::ListResult;
+
+/// Upper bound on pages, so that a server that loops its `nextLink` cannot hang a plan.
+const MAX_PAGES: usize = 10_000;
+
+impl ArmClient {
+    /// GETs `first` and every `nextLink` after it, collecting `value`. A `nextLink` on another host is
+    /// refused by `send` before the token goes anywhere.
+    pub(super) async fn list_all<T: DeserializeOwned>(
+        &self,
+        operation: &str,
+        resource: &str,
+        first: Url,
+    ) -> Result<Vec<T>, ArmError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(ArmError::new(
+                    operation,
+                    resource,
+                    format!("more than {MAX_PAGES} pages; is the server looping its nextLink?"),
+                ));
+            }
+            let resp = self
+                .send(operation, resource, Method::GET, url, None)
+                .await?;
+            let page: ListResult<T> = parse_json(operation, resource, &resp)?;
+            items.extend(page.value);
+            next = match page.next_link.filter(|l| !l.is_empty()) {
+                Some(link) => Some(Url::parse(&link).map_err(|e| {
+                    ArmError::new(operation, resource, format!("invalid nextLink: {e}"))
+                })?),
+                None => None,
+            };
+        }
+        Ok(items)
+    }
+}

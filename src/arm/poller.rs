@@ -1,0 +1,143 @@
+//! Waiting for a long-running operation: `Azure-AsyncOperation` first, then `Location`, then the
+//! resource's `provisioningState`, honouring `Retry-After`, within the client's operation timeout.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use url::Url;
+
+use super::client::{ArmClient, Response, parse_json, redact};
+use super::error::ArmError;
+use super::retry::parse_retry_after;
+use super::wire::{AssignmentResource, OperationStatus};
+
+/// The first poll comes quickly (most Kusto operations take 1-5 s); later ones back off to this.
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
+const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+enum Poll {
+    AsyncOperation(Url),
+    Location(Url),
+    Resource(Url),
+}
+
+impl ArmClient {
+    /// Waits until the operation started by `initial` ends. `Ok` when it succeeded.
+    pub(super) async fn wait(
+        &self,
+        operation: &str,
+        resource: &str,
+        initial: &Response,
+        resource_url: &Url,
+    ) -> Result<(), ArmError> {
+        let parse = |h: &str| -> Result<Option<Url>, ArmError> {
+            initial
+                .header(h)
+                .map(|v| {
+                    Url::parse(v).map_err(|e| {
+                        ArmError::new(operation, resource, format!("invalid {h} URL: {e}"))
+                    })
+                })
+                .transpose()
+        };
+        let poll = if let Some(u) = parse("azure-asyncoperation")? {
+            Poll::AsyncOperation(u)
+        } else if let Some(u) = parse("location")? {
+            Poll::Location(u)
+        } else if initial.status == 201 || initial.status == 202 {
+            Poll::Resource(resource_url.clone())
+        } else {
+            // 200 on PUT: done synchronously (an idempotent re-PUT).
+            return Ok(());
+        };
+        let deadline = Instant::now() + self.operation_timeout;
+        let mut interval =
+            parse_retry_after(initial.header("retry-after")).unwrap_or(FIRST_POLL_INTERVAL);
+        loop {
+            if Instant::now() + interval > deadline {
+                return Err(ArmError::new(
+                    operation,
+                    resource,
+                    format!(
+                        "the operation did not finish within {}s (--operation-timeout)",
+                        self.operation_timeout.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(interval).await;
+            let (done, retry_after) = match &poll {
+                Poll::AsyncOperation(url) => {
+                    let resp = self
+                        .send(operation, resource, Method::GET, url.clone(), None)
+                        .await?;
+                    let status: OperationStatus = parse_json(operation, resource, &resp)?;
+                    let s = status.status.unwrap_or_default();
+                    match s.as_str() {
+                        "Succeeded" => (true, None),
+                        "Failed" | "Canceled" => {
+                            let e = status.error;
+                            let mut err = ArmError::new(
+                                operation,
+                                resource,
+                                e.as_ref()
+                                    .and_then(|e| e.message.clone())
+                                    .unwrap_or_else(|| format!("the operation ended {s}")),
+                            );
+                            err.code = e.and_then(|e| e.code);
+                            err.request_id = resp.header("x-ms-request-id").map(str::to_string);
+                            return Err(err);
+                        }
+                        _ => (false, parse_retry_after(resp.header("retry-after"))),
+                    }
+                }
+                Poll::Location(url) => {
+                    let resp = self
+                        .send(operation, resource, Method::GET, url.clone(), None)
+                        .await?;
+                    (
+                        resp.status != 202,
+                        parse_retry_after(resp.header("retry-after")),
+                    )
+                }
+                Poll::Resource(url) => {
+                    let resp = self
+                        .send(operation, resource, Method::GET, url.clone(), None)
+                        .await;
+                    match resp {
+                        Ok(resp) => {
+                            let r: AssignmentResource = parse_json(operation, resource, &resp)?;
+                            let state = r
+                                .properties
+                                .and_then(|p| p.provisioning_state)
+                                .unwrap_or_default();
+                            match state.as_str() {
+                                "Succeeded" => (true, None),
+                                "Failed" | "Canceled" => {
+                                    return Err(ArmError::new(
+                                        operation,
+                                        resource,
+                                        format!("provisioningState is {state}"),
+                                    ));
+                                }
+                                _ => (false, parse_retry_after(resp.header("retry-after"))),
+                            }
+                        }
+                        // A delete polled through the resource ends when it is gone.
+                        Err(e) if e.is_not_found() => (true, None),
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            if done {
+                return Ok(());
+            }
+            tracing::debug!(
+                "{operation} `{resource}`: still running ({})",
+                match &poll {
+                    Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => redact(u),
+                }
+            );
+            interval = retry_after.unwrap_or_else(|| (interval * 2).min(MAX_POLL_INTERVAL));
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The retry decision, in one place: which failures are worth another attempt, and how long to wait.
+//!
+//! | class               | what                                                      | budget            |
+//! |---------------------|-----------------------------------------------------------|-------------------|
+//! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `max_attempts`    |
+//! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance       | `max_attempts`    |
+//! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
+//! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
+//! | `Fatal`             | everything else (400, 401, 403, 404, …)                    | never retried     |
+//!
+//! Backoff is exponential with full jitter. Only idempotent requests are retried; every request this
+//! tool sends is (GET, PUT to a fixed name, DELETE), but callers still say so.
+
+use std::time::Duration;
+
+/// Why a request failed, as far as retrying goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    Throttled,
+    Transient,
+    Connection,
+    PrincipalNotFound,
+    Fatal,
+}
+
+impl RetryClass {
+    /// Classifies an HTTP failure from its status, ARM error code and message.
+    pub fn of_status(status: u16, code: Option<&str>, message: &str) -> RetryClass {
+        if is_principal_not_found(code, message) {
+            return RetryClass::PrincipalNotFound;
+        }
+        match status {
+            429 => RetryClass::Throttled,
+            500 | 502 | 503 | 504 => RetryClass::Transient,
+            409 => RetryClass::Transient,
+            _ => RetryClass::Fatal,
+        }
+    }
+
+    /// Classifies a failed operation (an LRO that ended `Failed`) from its error.
+    pub fn of_operation(code: Option<&str>, message: &str) -> RetryClass {
+        if is_principal_not_found(code, message) {
+            RetryClass::PrincipalNotFound
+        } else {
+            RetryClass::Fatal
+        }
+    }
+}
+
+/// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
+/// "... was not found in AAD tenant ...".
+fn is_principal_not_found(_code: Option<&str>, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    (m.contains("principal") || m.contains("entity id")) && m.contains("not found")
+        || m.contains("was not found in aad")
+}
+
+/// One attempt's place in the sequence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempt {
+    /// 1 for the first try.
+    pub number: u32,
+    /// Time spent on `PrincipalNotFound` retries so far.
+    pub principal_wait: Duration,
+}
+
+impl Attempt {
+    pub fn first() -> Self {
+        Attempt {
+            number: 1,
+            principal_wait: Duration::ZERO,
+        }
+    }
+}
+
+/// How many times and how long to retry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all (first try included) for throttling, transient and connection failures.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// How long to keep retrying a principal that Entra ID does not know yet.
+    pub principal_budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            principal_budget: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait before the next attempt, or `None` to give up. `retry_after` is the server's
+    /// `Retry-After`; `jitter` is a number in `[0, 1)` (injected so this stays a pure function).
+    pub fn next_delay(
+        &self,
+        class: RetryClass,
+        attempt: Attempt,
+        idempotent: bool,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Option<Duration> {
+        if !idempotent {
+            return None;
+        }
+        let backoff = || {
+            let exp = self
+                .base_delay
+                .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16));
+            exp.min(self.max_delay).mul_f64(jitter.clamp(0.0, 1.0))
+        };
+        match class {
+            RetryClass::Fatal => None,
+            RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
+                if attempt.number >= self.max_attempts {
+                    return None;
+                }
+                Some(match retry_after {
+                    Some(ra) => ra.min(self.max_delay.max(ra)),
+                    None => backoff(),
+                })
+            }
+            RetryClass::PrincipalNotFound => {
+                if attempt.principal_wait >= self.principal_budget {
+                    return None;
+                }
+                let wait = retry_after
+                    .unwrap_or_else(|| backoff().max(self.base_delay))
+                    .min(self.principal_budget - attempt.principal_wait);
+                Some(wait)
+            }
+        }
+    }
+}
+
+/// Parses `Retry-After` in seconds (ARM never sends the HTTP-date form here).
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    value?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(n: u32) -> Attempt {
+        Attempt {
+            number: n,
+            principal_wait: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn statuses_classify() {
+        use RetryClass::*;
+        let cases = [
+            (429, None, "", Throttled),
+            (500, None, "", Transient),
+            (502, None, "", Transient),
+            (503, None, "", Transient),
+            (504, None, "", Transient),
+            (409, Some("Conflict"), "another operation", Transient),
+            (400, Some("BadRequest"), "role is invalid", Fatal),
+            (401, None, "", Fatal),
+            (403, None, "", Fatal),
+            (404, Some("ResourceNotFound"), "not found", Fatal),
+            (
+                404,
+                Some("ResourceNotFound"),
+                "[NotFound] Failed to run add principal assignment action for service Engine. AAD principal was not found.",
+                PrincipalNotFound,
+            ),
+            (
+                400,
+                Some("400-BadRequest"),
+                "[BadRequest] Entity ID 'x' of type 'AAD Application Id' was not found in AAD tenant 'y'.",
+                PrincipalNotFound,
+            ),
+        ];
+        for (status, code, message, want) in cases {
+            assert_eq!(
+                RetryClass::of_status(status, code, message),
+                want,
+                "{status} {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_over_backoff() {
+        let p = RetryPolicy::default();
+        let d = p.next_delay(
+            RetryClass::Throttled,
+            attempt(1),
+            true,
+            Some(Duration::from_secs(7)),
+            0.5,
+        );
+        assert_eq!(d, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn backoff_grows_is_jittered_and_capped() {
+        let p = RetryPolicy::default();
+        let at = |n, j| p.next_delay(RetryClass::Transient, attempt(n), true, None, j);
+        assert_eq!(at(1, 1.0), Some(Duration::from_millis(500)));
+        assert_eq!(at(3, 1.0), Some(Duration::from_millis(2000)));
+        assert_eq!(at(3, 0.5), Some(Duration::from_millis(1000)));
+        assert_eq!(at(3, 0.0), Some(Duration::ZERO));
+        let capped = RetryPolicy {
+            max_attempts: 100,
+            ..p
+        };
+        assert_eq!(
+            capped.next_delay(RetryClass::Connection, attempt(40), true, None, 1.0),
+            Some(p.max_delay)
+        );
+    }
+
+    #[test]
+    fn gives_up_when_fatal_exhausted_or_not_idempotent() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.next_delay(RetryClass::Fatal, attempt(1), true, None, 0.5),
+            None
+        );
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, attempt(8), true, None, 0.5),
+            None
+        );
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, attempt(1), false, None, 0.5),
+            None
+        );
+    }
+
+    #[test]
+    fn principal_not_found_has_its_own_time_budget() {
+        let p = RetryPolicy {
+            principal_budget: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
+        let mut a = attempt(20); // far past max_attempts: the time budget is what counts
+        a.principal_wait = Duration::from_secs(9);
+        assert_eq!(
+            p.next_delay(
+                RetryClass::PrincipalNotFound,
+                a,
+                true,
+                Some(Duration::from_secs(5)),
+                0.5
+            ),
+            Some(Duration::from_secs(1))
+        );
+        a.principal_wait = Duration::from_secs(10);
+        assert_eq!(
+            p.next_delay(RetryClass::PrincipalNotFound, a, true, None, 0.5),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_seconds() {
+        assert_eq!(parse_retry_after(Some("3")), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after(Some(" 0.5 ")),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_retry_after(Some("soon")), None);
+        assert_eq!(parse_retry_after(None), None);
+    }
+}

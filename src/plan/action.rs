@@ -1,0 +1,120 @@
+//! Typed changes, modelled on Terraform's `plans.Action`. Each variant carries exactly the sides it
+//! has, so a renderer or the applier cannot read a `before` that does not exist.
+
+use serde::Serialize;
+
+use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Scope};
+
+use super::safety::SafetyVerdict;
+
+/// One change to one grant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum Change {
+    /// The grant is missing: PUT it.
+    Create { after: DesiredGrant },
+    /// The assignment is not wanted: DELETE it.
+    Delete { before: CurrentAssignment },
+    /// The principal's role or type changes: create the new grant, then delete the old one, so that
+    /// there is never a window without access.
+    Replace {
+        before: CurrentAssignment,
+        after: DesiredGrant,
+    },
+    /// Present and wanted (adopted under whatever name it has). Hidden by renderers.
+    NoOp {
+        before: CurrentAssignment,
+        after: DesiredGrant,
+    },
+}
+
+impl Change {
+    /// The key the change is filed under: the desired key where there is one.
+    pub fn key(&self) -> &AssignmentKey {
+        match self {
+            Change::Create { after }
+            | Change::Replace { after, .. }
+            | Change::NoOp { after, .. } => &after.key,
+            Change::Delete { before } => &before.key,
+        }
+    }
+
+    pub fn is_noop(&self) -> bool {
+        match self {
+            Change::NoOp { .. } => true,
+            Change::Create { .. } | Change::Delete { .. } | Change::Replace { .. } => false,
+        }
+    }
+}
+
+/// Everything planned at one scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScopePlan {
+    pub scope: Scope,
+    /// Sorted by key; includes no-ops.
+    pub changes: Vec<Change>,
+    /// In Azure, not in the file, left alone because the scope's policy is `keep`.
+    pub kept: Vec<CurrentAssignment>,
+    /// How many assignments ARM listed at this scope (ignored ones excluded).
+    pub existing: usize,
+    /// Assignments matched by an `ignore` rule: never touched, never reported, but they still count
+    /// for the safety verdict (an ignored admin is still an admin).
+    #[serde(skip)]
+    pub ignored: Vec<CurrentAssignment>,
+    /// Set when the scope could not be read (e.g. it does not exist); it then has no changes.
+    pub error: Option<String>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+    pub unmanaged: usize,
+}
+
+impl Summary {
+    pub fn has_changes(&self) -> bool {
+        self.create + self.replace + self.delete > 0
+    }
+}
+
+/// The whole plan, sorted by scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub scopes: Vec<ScopePlan>,
+    pub safety: SafetyVerdict,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for sp in &self.scopes {
+            s.unmanaged += sp.kept.len();
+            for c in &sp.changes {
+                match c {
+                    Change::Create { .. } => s.create += 1,
+                    Change::Delete { .. } => s.delete += 1,
+                    Change::Replace { .. } => s.replace += 1,
+                    Change::NoOp { .. } => s.unchanged += 1,
+                }
+            }
+        }
+        s
+    }
+
+    /// True when some scope could not be read.
+    pub fn has_errors(&self) -> bool {
+        self.scopes.iter().any(|s| s.error.is_some())
+    }
+
+    /// All changes that write (no no-ops), with their scope.
+    pub fn actions(&self) -> impl Iterator<Item = &Change> {
+        self.scopes
+            .iter()
+            .flat_map(|s| s.changes.iter())
+            .filter(|c| !c.is_noop())
+    }
+}

@@ -1,0 +1,319 @@
+//! Table-driven tests of the diff rules, one case per rule.
+
+use super::*;
+use crate::model::{
+    AssignmentKey, ClusterRef, CurrentAssignment, CurrentState, DesiredGrant, DesiredScope,
+    DesiredState, IgnoreRule, PrincipalId, PrincipalType, Role, SafetyConfig, Scope,
+    SourceLocation, Unmanaged,
+};
+
+fn cluster() -> ClusterRef {
+    ClusterRef::new("sub", "rg", "c1")
+}
+
+fn db() -> Scope {
+    Scope::database(cluster(), "db")
+}
+
+fn key(scope: &Scope, t: PrincipalType, id: &str, role: Role) -> AssignmentKey {
+    AssignmentKey {
+        scope: scope.clone(),
+        principal_type: t,
+        principal_id: PrincipalId::new(id),
+        role,
+    }
+}
+
+fn want(scope: &Scope, t: PrincipalType, id: &str, role: Role) -> DesiredGrant {
+    DesiredGrant {
+        key: key(scope, t, id, role),
+        name: None,
+        tenant: None,
+        location: SourceLocation::default(),
+    }
+}
+
+fn have(scope: &Scope, name: &str, t: PrincipalType, id: &str, role: Role) -> CurrentAssignment {
+    CurrentAssignment {
+        key: key(scope, t, id, role),
+        name: name.to_string(),
+        tenant_id: None,
+        tenant_name: None,
+        principal_name: None,
+        aad_object_id: None,
+    }
+}
+
+fn state(scope: &Scope, unmanaged: Unmanaged, grants: Vec<DesiredGrant>) -> DesiredState {
+    DesiredState {
+        file: "t.yaml".into(),
+        scopes: vec![DesiredScope {
+            scope: scope.clone(),
+            unmanaged,
+            grants,
+        }],
+        ignore: vec![],
+        safety: SafetyConfig::default(),
+    }
+}
+
+fn current(scope: &Scope, items: Vec<CurrentAssignment>) -> CurrentState {
+    let mut c = CurrentState::default();
+    c.scopes.insert(scope.clone(), items);
+    c
+}
+
+/// `(action, name)` per change, in plan order.
+fn shape(plan: &Plan) -> Vec<(String, String)> {
+    plan.scopes
+        .iter()
+        .flat_map(|s| s.changes.iter())
+        .map(|c| {
+            let (a, n) = match c {
+                Change::Create { after } => ("create", after.create_name()),
+                Change::Delete { before } => ("delete", before.name.clone()),
+                Change::Replace { before, after } => (
+                    "replace",
+                    format!("{}->{}", before.name, after.create_name()),
+                ),
+                Change::NoOp { before, .. } => ("noop", before.name.clone()),
+            };
+            (a.to_string(), n)
+        })
+        .collect()
+}
+
+use PrincipalType::{App, Group, User};
+
+#[test]
+fn rules() {
+    let s = db();
+    let gen_name = |t, id, r| key(&s, t, id, r).generated_name();
+    struct Case {
+        name: &'static str,
+        unmanaged: Unmanaged,
+        desired: Vec<DesiredGrant>,
+        current: Vec<CurrentAssignment>,
+        expect: Vec<(&'static str, String)>,
+    }
+    let cases = vec![
+        Case {
+            name: "adopted under any name, ids without case",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(
+                &s,
+                App,
+                "ABCDEF00-0000-0000-0000-000000000001",
+                Role::Viewer,
+            )],
+            current: vec![have(
+                &s,
+                "portal-made",
+                App,
+                "abcdef00-0000-0000-0000-000000000001",
+                Role::Viewer,
+            )],
+            expect: vec![("noop", "portal-made".into())],
+        },
+        Case {
+            name: "missing grant is created under a generated name",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(&s, User, "alice@contoso.com", Role::Admin)],
+            current: vec![],
+            expect: vec![("create", gen_name(User, "alice@contoso.com", Role::Admin))],
+        },
+        Case {
+            name: "unmanaged delete",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![],
+            current: vec![have(&s, "x", Group, "g@contoso.com", Role::Viewer)],
+            expect: vec![("delete", "x".into())],
+        },
+        Case {
+            name: "unmanaged keep",
+            unmanaged: Unmanaged::Keep,
+            desired: vec![],
+            current: vec![have(&s, "x", Group, "g@contoso.com", Role::Viewer)],
+            expect: vec![],
+        },
+        Case {
+            name: "role change is one replace",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(&s, User, "bob@contoso.com", Role::Admin)],
+            current: vec![have(&s, "old", User, "bob@contoso.com", Role::Viewer)],
+            expect: vec![(
+                "replace",
+                format!("old->{}", gen_name(User, "bob@contoso.com", Role::Admin)),
+            )],
+        },
+        Case {
+            name: "type change is one replace",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(&s, Group, "team@contoso.com", Role::Viewer)],
+            current: vec![have(&s, "old", User, "team@contoso.com", Role::Viewer)],
+            expect: vec![(
+                "replace",
+                format!("old->{}", gen_name(Group, "team@contoso.com", Role::Viewer)),
+            )],
+        },
+        Case {
+            name: "role change under keep creates and keeps the old grant",
+            unmanaged: Unmanaged::Keep,
+            desired: vec![want(&s, User, "bob@contoso.com", Role::Admin)],
+            current: vec![have(&s, "old", User, "bob@contoso.com", Role::Viewer)],
+            expect: vec![("create", gen_name(User, "bob@contoso.com", Role::Admin))],
+        },
+        Case {
+            name: "duplicates in azure are planned down to one",
+            unmanaged: Unmanaged::Keep,
+            desired: vec![want(&s, App, "a", Role::Ingestor)],
+            current: vec![
+                have(&s, "second", App, "A", Role::Ingestor),
+                have(&s, "first", App, "a", Role::Ingestor),
+            ],
+            expect: vec![("noop", "first".into()), ("delete", "second".into())],
+        },
+    ];
+    for case in cases {
+        let plan = diff(
+            &state(&s, case.unmanaged, case.desired),
+            &current(&s, case.current),
+        );
+        let got = shape(&plan);
+        let expect: Vec<(String, String)> = case
+            .expect
+            .into_iter()
+            .map(|(a, n)| (a.to_string(), n))
+            .collect();
+        assert_eq!(got, expect, "case: {}", case.name);
+    }
+}
+
+#[test]
+fn desired_guid_matches_the_object_id() {
+    let s = db();
+    let mut a = have(&s, "by-upn", User, "alice@contoso.com", Role::Viewer);
+    a.aad_object_id = Some("9B0F6A2E-1C3D-4E5F-8A7B-6C5D4E3F2A01".into());
+    let plan = diff(
+        &state(
+            &s,
+            Unmanaged::Delete,
+            vec![want(
+                &s,
+                User,
+                "9b0f6a2e-1c3d-4e5f-8a7b-6c5d4e3f2a01",
+                Role::Viewer,
+            )],
+        ),
+        &current(&s, vec![a]),
+    );
+    assert_eq!(
+        shape(&plan),
+        vec![("noop".to_string(), "by-upn".to_string())]
+    );
+}
+
+#[test]
+fn tenant_is_compared_only_where_the_file_sets_one() {
+    let s = db();
+    let mut a = have(&s, "x", App, "app1", Role::Viewer);
+    a.tenant_id = Some("tenant-a".into());
+    let mut g = want(&s, App, "app1", Role::Viewer);
+    assert!(
+        !diff(
+            &state(&s, Unmanaged::Delete, vec![g.clone()]),
+            &current(&s, vec![a.clone()])
+        )
+        .summary()
+        .has_changes()
+    );
+    g.tenant = Some("TENANT-A".into());
+    assert!(
+        !diff(
+            &state(&s, Unmanaged::Delete, vec![g.clone()]),
+            &current(&s, vec![a.clone()])
+        )
+        .summary()
+        .has_changes()
+    );
+    g.tenant = Some("tenant-b".into());
+    // Another tenant is another principal: create it, and the old one goes as unmanaged.
+    let plan = diff(
+        &state(&s, Unmanaged::Delete, vec![g]),
+        &current(&s, vec![a]),
+    );
+    assert_eq!((plan.summary().create, plan.summary().delete), (1, 1));
+}
+
+#[test]
+fn ignored_assignments_are_neither_touched_nor_reported() {
+    let s = db();
+    let mut d = state(&s, Unmanaged::Delete, vec![]);
+    d.ignore.push(IgnoreRule {
+        principal_type: App,
+        principal_id: PrincipalId::new("deployer"),
+        role: None,
+    });
+    let plan = diff(
+        &d,
+        &current(&s, vec![have(&s, "x", App, "DEPLOYER", Role::Admin)]),
+    );
+    assert!(shape(&plan).is_empty());
+    assert_eq!(plan.scopes[0].existing, 0);
+    assert!(plan.scopes[0].kept.is_empty());
+}
+
+#[test]
+fn unreadable_scopes_carry_their_error_and_no_changes() {
+    let s = db();
+    let mut c = CurrentState::default();
+    c.errors.insert(s.clone(), "database `db` not found".into());
+    let plan = diff(
+        &state(
+            &s,
+            Unmanaged::Delete,
+            vec![want(&s, App, "a", Role::Viewer)],
+        ),
+        &c,
+    );
+    assert!(plan.has_errors());
+    assert!(shape(&plan).is_empty());
+}
+
+#[test]
+fn safety_flags_mass_deletes_and_lost_cluster_admins() {
+    let s = db();
+    let many: Vec<CurrentAssignment> = (0..10)
+        .map(|i| have(&s, &format!("n{i}"), User, &format!("u{i}@x"), Role::Viewer))
+        .collect();
+    let keep7: Vec<DesiredGrant> = (0..7)
+        .map(|i| want(&s, User, &format!("u{i}@x"), Role::Viewer))
+        .collect();
+    let plan = diff(
+        &state(&s, Unmanaged::Delete, keep7),
+        &current(&s, many.clone()),
+    );
+    assert!(plan.safety.ok, "30% exactly is allowed: {:?}", plan.safety);
+    let keep6: Vec<DesiredGrant> = (0..6)
+        .map(|i| want(&s, User, &format!("u{i}@x"), Role::Viewer))
+        .collect();
+    let plan = diff(&state(&s, Unmanaged::Delete, keep6), &current(&s, many));
+    assert!(!plan.safety.ok);
+    assert!(
+        plan.safety.reasons[0].contains("lose 4 of its 10"),
+        "{:?}",
+        plan.safety
+    );
+
+    let c = Scope::cluster(cluster());
+    let plan = diff(
+        &state(
+            &c,
+            Unmanaged::Delete,
+            vec![want(&c, App, "b", Role::AllDatabasesViewer)],
+        ),
+        &current(&c, vec![have(&c, "adm", App, "a", Role::AllDatabasesAdmin)]),
+    );
+    assert!(!plan.safety.ok);
+    assert!(plan.safety.reasons[0].contains("no AllDatabasesAdmin"));
+}
