@@ -97,6 +97,7 @@ impl Emulator {
     pub fn snapshot(&self) -> EmulatorState {
         EmulatorState::default()
     }
+    pub async fn shutdown(self) {}
 }
 
 /// `kusto-principals emulator`: its command-line knobs.

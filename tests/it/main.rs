@@ -1,0 +1,6 @@
+//! The one integration test binary: drives the real `kusto-principals` binary against the emulator
+//! over loopback.
+
+mod harness;
+
+mod cli_cycle;
