@@ -55,6 +55,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
 
+    /// How long one long-running ARM operation may take before it counts as failed (e.g. 90s, 30m).
+    #[arg(long, global = true, default_value = "30m", value_parser = humantime::parse_duration)]
+    pub operation_timeout: std::time::Duration,
+
+    /// How long to keep retrying an identity that Entra ID does not show Kusto yet (a new app or
+    /// managed identity), e.g. 5m; 0s turns this off.
+    #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub principal_wait: std::time::Duration,
+
     /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
     /// no file is given. No Azure account needed.
     #[arg(long, global = true, value_name = "STATE.yaml", num_args = 0..=1, default_missing_value = "")]

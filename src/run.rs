@@ -7,7 +7,7 @@ use std::path::Path;
 use futures::StreamExt;
 
 use crate::arm::{
-    ArmClient, Connection, build_http_client, client_secret_credential, cloud_endpoints,
+    ArmClient, Connection, RetryPolicy, build_http_client, client_secret_credential, cloud_endpoints,
     credential_for,
 };
 use crate::cli::{ApplyArgs, Cli, ColorChoice, Command, GlobalArgs, PlanArgs, ValidateArgs};
@@ -130,7 +130,7 @@ async fn connect(g: &GlobalArgs) -> Result<Session> {
             identity: format!("the emulator's client `{}`", emu.client_id()),
         };
         return Ok(Session {
-            client: ArmClient::new(conn, &g.api_version)?,
+            client: client(conn, g)?,
             _emulator: Some(emu),
         });
     }
@@ -162,9 +162,18 @@ async fn connect(g: &GlobalArgs) -> Result<Session> {
         identity,
     };
     Ok(Session {
-        client: ArmClient::new(conn, &g.api_version)?,
+        client: client(conn, g)?,
         _emulator: None,
     })
+}
+
+fn client(conn: Connection, g: &GlobalArgs) -> Result<ArmClient> {
+    Ok(ArmClient::new(conn, &g.api_version)?
+        .with_operation_timeout(g.operation_timeout)
+        .with_retry(RetryPolicy {
+            principal_budget: g.principal_wait,
+            ..RetryPolicy::default()
+        }))
 }
 
 fn load_emulator_state(path: &Path) -> Result<EmulatorState> {

@@ -1,8 +1,9 @@
 //! Choosing a credential and building the one HTTP client that ARM calls and `azure_identity` share.
 //!
-//! `auto` tries, in order (DESIGN.md §6): workload identity (`AZURE_FEDERATED_TOKEN_FILE`), client
-//! secret (`AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET`), then the Azure CLI. The choice and
-//! its reason are logged at info level; secrets never are.
+//! `auto` tries, in order (DESIGN.md §6): workload identity (`AZURE_FEDERATED_TOKEN_FILE`), GitHub
+//! Actions OIDC, Azure Pipelines OIDC, client secret (`AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/
+//! `AZURE_CLIENT_SECRET`), then the Azure CLI; managed identity when asked. The choice and its reason
+//! are logged at info level; secrets never are.
 
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{
-    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
-    ClientSecretCredential, ClientSecretCredentialOptions, WorkloadIdentityCredential,
+    AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
+    AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
     WorkloadIdentityCredentialOptions,
 };
 use url::Url;
@@ -92,8 +95,50 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Picks the source `auto` means here, with the reason (DESIGN.md §6 order).
+pub fn resolve_auto() -> (AuthMethod, &'static str) {
+    if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+        (AuthMethod::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE is set")
+    } else if env("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() && env("AZURE_CLIENT_ID").is_some() {
+        (
+            AuthMethod::GithubOidc,
+            "ACTIONS_ID_TOKEN_REQUEST_URL and AZURE_CLIENT_ID are set (GitHub Actions with id-token: write)",
+        )
+    } else if env("SYSTEM_OIDCREQUESTURI").is_some()
+        && env("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID").is_some()
+    {
+        (
+            AuthMethod::AzurePipelines,
+            "SYSTEM_OIDCREQUESTURI and AZURESUBSCRIPTION_SERVICE_CONNECTION_ID are set (Azure Pipelines)",
+        )
+    } else if env("AZURE_CLIENT_SECRET").is_some() {
+        (AuthMethod::ClientSecret, "AZURE_CLIENT_SECRET is set")
+    } else {
+        (AuthMethod::AzureCli, "no other credential is configured")
+    }
+}
+
+fn require(names: &[&str], what: &str) -> anyhow::Result<Vec<String>> {
+    let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
+    let missing: Vec<&str> = names
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{what} needs {}; {} not set",
+            names.join(", "),
+            missing.join(", ")
+        );
+    }
+    Ok(values.into_iter().flatten().collect())
+}
+
 /// Builds the credential for `method`, reading the usual environment variables. `authority` is the
-/// Entra ID host (the cloud's, or `AZURE_AUTHORITY_HOST`).
+/// Entra ID host (the cloud's, or `AZURE_AUTHORITY_HOST`). Returns the credential and a description
+/// of the identity for messages.
 pub fn credential_for(
     method: AuthMethod,
     http: &reqwest::Client,
@@ -102,61 +147,130 @@ pub fn credential_for(
     let options = || client_options(http, authority);
     let chosen = match method {
         AuthMethod::Auto => {
-            if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-                tracing::info!(
-                    "auth: workload identity, because AZURE_FEDERATED_TOKEN_FILE is set"
-                );
-                AuthMethod::WorkloadIdentity
-            } else if env("AZURE_CLIENT_SECRET").is_some() {
-                tracing::info!("auth: client secret, because AZURE_CLIENT_SECRET is set");
-                AuthMethod::ClientSecret
-            } else {
-                tracing::info!("auth: Azure CLI, because no other credential is configured");
-                AuthMethod::AzureCli
-            }
+            let (m, why) = resolve_auto();
+            tracing::info!("auth: {}, because {why}", describe(m));
+            m
         }
-        other => other,
+        other => {
+            tracing::info!("auth: {}, as --auth asks", describe(other));
+            other
+        }
     };
-    match chosen {
+    let built: anyhow::Result<(Arc<dyn TokenCredential>, String)> = match chosen {
         AuthMethod::ClientSecret => {
-            let (tenant, client, secret) = match (
-                env("AZURE_TENANT_ID"),
-                env("AZURE_CLIENT_ID"),
-                env("AZURE_CLIENT_SECRET"),
-            ) {
-                (Some(t), Some(c), Some(s)) => (t, c, s),
-                _ => anyhow::bail!(
-                    "client-secret auth needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
-                ),
-            };
+            let v = require(
+                &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+                "client-secret auth",
+            )?;
             let cred = ClientSecretCredential::new(
-                &tenant,
-                client.clone(),
-                Secret::new(secret),
+                &v[0],
+                v[1].clone(),
+                Secret::new(v[2].clone()),
                 Some(ClientSecretCredentialOptions {
                     client_options: options(),
                 }),
             )?;
-            Ok((cred, format!("client secret of app `{client}`")))
+            Ok((cred, format!("app `{}` (client secret)", v[1])))
         }
         AuthMethod::WorkloadIdentity => {
+            let v = require(
+                &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"],
+                "workload-identity auth",
+            )?;
             let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
                 credential_options: ClientAssertionCredentialOptions {
                     client_options: options(),
                 },
                 ..Default::default()
             }))?;
-            let client = env("AZURE_CLIENT_ID").unwrap_or_default();
-            Ok((cred, format!("workload identity of app `{client}`")))
+            Ok((cred, format!("app `{}` (workload identity)", v[1])))
+        }
+        AuthMethod::GithubOidc => {
+            let v = require(
+                &[
+                    "AZURE_TENANT_ID",
+                    "AZURE_CLIENT_ID",
+                    "ACTIONS_ID_TOKEN_REQUEST_URL",
+                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                ],
+                "github-oidc auth (set `permissions: id-token: write` in the workflow)",
+            )?;
+            let assertion = super::github::GithubOidcAssertion::new(http.clone(), &v[2], &v[3])?;
+            let cred = ClientAssertionCredential::new(
+                v[0].clone(),
+                v[1].clone(),
+                assertion,
+                Some(ClientAssertionCredentialOptions {
+                    client_options: options(),
+                }),
+            )?;
+            Ok((cred, format!("app `{}` (GitHub Actions OIDC)", v[1])))
+        }
+        AuthMethod::AzurePipelines => {
+            let v = require(
+                &[
+                    "AZURESUBSCRIPTION_TENANT_ID",
+                    "AZURESUBSCRIPTION_CLIENT_ID",
+                    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+                    "SYSTEM_ACCESSTOKEN",
+                ],
+                "azure-pipelines auth (run in an AzureCLI@2 task or map them from the service connection)",
+            )?;
+            let cred = AzurePipelinesCredential::new(
+                v[0].clone(),
+                v[1].clone(),
+                &v[2],
+                Secret::new(v[3].clone()),
+                Some(AzurePipelinesCredentialOptions {
+                    credential_options: ClientAssertionCredentialOptions {
+                        client_options: options(),
+                    },
+                    ..Default::default()
+                }),
+            )?;
+            Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
+        }
+        AuthMethod::ManagedIdentity => {
+            let user_assigned = env("AZURE_CLIENT_ID");
+            let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
+                client_options: options(),
+                ..Default::default()
+            }))?;
+            let who = match user_assigned {
+                Some(id) => format!("user-assigned managed identity `{id}`"),
+                None => "the system-assigned managed identity".to_string(),
+            };
+            Ok((cred, who))
         }
         AuthMethod::AzureCli => {
             let cred = AzureCliCredential::new(Some(AzureCliCredentialOptions::default()))?;
             Ok((cred, "the Azure CLI's signed-in account".to_string()))
         }
-        AuthMethod::ManagedIdentity | AuthMethod::GithubOidc | AuthMethod::AzurePipelines => {
-            anyhow::bail!("`--auth {chosen:?}` is not supported yet")
-        }
-        AuthMethod::Auto => unreachable!("auto was resolved above"),
+        AuthMethod::Auto => Err(anyhow::anyhow!("auto resolves to a concrete method")),
+    };
+    built.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot set up {} auth: {e}\n  hint: {}",
+            describe(chosen),
+            AUTH_HINT
+        )
+    })
+}
+
+const AUTH_HINT: &str = "`--auth auto` tries workload identity (AZURE_FEDERATED_TOKEN_FILE), GitHub Actions OIDC \
+(ACTIONS_ID_TOKEN_REQUEST_URL + AZURE_CLIENT_ID + AZURE_TENANT_ID), Azure Pipelines (SYSTEM_OIDCREQUESTURI + \
+AZURESUBSCRIPTION_*), a client secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then `az login`";
+
+fn describe(m: AuthMethod) -> &'static str {
+    match m {
+        AuthMethod::Auto => "auto",
+        AuthMethod::AzureCli => "Azure CLI",
+        AuthMethod::ClientSecret => "client secret",
+        AuthMethod::WorkloadIdentity => "workload identity",
+        AuthMethod::ManagedIdentity => "managed identity",
+        AuthMethod::GithubOidc => "GitHub Actions OIDC",
+        AuthMethod::AzurePipelines => "Azure Pipelines OIDC",
     }
 }
 

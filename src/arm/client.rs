@@ -9,6 +9,7 @@ use url::Url;
 
 use super::auth::Connection;
 use super::error::ArmError;
+use super::pacer::{OpClass, Pacer, subscription_of};
 use super::retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after};
 use super::wire::{
     AssignmentBody, AssignmentProperties, AssignmentResource, ErrorResponse, short_name,
@@ -80,6 +81,7 @@ pub struct ArmClient {
     pub(super) retry: RetryPolicy,
     /// The longest a long-running operation may take.
     pub(super) operation_timeout: Duration,
+    pub(super) pacer: std::sync::Arc<Pacer>,
 }
 
 impl ArmClient {
@@ -91,6 +93,7 @@ impl ArmClient {
             api_version: api_version.to_string(),
             retry: RetryPolicy::default(),
             operation_timeout: Duration::from_secs(30 * 60),
+            pacer: Default::default(),
         })
     }
 
@@ -159,8 +162,18 @@ impl ArmClient {
                 ),
             ));
         }
+        let subscription = subscription_of(url.path()).to_string();
+        let op_class = OpClass::of(&method);
         let mut attempt = Attempt::first();
         loop {
+            let pause = self.pacer.reserve(&subscription, op_class);
+            if !pause.is_zero() {
+                tracing::debug!(
+                    "pacing: waiting {:.2}s for subscription {subscription}'s {op_class:?} budget",
+                    pause.as_secs_f64()
+                );
+                tokio::time::sleep(pause).await;
+            }
             let token = self.token(operation, resource).await?;
             let mut req = self
                 .conn
@@ -176,6 +189,7 @@ impl ArmClient {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
+                    self.pacer.observe(&subscription, op_class, &headers);
                     let bytes = resp.bytes().await;
                     tracing::debug!(
                         method = %method, path = url.path(), status, attempt = attempt.number,

@@ -15,6 +15,8 @@
 mod auth;
 mod client;
 mod error;
+mod github;
+mod pacer;
 mod pager;
 mod poller;
 mod retry;

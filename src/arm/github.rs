@@ -1,0 +1,76 @@
+//! GitHub Actions OIDC: the client assertion is an id token fetched from the runner's
+//! `ACTIONS_ID_TOKEN_REQUEST_URL` for the audience Entra ID expects.
+
+use azure_core::http::ClientMethodOptions;
+use azure_identity::ClientAssertion;
+use url::Url;
+
+/// The audience of federated credentials in Entra ID.
+pub const AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Fetches a fresh GitHub id token each time the credential needs one.
+pub struct GithubOidcAssertion {
+    http: reqwest::Client,
+    url: Url,
+    request_token: String,
+}
+
+impl std::fmt::Debug for GithubOidcAssertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubOidcAssertion")
+            .field("host", &self.url.host_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GithubOidcAssertion {
+    /// `request_url` must be https (or http on loopback, for tests).
+    pub fn new(http: reqwest::Client, request_url: &str, request_token: &str) -> anyhow::Result<Self> {
+        let mut url = Url::parse(request_url)
+            .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))?;
+        let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+            || url.host_str() == Some("localhost");
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            anyhow::bail!("ACTIONS_ID_TOKEN_REQUEST_URL must be https");
+        }
+        url.query_pairs_mut().append_pair("audience", AUDIENCE);
+        Ok(GithubOidcAssertion {
+            http,
+            url,
+            request_token: request_token.to_string(),
+        })
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IdToken {
+    value: String,
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for GithubOidcAssertion {
+    async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        let fail = |m: String| {
+            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, m)
+        };
+        let resp = self
+            .http
+            .get(self.url.clone())
+            .bearer_auth(&self.request_token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| fail(format!("fetching the GitHub OIDC token: {}", e.without_url())))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(fail(format!(
+                "the GitHub OIDC token endpoint answered {status}; does the workflow have `permissions: id-token: write`?"
+            )));
+        }
+        let token: IdToken = resp
+            .json()
+            .await
+            .map_err(|e| fail(format!("the GitHub OIDC token reply is not JSON: {}", e.without_url())))?;
+        Ok(token.value)
+    }
+}
