@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::arm::{ArmClient, ArmError};
 use crate::model::{AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant};
@@ -64,8 +65,23 @@ struct ClusterWork<'a> {
     deletes: Vec<&'a CurrentAssignment>,
 }
 
+/// Sees each write start and end (progress bars, log lines).
+pub trait Progress: Send + Sync {
+    fn begin(&self, action: &'static str, key: &AssignmentKey, name: &str);
+    fn end(&self, report: &ActionReport);
+}
+
+/// How to apply.
+pub struct ApplyOptions<'a> {
+    /// Clusters written at once.
+    pub parallelism: usize,
+    /// Once cancelled (Ctrl-C), no new write starts; running operations finish.
+    pub cancel: CancellationToken,
+    pub progress: &'a dyn Progress,
+}
+
 /// Applies every change of `plan` through `client`.
-pub async fn apply(plan: &Plan, client: &ArmClient, parallelism: usize) -> ApplyReport {
+pub async fn apply(plan: &Plan, client: &ArmClient, options: &ApplyOptions<'_>) -> ApplyReport {
     let mut work: BTreeMap<&ClusterRef, ClusterWork> = BTreeMap::new();
     for change in plan.actions() {
         let w = work.entry(&change.key().scope.cluster).or_default();
@@ -81,8 +97,8 @@ pub async fn apply(plan: &Plan, client: &ArmClient, parallelism: usize) -> Apply
     }
     let mut per_cluster: Vec<(usize, Vec<ActionReport>)> =
         futures::stream::iter(work.into_values().enumerate())
-            .map(|(i, w)| async move { (i, apply_cluster(w, client).await) })
-            .buffer_unordered(parallelism.max(1))
+            .map(|(i, w)| async move { (i, apply_cluster(w, client, options).await) })
+            .buffer_unordered(options.parallelism.max(1))
             .collect()
             .await;
     per_cluster.sort_by_key(|(i, _)| *i);
@@ -91,43 +107,61 @@ pub async fn apply(plan: &Plan, client: &ArmClient, parallelism: usize) -> Apply
     }
 }
 
-async fn apply_cluster(work: ClusterWork<'_>, client: &ArmClient) -> Vec<ActionReport> {
+fn interrupted() -> Outcome {
+    Outcome::Skipped {
+        reason: "interrupted (Ctrl-C) before it started".to_string(),
+    }
+}
+
+async fn apply_cluster(
+    work: ClusterWork<'_>,
+    client: &ArmClient,
+    options: &ApplyOptions<'_>,
+) -> Vec<ActionReport> {
     let mut reports = Vec::new();
     for grant in &work.creates {
         let name = grant.create_name();
-        tracing::info!("creating {} [{name}]", grant.key);
-        let outcome = match client
-            .put_assignment(&grant.key, &name, grant.tenant.as_deref())
-            .await
-        {
-            Ok(_) => Outcome::Applied,
-            Err(e) if already_present(&e) => {
-                tracing::info!("{} is already present under another name", grant.key);
-                Outcome::Applied
+        let outcome = if options.cancel.is_cancelled() {
+            interrupted()
+        } else {
+            options.progress.begin("create", &grant.key, &name);
+            match client
+                .put_assignment(&grant.key, &name, grant.tenant.as_deref())
+                .await
+            {
+                Ok(_) => Outcome::Applied,
+                Err(e) if already_present(&e) => {
+                    tracing::info!("{} is already present under another name", grant.key);
+                    Outcome::Applied
+                }
+                Err(e) => failed(e),
             }
-            Err(e) => failed(e),
         };
-        reports.push(ActionReport {
+        let report = ActionReport {
             action: "create",
             key: grant.key.clone(),
             name,
             outcome,
-        });
+        };
+        options.progress.end(&report);
+        reports.push(report);
     }
     let failed_creates = reports
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .filter(|r| !matches!(r.outcome, Outcome::Applied))
         .count();
     for before in &work.deletes {
-        let outcome = if failed_creates > 0 {
+        let outcome = if options.cancel.is_cancelled() {
+            interrupted()
+        } else if failed_creates > 0 {
             Outcome::Skipped {
                 reason: format!(
-                    "{failed_creates} create(s) on cluster `{}` failed; its deletes wait for a rerun",
+                    "{failed_creates} create(s) on cluster `{}` did not succeed; its deletes wait for a rerun",
                     before.key.scope.cluster
                 ),
             }
         } else {
-            tracing::info!("deleting {} [{}]", before.key, before.name);
+            options.progress.begin("delete", &before.key, &before.name);
             match client
                 .delete_assignment(&before.key.scope, &before.name)
                 .await
@@ -136,12 +170,14 @@ async fn apply_cluster(work: ClusterWork<'_>, client: &ArmClient) -> Vec<ActionR
                 Err(e) => failed(e),
             }
         };
-        reports.push(ActionReport {
+        let report = ActionReport {
             action: "delete",
             key: before.key.clone(),
             name: before.name.clone(),
             outcome,
-        });
+        };
+        options.progress.end(&report);
+        reports.push(report);
     }
     reports
 }

@@ -126,6 +126,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// The report's format on stdout; with `json` the plan goes to stderr.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
     /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]
     pub target: Vec<String>,
@@ -136,6 +140,12 @@ pub enum ValidateFormat {
     Text,
     Json,
     Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,10 @@ pub enum Error {
     #[error("{failed} of {total} changes failed; see the report above")]
     ApplyFailed { failed: usize, total: usize },
 
+    /// Ctrl-C during an apply: running operations finished, nothing new started.
+    #[error("interrupted; the report above says what was applied. Rerun to finish")]
+    Interrupted,
+
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -32,6 +36,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Refused(_) => 3,
+            Error::Interrupted => 130,
             Error::Config(_)
             | Error::Arm(_)
             | Error::Usage(_)

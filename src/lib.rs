@@ -26,6 +26,7 @@ pub mod emulator;
 pub mod error;
 pub mod model;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod run;
 

@@ -5,12 +5,16 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
 
+use crate::apply::ApplyOptions;
 use crate::arm::{
-    ArmClient, Connection, RetryPolicy, build_http_client, client_secret_credential, cloud_endpoints,
-    credential_for,
+    ArmClient, Connection, RetryPolicy, build_http_client, client_secret_credential,
+    cloud_endpoints, credential_for,
 };
-use crate::cli::{ApplyArgs, Cli, ColorChoice, Command, GlobalArgs, PlanArgs, ValidateArgs};
+use crate::cli::{
+    ApplyArgs, Cli, ColorChoice, Command, GlobalArgs, PlanArgs, ReportFormat, ValidateArgs,
+};
 use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
 use crate::model::{CurrentState, DesiredState, ScopeKind};
@@ -271,7 +275,17 @@ async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
 
 async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     let (plan, desired, session) = make_plan(g, &args.target).await?;
-    print_plan(g, &plan, &desired)?;
+    match args.format {
+        ReportFormat::Text => print_plan(g, &plan, &desired)?,
+        // stdout carries only the JSON report; the plan still shows, on stderr.
+        ReportFormat::Json => write_plan_text(
+            &plan,
+            &desired.file,
+            Style { color: false },
+            &mut std::io::stderr().lock(),
+        )
+        .map_err(anyhow::Error::from)?,
+    }
     if plan.has_errors() {
         return Err(scope_errors(&plan));
     }
@@ -289,10 +303,34 @@ async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
             "apply cancelled; nothing was changed".into(),
         ));
     }
-    let report = crate::apply::apply(&plan, &session.client, g.parallelism as usize).await;
+    let cancel = CancellationToken::new();
+    watch_ctrl_c(cancel.clone());
+    let progress = crate::progress::for_stderr(
+        plan.actions().count(),
+        std::io::stderr().is_terminal(),
+        !g.no_progress && !g.quiet,
+    );
+    let options = ApplyOptions {
+        parallelism: g.parallelism as usize,
+        cancel: cancel.clone(),
+        progress: progress.as_ref(),
+    };
+    let report = crate::apply::apply(&plan, &session.client, &options).await;
     let mut out = std::io::stdout().lock();
-    writeln!(out).map_err(anyhow::Error::from)?;
-    write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
+    match args.format {
+        ReportFormat::Text => {
+            writeln!(out).map_err(anyhow::Error::from)?;
+            write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(anyhow::Error::from)?;
+            writeln!(out).map_err(anyhow::Error::from)?;
+        }
+    }
+    out.flush().map_err(anyhow::Error::from)?;
+    if cancel.is_cancelled() {
+        return Err(Error::Interrupted);
+    }
     let failed = report.failed();
     if failed > 0 {
         return Err(Error::ApplyFailed {
@@ -301,6 +339,26 @@ async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
         });
     }
     Ok(0)
+}
+
+/// First Ctrl-C: no new writes start, running operations finish, the report is printed. Second:
+/// abandon at once.
+fn watch_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!(
+            "\ninterrupted: letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
+        );
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "abandoned: operations already sent to ARM may still complete; rerun plan to see where things stand"
+            );
+            std::process::exit(130);
+        }
+    });
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.

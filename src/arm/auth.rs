@@ -98,7 +98,10 @@ fn env(name: &str) -> Option<String> {
 /// Picks the source `auto` means here, with the reason (DESIGN.md §6 order).
 pub fn resolve_auto() -> (AuthMethod, &'static str) {
     if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
-        (AuthMethod::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE is set")
+        (
+            AuthMethod::WorkloadIdentity,
+            "AZURE_FEDERATED_TOKEN_FILE is set",
+        )
     } else if env("ACTIONS_ID_TOKEN_REQUEST_URL").is_some() && env("AZURE_CLIENT_ID").is_some() {
         (
             AuthMethod::GithubOidc,
@@ -174,7 +177,11 @@ pub fn credential_for(
         }
         AuthMethod::WorkloadIdentity => {
             let v = require(
-                &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE"],
+                &[
+                    "AZURE_TENANT_ID",
+                    "AZURE_CLIENT_ID",
+                    "AZURE_FEDERATED_TOKEN_FILE",
+                ],
                 "workload-identity auth",
             )?;
             let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {

@@ -371,7 +371,15 @@ impl ArmClient {
         if resp.status == 204 {
             return Ok(());
         }
-        self.wait(op, &path, &resp, &url).await
+        self.wait(op, &path, &resp, &url).await?;
+        match self.get_assignment(scope, name).await? {
+            None => Ok(()),
+            Some(_) => Err(ArmError::new(
+                op,
+                &path,
+                "the operation succeeded but the assignment is still there",
+            )),
+        }
     }
 }
 

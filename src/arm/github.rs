@@ -25,7 +25,11 @@ impl std::fmt::Debug for GithubOidcAssertion {
 
 impl GithubOidcAssertion {
     /// `request_url` must be https (or http on loopback, for tests).
-    pub fn new(http: reqwest::Client, request_url: &str, request_token: &str) -> anyhow::Result<Self> {
+    pub fn new(
+        http: reqwest::Client,
+        request_url: &str,
+        request_token: &str,
+    ) -> anyhow::Result<Self> {
         let mut url = Url::parse(request_url)
             .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))?;
         let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
@@ -60,17 +64,24 @@ impl ClientAssertion for GithubOidcAssertion {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| fail(format!("fetching the GitHub OIDC token: {}", e.without_url())))?;
+            .map_err(|e| {
+                fail(format!(
+                    "fetching the GitHub OIDC token: {}",
+                    e.without_url()
+                ))
+            })?;
         let status = resp.status();
         if !status.is_success() {
             return Err(fail(format!(
                 "the GitHub OIDC token endpoint answered {status}; does the workflow have `permissions: id-token: write`?"
             )));
         }
-        let token: IdToken = resp
-            .json()
-            .await
-            .map_err(|e| fail(format!("the GitHub OIDC token reply is not JSON: {}", e.without_url())))?;
+        let token: IdToken = resp.json().await.map_err(|e| {
+            fail(format!(
+                "the GitHub OIDC token reply is not JSON: {}",
+                e.without_url()
+            ))
+        })?;
         Ok(token.value)
     }
 }

@@ -110,7 +110,12 @@ impl Pacer {
     }
 
     /// Records the remaining budget ARM reported, if it did.
-    pub fn observe(&self, subscription: &str, class: OpClass, headers: &reqwest::header::HeaderMap) {
+    pub fn observe(
+        &self,
+        subscription: &str,
+        class: OpClass,
+        headers: &reqwest::header::HeaderMap,
+    ) {
         let Some(remaining) = headers
             .get(class.header())
             .and_then(|v| v.to_str().ok())
@@ -182,7 +187,10 @@ mod tests {
 
     #[test]
     fn subscriptions_come_from_the_path() {
-        assert_eq!(subscription_of("/subscriptions/abc/resourceGroups/x"), "abc");
+        assert_eq!(
+            subscription_of("/subscriptions/abc/resourceGroups/x"),
+            "abc"
+        );
         assert_eq!(subscription_of("/SUBSCRIPTIONS/abc"), "abc");
         assert_eq!(subscription_of("/x"), "");
     }
