@@ -232,7 +232,6 @@ pub fn credential_for(
                     credential_options: ClientAssertionCredentialOptions {
                         client_options: options(),
                     },
-                    ..Default::default()
                 }),
             )?;
             Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
@@ -242,7 +241,6 @@ pub fn credential_for(
             let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
                 client_options: options(),
-                ..Default::default()
             }))?;
             let who = match user_assigned {
                 Some(id) => format!("user-assigned managed identity `{id}`"),
