@@ -66,8 +66,9 @@ pub struct GlobalArgs {
 
     /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
     /// no file is given. No Azure account needed.
-    #[arg(long, global = true, value_name = "STATE.yaml", num_args = 0..=1, default_missing_value = "")]
-    pub emulator: Option<PathBuf>,
+    /// Give a file as `--emulator=STATE.yaml`.
+    #[arg(long, global = true, value_name = "STATE.yaml", num_args = 0..=1, require_equals = true)]
+    pub emulator: Option<Option<PathBuf>>,
 
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
@@ -96,6 +97,11 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Run the local ARM + Entra ID emulator.
     Emulator(crate::emulator::EmulatorArgs),
+    /// Print a shell completion script (e.g. `kusto-principals completions bash > /etc/bash_completion.d/kusto-principals`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

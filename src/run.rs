@@ -33,6 +33,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             runtime()?.block_on(crate::emulator::serve(args))?;
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "kusto-principals", &mut std::io::stdout());
+            Ok(0)
+        }
     }
 }
 
@@ -110,10 +115,9 @@ struct Session {
 
 async fn connect(g: &GlobalArgs) -> Result<Session> {
     if let Some(state_path) = &g.emulator {
-        let state = if state_path.as_os_str().is_empty() {
-            crate::emulator::demo_state()
-        } else {
-            load_emulator_state(state_path)?
+        let state = match state_path {
+            None => crate::emulator::demo_state(),
+            Some(path) => load_emulator_state(path)?,
         };
         let emu = Emulator::start(state, EmulatorOptions::default()).await?;
         let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()))?;

@@ -3,4 +3,5 @@
 
 mod harness;
 
+mod ci_recipes;
 mod cli_cycle;
