@@ -95,6 +95,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make Azure match the file (or a saved plan).
     Apply(ApplyArgs),
+    /// Write a desired-state file of what Azure has now.
+    Export(ExportArgs),
     /// Run the local ARM + Entra ID emulator.
     Emulator(crate::emulator::EmulatorArgs),
     /// Print a shell completion script (e.g. `kusto-principals completions bash > /etc/bash_completion.d/kusto-principals`).
@@ -139,6 +141,25 @@ pub struct ApplyArgs {
     /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]
     pub target: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The subscription to export.
+    #[arg(long)]
+    pub subscription: String,
+
+    /// Only this resource group.
+    #[arg(long)]
+    pub resource_group: Option<String>,
+
+    /// Only these clusters (repeatable).
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
+    /// Write the file here instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

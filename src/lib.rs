@@ -24,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod emulator;
 pub mod error;
+pub mod export;
 pub mod model;
 pub mod plan;
 pub mod progress;

@@ -13,11 +13,13 @@ use crate::arm::{
     cloud_endpoints, credential_for,
 };
 use crate::cli::{
-    ApplyArgs, Cli, ColorChoice, Command, GlobalArgs, PlanArgs, ReportFormat, ValidateArgs,
+    ApplyArgs, Cli, ColorChoice, Command, ExportArgs, GlobalArgs, PlanArgs, ReportFormat,
+    ValidateArgs,
 };
 use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
-use crate::model::{CurrentState, DesiredState, ScopeKind};
+use crate::export::ClusterExport as ExportedCluster;
+use crate::model::{CurrentState, DesiredState, Scope, ScopeKind};
 use crate::plan::{Plan, diff};
 use crate::render::{Style, write_plan_text, write_report_text};
 
@@ -29,6 +31,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Validate(args) => validate(g, args),
         Command::Plan(args) => runtime()?.block_on(plan_command(g, args)),
         Command::Apply(args) => runtime()?.block_on(apply_command(g, args)),
+        Command::Export(args) => runtime()?.block_on(export_command(g, args)),
         Command::Emulator(args) => {
             runtime()?.block_on(crate::emulator::serve(args))?;
             Ok(0)
@@ -363,6 +366,91 @@ fn watch_ctrl_c(cancel: CancellationToken) {
             std::process::exit(130);
         }
     });
+}
+
+async fn export_command(g: &GlobalArgs, args: &ExportArgs) -> Result<i32> {
+    let session = connect(g).await?;
+    let client = &session.client;
+    let mut clusters = client
+        .list_clusters(&args.subscription, args.resource_group.as_deref())
+        .await?;
+    if !args.clusters.is_empty() {
+        let missing: Vec<&String> = args
+            .clusters
+            .iter()
+            .filter(|want| {
+                !clusters
+                    .iter()
+                    .any(|c| c.cluster.eq_ignore_ascii_case(want))
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Usage(format!(
+                "no cluster named {} in subscription `{}`{}",
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.subscription,
+                args.resource_group
+                    .as_ref()
+                    .map(|rg| format!(" resource group `{rg}`"))
+                    .unwrap_or_default()
+            )));
+        }
+        clusters.retain(|c| {
+            args.clusters
+                .iter()
+                .any(|w| c.cluster.eq_ignore_ascii_case(w))
+        });
+    }
+    let total = clusters.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<ExportedCluster>> = futures::stream::iter(clusters)
+        .map(|cluster| {
+            let done = &done;
+            async move {
+                let scope = Scope::cluster(cluster.clone());
+                let principals = client.list_assignments(&scope).await?;
+                let mut databases = Vec::new();
+                for db in client.list_databases(&cluster).await? {
+                    let items = client
+                        .list_assignments(&Scope::database(cluster.clone(), db.clone()))
+                        .await?;
+                    databases.push((db, items));
+                }
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if !g.quiet {
+                    eprintln!(
+                        "[{n}/{total}] exported cluster {} ({} databases)",
+                        cluster.cluster,
+                        databases.len()
+                    );
+                }
+                Ok(ExportedCluster {
+                    cluster,
+                    principals,
+                    databases,
+                })
+            }
+        })
+        .buffered(g.parallelism as usize)
+        .collect()
+        .await;
+    let clusters = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let text = crate::export::render(&args.subscription, &clusters);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| Error::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+            if !g.quiet {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.

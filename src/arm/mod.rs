@@ -14,6 +14,7 @@
 
 mod auth;
 mod client;
+mod discovery;
 mod error;
 mod github;
 mod pacer;

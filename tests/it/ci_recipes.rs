@@ -50,7 +50,10 @@ fn every_recipe_parses_and_runs_real_commands() {
         let mut all = Vec::new();
         strings(&doc, &mut all);
         let commands: Vec<Vec<String>> = all.iter().flat_map(|s| invocations(s)).collect();
-        assert!(!commands.is_empty(), "{rel} runs no kusto-principals command");
+        assert!(
+            !commands.is_empty(),
+            "{rel} runs no kusto-principals command"
+        );
         for words in commands {
             if let Err(e) = Cli::try_parse_from(&words) {
                 panic!("{rel}: `{}` does not parse:\n{e}", words.join(" "));

@@ -1,0 +1,91 @@
+//! Finding clusters and databases (for `export` and for clear "not found" errors).
+
+use serde::Deserialize;
+
+use super::client::ArmClient;
+use super::error::ArmError;
+use crate::model::ClusterRef;
+
+#[derive(Debug, Deserialize)]
+struct Resource {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+/// The `resourceGroups` segment of an ARM id.
+fn resource_group_of(id: &str) -> Option<&str> {
+    let mut parts = id.split('/');
+    while let Some(p) = parts.next() {
+        if p.eq_ignore_ascii_case("resourceGroups") {
+            return parts.next();
+        }
+    }
+    None
+}
+
+impl ArmClient {
+    /// The Kusto clusters of a subscription, or of one resource group of it.
+    pub async fn list_clusters(
+        &self,
+        subscription: &str,
+        resource_group: Option<&str>,
+    ) -> Result<Vec<ClusterRef>, ArmError> {
+        let path = match resource_group {
+            Some(rg) => format!(
+                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
+            ),
+            None => format!("/subscriptions/{subscription}/providers/Microsoft.Kusto/clusters"),
+        };
+        let items: Vec<Resource> = self
+            .list_all("list clusters", &path, self.url(&path))
+            .await?;
+        let mut clusters: Vec<ClusterRef> = items
+            .into_iter()
+            .filter_map(|r| {
+                let id = r.id?;
+                let rg = resource_group_of(&id)?.to_string();
+                let name = r
+                    .name
+                    .or_else(|| id.rsplit('/').next().map(str::to_string))?;
+                Some(ClusterRef::new(subscription, rg, name))
+            })
+            .collect();
+        clusters.sort();
+        Ok(clusters)
+    }
+
+    /// The database names of a cluster (ARM's `name` is `cluster/database`).
+    pub async fn list_databases(&self, cluster: &ClusterRef) -> Result<Vec<String>, ArmError> {
+        let path = format!("{}/databases", cluster.arm_path());
+        let items: Vec<Resource> = self
+            .list_all("list databases", &path, self.url(&path))
+            .await?;
+        let mut names: Vec<String> = items
+            .into_iter()
+            .filter_map(|r| {
+                r.name
+                    .or(r.id)
+                    .and_then(|n| n.rsplit('/').next().map(str::to_string))
+            })
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort_by_key(|n| n.to_ascii_lowercase());
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_groups_come_from_ids() {
+        assert_eq!(
+            resource_group_of(
+                "/subscriptions/s/resourceGroups/My-RG/providers/Microsoft.Kusto/Clusters/c"
+            ),
+            Some("My-RG")
+        );
+        assert_eq!(resource_group_of("/subscriptions/s"), None);
+    }
+}
