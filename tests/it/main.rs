@@ -1,0 +1,6 @@
+//! The one integration test binary. Each module is one area; every test starts its own emulator on
+//! `127.0.0.1:0` and bounds every await with a timeout.
+
+mod emulator_support;
+
+mod emulator_skeleton;
