@@ -1,122 +1,238 @@
-//! A local HTTPS stand-in for Azure Resource Manager (Kusto principal assignments) and the Entra ID
-//! token endpoint. (Interface placeholder: the server is being written.)
+//! A local HTTPS stand-in for Azure Resource Manager (Kusto principal assignments, clusters,
+//! databases, operation status) and the Entra ID token endpoint, like Azurite for Storage.
+//!
+//! It answers as the real service does (shapes and status codes from the recorded traffic and the
+//! spec; see `shared/reference/arm-kusto-principals.md` §10), and adds knobs for the hard parts of
+//! production: latency, throttling, faults, Entra ID lag, paging, per-cluster write conflicts.
+//!
+//! | file            | owns                                                          |
+//! |-----------------|---------------------------------------------------------------|
+//! | `state`         | the state YAML (seed and dump)                                |
+//! | `options`, `cli`| the knobs, as a builder and as `kusto-principals emulator` flags |
+//! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
+//! | `dispatch`      | the gates of every request, common headers, the request log   |
+//! | `route`         | paths → routes                                                |
+//! | `auth`, `token` | access tokens and the token endpoint                          |
+//! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
+//! | `assignments`, `body`, `operations`, `resources`, `paging` | the resource provider  |
+//! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
+//! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
+//!
+//! The emulator never reads the network beyond its own socket and writes only its CA file.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+mod assignments;
+mod auth;
+mod body;
+mod cli;
+mod directory;
+mod dispatch;
+mod faults;
+mod hooks;
+mod journal;
+mod operations;
+mod options;
+mod paging;
+mod reply;
+mod resources;
+mod route;
+mod server;
+mod state;
+mod throttle;
+mod tls;
+mod token;
+mod world;
+
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use anyhow::Context;
+use tokio::sync::watch;
 
-/// The emulator's world, as in `examples/emulator-state.yaml`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EmulatorState {}
+pub use cli::{EmulatorArgs, serve};
+pub use dispatch::API_VERSIONS;
+pub use journal::{RequestCounts, RequestRecord, WriteRecord};
+pub use options::EmulatorOptions;
+pub use state::{
+    AssignmentState, ClusterState, Credentials, DatabaseState, DirectoryEntry, EmulatorState,
+    demo_state,
+};
 
-/// The built-in demo state (`examples/emulator-state.yaml`).
-pub fn demo_state() -> EmulatorState {
-    EmulatorState::default()
-}
-
-/// Knobs of a running emulator.
-#[derive(Debug, Clone)]
-pub struct EmulatorOptions {
-    pub listen: SocketAddr,
-}
-
-impl Default for EmulatorOptions {
-    fn default() -> Self {
-        EmulatorOptions {
-            listen: "127.0.0.1:0".parse().expect("valid address"),
-        }
-    }
-}
-
-/// Requests served, by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestCounts {
-    pub by_kind: BTreeMap<String, u64>,
-}
-
-impl RequestCounts {
-    pub fn get(&self, kind: &str) -> u64 {
-        self.by_kind.get(kind).copied().unwrap_or(0)
-    }
-    /// ARM requests of any kind (everything but the token endpoint and test hooks).
-    pub fn arm_total(&self) -> u64 {
-        self.by_kind
-            .iter()
-            .filter(|(k, _)| k.as_str() != "token")
-            .map(|(_, v)| v)
-            .sum()
-    }
-    /// PUT and DELETE of principal assignments.
-    pub fn writes(&self) -> u64 {
-        self.get("put") + self.get("delete")
-    }
-}
+use dispatch::{Shared, lock};
 
 /// A running emulator; stops when dropped or on `shutdown`.
 pub struct Emulator {
     endpoint: String,
     ca_cert_pem: String,
     ca_cert_path: PathBuf,
+    tenant_id: String,
+    credentials: Credentials,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
 }
 
 impl Emulator {
-    pub async fn start(
-        _state: EmulatorState,
-        _options: EmulatorOptions,
-    ) -> anyhow::Result<Emulator> {
-        anyhow::bail!("the emulator is being written")
+    /// Binds `options.listen`, makes a CA and server certificate, writes the CA to a temporary
+    /// file, and serves `state` until dropped. Must run inside a Tokio runtime.
+    pub async fn start(state: EmulatorState, options: EmulatorOptions) -> anyhow::Result<Emulator> {
+        state.check()?;
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("binding the emulator to {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let loopback = addr.ip().is_loopback();
+        let host = if addr.ip().is_unspecified() || loopback {
+            "127.0.0.1".to_string()
+        } else {
+            addr.ip().to_string()
+        };
+        let tls = tls::make((!loopback).then_some(host.as_str()))?;
+        let endpoint = match addr {
+            std::net::SocketAddr::V6(_) if !loopback => format!("https://[{host}]:{}", addr.port()),
+            _ => format!("https://{host}:{}", addr.port()),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("kusto-principals-emulator")
+            .tempdir()?;
+        let ca_cert_path = dir.path().join("emulator-ca.pem");
+        std::fs::write(&ca_cert_path, &tls.ca_pem).context("writing the emulator CA")?;
+        let key: [u8; 32] = rand::random();
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world::World::new(&state, options.aad_lag)),
+            authority: Mutex::new(auth::TokenAuthority::new(
+                key,
+                &state.tenant_id,
+                &endpoint,
+                addr.port(),
+            )),
+            seed: Mutex::new(state.clone()),
+            counts: Mutex::default(),
+            requests: Mutex::default(),
+            buckets: Mutex::new(throttle::Buckets::new(options.throttle)),
+            faults: Mutex::new(faults::Faults::new(options.seed, options.fault_rate)),
+            opts: options,
+            endpoint: endpoint.clone(),
+            loopback,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(server::run(listener, tls.config, shared.clone(), stop_rx));
+        Ok(Emulator {
+            endpoint,
+            ca_cert_pem: tls.ca_pem,
+            ca_cert_path,
+            tenant_id: state.tenant_id,
+            credentials: state.credentials,
+            shared,
+            stop,
+            task: Some(task),
+            _dir: dir,
+        })
     }
+
     /// `https://127.0.0.1:PORT`: both the ARM endpoint and the authority host.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
+    /// The CA certificate (PEM) clients must trust.
     pub fn ca_cert_pem(&self) -> &str {
         &self.ca_cert_pem
     }
+    /// The CA certificate as a file, removed when the emulator is dropped.
     pub fn ca_cert_path(&self) -> &Path {
         &self.ca_cert_path
     }
     pub fn tenant_id(&self) -> &str {
-        ""
+        &self.tenant_id
     }
     pub fn client_id(&self) -> &str {
-        ""
+        &self.credentials.client_id
     }
     pub fn client_secret(&self) -> &str {
-        ""
+        &self.credentials.client_secret
     }
+
     /// The environment that points the CLI at this emulator.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![]
+        [
+            ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
+            (
+                "KUSTO_PRINCIPALS_CA_CERT",
+                self.ca_cert_path.display().to_string(),
+            ),
+            ("AZURE_AUTHORITY_HOST", self.endpoint.clone()),
+            ("AZURE_TENANT_ID", self.tenant_id.clone()),
+            ("AZURE_CLIENT_ID", self.credentials.client_id.clone()),
+            (
+                "AZURE_CLIENT_SECRET",
+                self.credentials.client_secret.clone(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
+
+    /// Requests served so far, by kind.
     pub fn request_counts(&self) -> RequestCounts {
-        RequestCounts::default()
+        lock(&self.shared.counts).clone()
     }
+
+    /// Every request served so far, in order.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Every PUT and DELETE of a principal assignment so far, in order, with its outcome.
+    pub fn write_history(&self) -> Vec<WriteRecord> {
+        lock(&self.shared.world).history.clone()
+    }
+
+    /// The current world, in the state file's format.
     pub fn snapshot(&self) -> EmulatorState {
-        EmulatorState::default()
+        lock(&self.shared.world).snapshot()
+    }
+
+    /// Back to the seed state (or `state`), with counts, logs and throttling buckets cleared.
+    pub fn reset(&self, state: Option<EmulatorState>) {
+        hooks::reset(&self.shared, state);
+    }
+
+    /// A valid bearer token for ARM calls and for the test hooks (as the token endpoint would issue
+    /// for the configured client).
+    pub fn access_token(&self) -> String {
+        lock(&self.shared.authority).issue(
+            &self.credentials.client_id,
+            &self.endpoint,
+            self.shared.opts.token_lifetime,
+        )
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
     }
     pub async fn shutdown(self) {}
 }
 
-/// `kusto-principals emulator`: its command-line knobs.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EmulatorArgs {
-    /// Seed the emulator from this state file (default: the built-in demo state).
-    #[arg(long, value_name = "STATE.yaml")]
-    pub state: Option<PathBuf>,
-
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:8443")]
-    pub listen: SocketAddr,
-
-    /// Print the `export` lines that point the CLI at this emulator.
-    #[arg(long)]
-    pub print_env: bool,
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }
 
-/// Runs the standalone emulator until Ctrl-C.
-pub async fn serve(_args: &EmulatorArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the emulator is being written")
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("endpoint", &self.endpoint)
+            .field("tenant_id", &self.tenant_id)
+            .finish_non_exhaustive()
+    }
 }

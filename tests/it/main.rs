@@ -1,7 +1,10 @@
 //! The one integration test binary: drives the real `kusto-principals` binary against the emulator
-//! over loopback.
+//! over loopback. Every test starts its own emulator on `127.0.0.1:0` and bounds every await with a
+//! timeout.
 
+mod emulator_support;
 mod harness;
 
 mod ci_recipes;
 mod cli_cycle;
+mod emulator_skeleton;

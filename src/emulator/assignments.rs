@@ -1,0 +1,425 @@
+//! Principal assignments at cluster and database scope: list, get, create or update, delete and
+//! check-name, with the real service's semantics (see the reference's §6 and §10):
+//!
+//! | request                        | answer                                                        |
+//! |--------------------------------|---------------------------------------------------------------|
+//! | PUT, new name                  | 201 + `Azure-AsyncOperation`, echo + `provisioningState: Creating` |
+//! | PUT, existing name             | 200, echo + `Succeeded` (a role change updates in place)      |
+//! | PUT, principal+role held elsewhere | 400 "Cannot add PrincipalAssignment resource …"          |
+//! | DELETE, existing               | 202 + `Location` + `Azure-AsyncOperation`, empty body         |
+//! | DELETE, missing                | 204                                                           |
+//! | GET / list                     | resolved fields (`tenantName`, `principalName`, `aadObjectId`) once provisioned |
+
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::body::{AssignmentRequest, parse_assignment, parse_check_name};
+use super::journal::WriteRecord;
+use super::operations::{OpKind, Operation, timestamp, urls};
+use super::paging::page;
+use super::reply::{ArmError, Reply};
+use super::route::ScopePath;
+use super::world::{Provisioning, ScopeIdx, Stored, World, resource_not_found};
+use crate::model::ScopeKind;
+
+/// What a handler needs besides the world.
+pub struct Ctx<'a> {
+    pub endpoint: &'a str,
+    pub api_version: &'a str,
+    /// The request path, for `nextLink`s.
+    pub path: &'a str,
+    /// `$skiptoken` of a list request.
+    pub skip: usize,
+    pub page_size: Option<usize>,
+    pub lro_polls: u32,
+    pub write_conflicts: bool,
+    /// A fault was drawn for this request: an operation it starts will fail.
+    pub fail_operation: bool,
+}
+
+#[derive(Serialize)]
+struct AssignmentBody {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    ty: &'static str,
+    properties: Properties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Properties {
+    principal_id: String,
+    role: &'static str,
+    principal_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aad_object_id: Option<String>,
+    provisioning_state: &'static str,
+}
+
+/// The resource as ARM shows it; `resolved` adds what the service fills in after provisioning.
+fn body(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentBody {
+    let c = &w.clusters[s.cluster];
+    let base = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
+        c.subscription, c.resource_group, c.name
+    );
+    let (id, name, ty) = match s.database {
+        None => (
+            format!("{base}/PrincipalAssignments/{}", a.spec.name),
+            format!("{}/{}", c.name, a.spec.name),
+            "Microsoft.Kusto/Clusters/PrincipalAssignments",
+        ),
+        Some(d) => {
+            let db = &c.databases[d].name;
+            (
+                format!("{base}/Databases/{db}/PrincipalAssignments/{}", a.spec.name),
+                format!("{}/{db}/{}", c.name, a.spec.name),
+                "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
+            )
+        }
+    };
+    let mut p = Properties {
+        principal_id: a.spec.principal_id.clone(),
+        role: a.spec.role.as_str(),
+        principal_type: a.spec.principal_type.as_str(),
+        tenant_id: a.spec.tenant_id.clone(),
+        tenant_name: None,
+        principal_name: None,
+        aad_object_id: None,
+        provisioning_state: a.provisioning.as_str(),
+    };
+    if resolved && a.provisioning != Provisioning::Creating {
+        let tenant = a
+            .spec
+            .tenant_id
+            .clone()
+            .unwrap_or_else(|| w.tenant_id.clone());
+        let found = w
+            .directory
+            .resolve(a.spec.principal_type, &a.spec.principal_id, None);
+        p.tenant_name = Some(if tenant.eq_ignore_ascii_case(&w.tenant_id) {
+            w.tenant_name.clone()
+        } else {
+            String::new()
+        });
+        p.tenant_id = Some(tenant);
+        p.principal_name = Some(
+            found
+                .as_ref()
+                .map(|r| r.principal_name.clone())
+                .unwrap_or_default(),
+        );
+        p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
+    }
+    AssignmentBody {
+        id,
+        name,
+        ty,
+        properties: p,
+    }
+}
+
+pub fn list(w: &World, ctx: &Ctx<'_>, sp: &ScopePath) -> Reply {
+    let s = match w.find_scope(sp) {
+        Ok(s) => s,
+        Err(e) => return e.reply(),
+    };
+    let items: Vec<Value> = w
+        .assignments(s)
+        .iter()
+        .map(|a| serde_json::to_value(body(w, s, a, true)).expect("bodies serialise"))
+        .collect();
+    Reply::json(StatusCode::OK, page(items, ctx))
+}
+
+pub fn get(w: &World, sp: &ScopePath, name: &str) -> Reply {
+    let s = match w.find_scope(sp) {
+        Ok(s) => s,
+        Err(e) => return e.reply(),
+    };
+    match w.position(s, name) {
+        Some(i) => Reply::json(StatusCode::OK, body(w, s, &w.assignments(s)[i], true)),
+        None => missing(w, s, sp, name).reply(),
+    }
+}
+
+fn missing(w: &World, s: ScopeIdx, sp: &ScopePath, name: &str) -> ArmError {
+    let c = &w.clusters[s.cluster];
+    let resource = match s.database {
+        None => format!(
+            "Microsoft.Kusto/clusters/{}/principalAssignments/{name}",
+            c.name
+        ),
+        Some(d) => format!(
+            "Microsoft.Kusto/clusters/{}/databases/{}/principalAssignments/{name}",
+            c.name, c.databases[d].name
+        ),
+    };
+    resource_not_found(&resource, &sp.cluster.resource_group)
+}
+
+/// PUT: create (201 + operation) or update in place (200).
+pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8]) -> Reply {
+    let kind = if sp.database.is_some() {
+        ScopeKind::Database
+    } else {
+        ScopeKind::Cluster
+    };
+    let parsed = parse_assignment(raw, kind);
+    let req = parsed.as_ref().ok();
+    let result = w
+        .find_scope(sp)
+        .and_then(|s| parsed.clone().map(|r| (s, r)))
+        .and_then(|(s, r)| check_write(w, ctx, s).map(|()| (s, r)))
+        .and_then(|(s, r)| check_duplicate(w, s, name, &r).map(|()| (s, r)));
+    let (s, req_ok) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let reply = e.reply();
+            record(w, "PUT", sp, name, req, &reply, None);
+            return reply;
+        }
+    };
+    if let Some(i) = w.position(s, name) {
+        let stored_name = w.assignments(s)[i].spec.name.clone();
+        let a = &mut w.assignments_mut(s)[i];
+        a.spec = req_ok.to_state(stored_name);
+        let echo = Stored {
+            spec: a.spec.clone(),
+            provisioning: Provisioning::Succeeded,
+        };
+        let reply = Reply::json(StatusCode::OK, body(w, s, &echo, false));
+        record(w, "PUT", sp, name, req, &reply, None);
+        return reply;
+    }
+    let stored = Stored {
+        spec: req_ok.to_state(name.to_string()),
+        provisioning: Provisioning::Creating,
+    };
+    let error = if ctx.fail_operation {
+        Some(injected_failure(w, s, OpKind::Add))
+    } else {
+        let age = w.started.elapsed();
+        w.directory
+            .resolve(req_ok.principal_type, &req_ok.principal_id, Some(age))
+            .is_none()
+            .then(|| aad_not_found(w, s))
+    };
+    let reply = Reply::json(StatusCode::CREATED, body(w, s, &stored, false));
+    w.assignments_mut(s).push(stored);
+    let op = start(w, ctx, s, name, OpKind::Add, error);
+    let (async_url, _) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
+    let reply = reply.with_header("Azure-AsyncOperation", async_url);
+    finish_or_wait(w, op, sp, name, req, &reply);
+    reply
+}
+
+/// DELETE: 202 + operation for an existing assignment, 204 for a missing one.
+pub fn delete(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str) -> Reply {
+    let s = match w
+        .find_scope(sp)
+        .and_then(|s| check_write(w, ctx, s).map(|()| s))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            let reply = e.reply();
+            record(w, "DELETE", sp, name, None, &reply, None);
+            return reply;
+        }
+    };
+    let Some(i) = w.position(s, name) else {
+        let reply = Reply::empty(StatusCode::NO_CONTENT);
+        record(w, "DELETE", sp, name, None, &reply, None);
+        return reply;
+    };
+    let existing = AssignmentRequest::from_state(&w.assignments(s)[i].spec);
+    w.assignments_mut(s)[i].provisioning = Provisioning::Deleting;
+    let error = ctx
+        .fail_operation
+        .then(|| injected_failure(w, s, OpKind::Drop));
+    let op = start(w, ctx, s, name, OpKind::Drop, error);
+    let (async_url, location) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
+    let reply = Reply::empty(StatusCode::ACCEPTED)
+        .with_header("Location", location)
+        .with_header("Azure-AsyncOperation", async_url);
+    finish_or_wait(w, op, sp, name, Some(&existing), &reply);
+    reply
+}
+
+/// POST `checkPrincipalAssignmentNameAvailability`.
+pub fn check_name(w: &World, sp: &ScopePath, raw: &[u8]) -> Reply {
+    let s = match w.find_scope(sp) {
+        Ok(s) => s,
+        Err(e) => return e.reply(),
+    };
+    let name = match parse_check_name(raw, s.kind()) {
+        Ok(n) => n,
+        Err(e) => return e.reply(),
+    };
+    let message = match (w.position(s, &name), s.database) {
+        (None, _) => String::new(),
+        (Some(_), None) => format!(
+            "Cluster principal assignment {name} already exists in cluster {}. Please select a different principal assignment name.",
+            w.clusters[s.cluster].name
+        ),
+        (Some(_), Some(d)) => format!(
+            "Database principal assignment {name} already exists in database {}. Please select a different principal assignment name.",
+            w.clusters[s.cluster].databases[d].name
+        ),
+    };
+    Reply::json(
+        StatusCode::OK,
+        serde_json::json!({"name": name, "nameAvailable": message.is_empty(), "message": message}),
+    )
+}
+
+/// 409 while another operation runs on the cluster (when that knob is on).
+fn check_write(w: &World, ctx: &Ctx<'_>, s: ScopeIdx) -> Result<(), ArmError> {
+    match w.busy(s.cluster).filter(|_| ctx.write_conflicts) {
+        None => Ok(()),
+        Some(op) => Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!(
+                "[Conflict] Cluster '{}' is in process of another operation ('{}', id '{}'). Please retry the operation when it completes.",
+                w.clusters[s.cluster].name,
+                op.kind.operation_kind(op.scope.kind()),
+                op.id
+            ),
+        )),
+    }
+}
+
+/// The same principal may hold a role only once per scope (P5).
+fn check_duplicate(
+    w: &World,
+    s: ScopeIdx,
+    name: &str,
+    r: &AssignmentRequest,
+) -> Result<(), ArmError> {
+    let clash = w.assignments(s).iter().find(|a| {
+        !a.spec.name.eq_ignore_ascii_case(name)
+            && a.spec.role == r.role
+            && a.spec.principal_id.eq_ignore_ascii_case(&r.principal_id)
+    });
+    match clash {
+        None => Ok(()),
+        Some(a) => Err(ArmError::bad_request(format!(
+            "Cannot add PrincipalAssignment resource '{name}'. A PrincipalAssignment resource (name: '{}') already exists with the same role and principal id",
+            a.spec.name
+        ))),
+    }
+}
+
+fn aad_not_found(w: &World, s: ScopeIdx) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "[NotFound] Failed to run add principal assignment action for service Engine-{}. AAD principal was not found.",
+            w.clusters[s.cluster].name
+        ),
+    )
+}
+
+fn injected_failure(w: &World, s: ScopeIdx, kind: OpKind) -> ArmError {
+    let action = if kind.is_add() { "add" } else { "drop" };
+    ArmError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerError",
+        format!(
+            "[InternalServerError] Failed to run {action} principal assignment action for service Engine-{}. An internal error occurred (emulated fault).",
+            w.clusters[s.cluster].name
+        ),
+    )
+}
+
+/// Registers an operation and its history entry; returns its index.
+fn start(
+    w: &mut World,
+    ctx: &Ctx<'_>,
+    s: ScopeIdx,
+    name: &str,
+    kind: OpKind,
+    error: Option<ArmError>,
+) -> usize {
+    let c = &w.clusters[s.cluster];
+    w.operations.push(Operation {
+        id: uuid::Uuid::new_v4().to_string(),
+        subscription: c.subscription.clone(),
+        location: c.location.clone(),
+        kind,
+        scope: s,
+        name: name.to_string(),
+        polls_left: ctx.lro_polls,
+        started: Instant::now(),
+        start_time: OffsetDateTime::now_utc(),
+        finished: None,
+        error,
+        history_index: w.history.len(),
+    });
+    w.operations.len() - 1
+}
+
+/// Records the write, then completes the operation at once when no polls are wanted.
+fn finish_or_wait(
+    w: &mut World,
+    op: usize,
+    sp: &ScopePath,
+    name: &str,
+    req: Option<&AssignmentRequest>,
+    reply: &Reply,
+) {
+    let id = w.operations[op].id.clone();
+    let method = if w.operations[op].kind.is_add() {
+        "PUT"
+    } else {
+        "DELETE"
+    };
+    record(w, method, sp, name, req, reply, Some(id));
+    if w.operations[op].polls_left == 0 {
+        w.finish(op);
+    }
+}
+
+/// Appends one write to the history.
+pub fn record(
+    w: &mut World,
+    method: &str,
+    sp: &ScopePath,
+    name: &str,
+    req: Option<&AssignmentRequest>,
+    reply: &Reply,
+    op: Option<String>,
+) {
+    let scope = match &sp.database {
+        None => sp.cluster.cluster.clone(),
+        Some(d) => format!("{}/{d}", sp.cluster.cluster),
+    };
+    w.history.push(WriteRecord {
+        at: timestamp(OffsetDateTime::now_utc()),
+        method: method.to_string(),
+        subscription: sp.cluster.subscription.clone(),
+        resource_group: sp.cluster.resource_group.clone(),
+        scope,
+        name: name.to_string(),
+        principal_id: req.map(|r| r.principal_id.clone()),
+        principal_type: req.map(|r| r.principal_type),
+        role: req.map(|r| r.role),
+        status: reply.status.as_u16(),
+        error_code: reply.error_code(),
+        operation_status: op.as_ref().map(|_| "Running".to_string()),
+        operation_id: op,
+    });
+}

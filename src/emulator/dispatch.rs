@@ -1,0 +1,478 @@
+//! One request in, one response out: the order in which the emulator applies ARM's gates
+//! (token → api-version → route → throttling → faults → the resource provider), the common
+//! response headers, and the request log. Test hooks under `/_emulator/` go to `hooks`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::body::Body as HttpBody;
+use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
+use time::OffsetDateTime;
+
+use super::assignments::{self, Ctx};
+use super::auth::TokenAuthority;
+use super::body::parse_assignment;
+use super::faults::{Fault, Faults};
+use super::hooks;
+use super::journal::{RequestCounts, RequestRecord};
+use super::operations::{self, timestamp};
+use super::options::EmulatorOptions;
+use super::reply::{ArmError, Body, Reply};
+use super::resources;
+use super::route::{self, Route};
+use super::state::EmulatorState;
+use super::throttle::{Buckets, OpClass};
+use super::token::{self, TokenContext};
+use super::world::World;
+use crate::model::ScopeKind;
+
+/// The api-versions the emulator serves.
+pub const API_VERSIONS: [&str; 2] = ["2024-04-13", "2025-02-14"];
+
+/// Everything the server shares between connections.
+pub struct Shared {
+    pub world: Mutex<World>,
+    pub seed: Mutex<EmulatorState>,
+    pub counts: Mutex<RequestCounts>,
+    pub requests: Mutex<Vec<RequestRecord>>,
+    pub buckets: Mutex<Buckets>,
+    pub faults: Mutex<Faults>,
+    pub authority: Mutex<TokenAuthority>,
+    pub opts: EmulatorOptions,
+    pub endpoint: String,
+    /// Test hooks need no token when the emulator listens on loopback only.
+    pub loopback: bool,
+}
+
+/// The connection is to be dropped without an answer (an injected reset).
+#[derive(Debug)]
+pub struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by the emulator (injected fault)")
+    }
+}
+
+impl std::error::Error for Reset {}
+
+/// Locks a mutex, ignoring poisoning (a panicked handler leaves data that is still consistent
+/// enough for an emulator).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Serves one request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<HttpBody>,
+) -> Result<Response<HttpBody>, Reset> {
+    let (parts, body) = req.into_parts();
+    let raw = axum::body::to_bytes(body, 4 << 20)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    if path.starts_with("/_emulator/") || path == "/_emulator" {
+        return Ok(to_response(
+            hooks::handle(&shared, &parts.method, &path, &parts.headers, &raw),
+            &parts.headers,
+            false,
+        ));
+    }
+    let route = route::parse(&path);
+    let kind = kind_of(&route, &parts.method);
+    lock(&shared.counts).bump(kind);
+    if !shared.opts.latency.is_zero() {
+        tokio::time::sleep(shared.opts.latency).await;
+    }
+    let method = parts.method.as_str().to_string();
+    let outcome = match &route {
+        Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
+        _ => arm(
+            &shared,
+            &route,
+            &parts.method,
+            &parts.headers,
+            &query,
+            &path,
+            &raw,
+        ),
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let status = outcome.as_ref().map_or(0, |r| r.status.as_u16());
+    lock(&shared.requests).push(RequestRecord {
+        at: timestamp(OffsetDateTime::now_utc()),
+        method,
+        path,
+        query,
+        kind: kind.to_string(),
+        status,
+        request_id: request_id.clone(),
+    });
+    match outcome {
+        Some(reply) => {
+            let arm = !matches!(route, Route::Token { .. });
+            let mut resp = to_response(reply, &parts.headers, arm);
+            if let Ok(v) = request_id.parse() {
+                resp.headers_mut().insert("x-ms-request-id", v);
+            }
+            Ok(resp)
+        }
+        None => Err(Reset),
+    }
+}
+
+/// The kind a request is counted under.
+fn kind_of(route: &Route, method: &Method) -> &'static str {
+    match (route, method.as_str()) {
+        (Route::Token { .. }, _) => "token",
+        (Route::AssignmentList(_), "GET") => "list",
+        (Route::Assignment(..), "GET") => "get",
+        (Route::Assignment(..), "PUT") => "put",
+        (Route::Assignment(..), "DELETE") => "delete",
+        (Route::OperationResult { .. }, "GET") => "operation",
+        (Route::CheckName(_), "POST") => "check_name",
+        (Route::ClusterList { .. }, "GET") => "cluster_list",
+        (Route::Cluster(_), "GET") => "cluster_get",
+        (Route::DatabaseList(_), "GET") => "database_list",
+        (Route::Database(..), "GET") => "database_get",
+        _ => "other",
+    }
+}
+
+fn token_reply(shared: &Shared, method: &Method, tenant: &str, raw: &[u8]) -> Reply {
+    if method != Method::POST {
+        return Reply::empty(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let world = lock(&shared.world);
+    let authority = lock(&shared.authority);
+    let ctx = TokenContext {
+        tenant_id: &world.tenant_id,
+        tenant_name: &world.tenant_name,
+        credentials: &world.credentials,
+        authority: &authority,
+        lifetime: shared.opts.token_lifetime,
+    };
+    token::token(&ctx, tenant, raw).with_header("Cache-Control", "no-store, no-cache")
+}
+
+/// An ARM request through every gate; `None` means reset the connection.
+#[allow(clippy::too_many_arguments)] // reason: one call site; a struct would only rename these
+fn arm(
+    shared: &Shared,
+    route: &Route,
+    method: &Method,
+    headers: &HeaderMap,
+    query: &str,
+    path: &str,
+    raw: &[u8],
+) -> Option<Reply> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if let Err(e) = lock(&shared.authority).check(auth) {
+        let tenant = lock(&shared.world).tenant_id.clone();
+        let challenge = format!(
+            "Bearer authorization_uri=\"{}/{tenant}\", error=\"invalid_token\", error_description=\"{}\"",
+            shared.endpoint, e.code
+        );
+        return Some(early_write(
+            shared,
+            route,
+            method,
+            raw,
+            e.reply().with_header("WWW-Authenticate", challenge),
+        ));
+    }
+    let q = |name: &str| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.into_owned())
+    };
+    let api_version = match check_api_version(q("api-version")) {
+        Ok(v) => v,
+        Err(e) => return Some(early_write(shared, route, method, raw, e.reply())),
+    };
+    if matches!(route, Route::Unknown | Route::Token { .. }) {
+        let msg = format!(
+            "No HTTP resource was found that matches the request URI '{}{path}'.",
+            shared.endpoint
+        );
+        return Some(ArmError::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
+    }
+    let class = OpClass::from_method(method.as_str());
+    let sub = route.subscription().unwrap_or_default().to_string();
+    let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
+        Ok(n) => n,
+        Err(t) => {
+            let reply = ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
+                .reply()
+                .with_header("Retry-After", t.retry_after.as_secs().to_string())
+                .with_header(
+                    &format!(
+                        "x-ms-ratelimit-remaining-subscription-{}",
+                        class.header_word()
+                    ),
+                    "0",
+                );
+            return Some(early_write(shared, route, method, raw, reply));
+        }
+    };
+    let fault = lock(&shared.faults).draw();
+    let fault_reply = match fault {
+        Some(Fault::Reset) => {
+            early_write(shared, route, method, raw, Reply::empty(StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)));
+            return None;
+        }
+        Some(Fault::Throttled) => Some(
+            ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "The request is being throttled as the limit has been reached for operation type - 'Write_Subscription'. For more information, refer to - https://aka.ms/armthrottling (emulated fault)")
+                .reply()
+                .with_header("Retry-After", "1"),
+        ),
+        Some(Fault::ServerError) => Some(ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Encountered internal server error. Please try again later (emulated fault).").reply()),
+        Some(Fault::Unavailable) => Some(
+            ArmError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later (emulated fault).")
+                .reply()
+                .with_header("Retry-After", "1"),
+        ),
+        Some(Fault::FailOperation) | None => None,
+    };
+    if let Some(reply) = fault_reply {
+        return Some(early_write(shared, route, method, raw, reply));
+    }
+    let skip = q("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let ctx = Ctx {
+        endpoint: &shared.endpoint,
+        api_version: &api_version,
+        path,
+        skip,
+        page_size: shared.opts.page_size,
+        lro_polls: shared.opts.lro_polls,
+        write_conflicts: shared.opts.write_conflicts,
+        fail_operation: fault == Some(Fault::FailOperation),
+    };
+    let location_form =
+        q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
+    let reply = provider(shared, route, method, &ctx, raw, location_form);
+    let word = class.header_word();
+    Some(
+        reply
+            .with_header(
+                &format!("x-ms-ratelimit-remaining-subscription-{word}"),
+                remaining.to_string(),
+            )
+            .with_header(
+                &format!("x-ms-ratelimit-remaining-subscription-global-{word}"),
+                (remaining * 15).to_string(),
+            ),
+    )
+}
+
+/// The resource provider proper.
+fn provider(
+    shared: &Shared,
+    route: &Route,
+    method: &Method,
+    ctx: &Ctx<'_>,
+    raw: &[u8],
+    location_form: bool,
+) -> Reply {
+    let mut w = lock(&shared.world);
+    w.tick(shared.opts.lro_timeout);
+    match (route, method.as_str()) {
+        (Route::AssignmentList(s), "GET") => assignments::list(&w, ctx, s),
+        (Route::Assignment(s, n), "GET") => assignments::get(&w, s, n),
+        (Route::Assignment(s, n), "PUT") => assignments::put(&mut w, ctx, s, n, raw),
+        (Route::Assignment(s, n), "DELETE") => assignments::delete(&mut w, ctx, s, n),
+        (Route::CheckName(s), "POST") => assignments::check_name(&w, s, raw),
+        (
+            Route::OperationResult {
+                subscription, id, ..
+            },
+            "GET",
+        ) => operations::poll(
+            &mut w,
+            subscription,
+            id,
+            location_form,
+            ctx.endpoint,
+            ctx.api_version,
+        ),
+        (
+            Route::ClusterList {
+                subscription,
+                resource_group,
+            },
+            "GET",
+        ) => resources::list_clusters(&w, ctx, subscription, resource_group.as_deref()),
+        (Route::Cluster(c), "GET") => resources::get_cluster(&w, c),
+        (Route::DatabaseList(c), "GET") => resources::list_databases(&w, ctx, c),
+        (Route::Database(c, d), "GET") => resources::get_database(&w, c, d),
+        _ => ArmError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The requested resource does not support http method '{method}'."),
+        )
+        .reply(),
+    }
+}
+
+/// `api-version` is required and must be one the emulator serves.
+fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    };
+    if API_VERSIONS.contains(&v.as_str()) {
+        return Ok(v);
+    }
+    let supported = API_VERSIONS.join(", ");
+    let date_like = v.len() >= 10
+        && v.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    Err(if date_like {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location 'eastus' and API version '{v}' for type 'clusters'. The supported api-versions are '{supported}'."
+            ),
+        )
+    } else {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            format!("The api-version '{v}' is invalid. The supported versions are '{supported}'."),
+        )
+    })
+}
+
+/// A write refused before it reached the resource provider still goes into the write history.
+fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], reply: Reply) -> Reply {
+    let Route::Assignment(sp, name) = route else {
+        return reply;
+    };
+    let req = match method.as_str() {
+        "PUT" => {
+            let kind = if sp.database.is_some() {
+                ScopeKind::Database
+            } else {
+                ScopeKind::Cluster
+            };
+            parse_assignment(raw, kind).ok()
+        }
+        "DELETE" => None,
+        _ => return reply,
+    };
+    let mut w = lock(&shared.world);
+    assignments::record(
+        &mut w,
+        method.as_str(),
+        sp,
+        name,
+        req.as_ref(),
+        &reply,
+        None,
+    );
+    if reply.status.as_u16() == 499
+        && let Some(last) = w.history.last_mut()
+    {
+        last.status = 0;
+    }
+    reply
+}
+
+/// Adds the headers every response carries and serialises the body.
+fn to_response(reply: Reply, req_headers: &HeaderMap, arm: bool) -> Response<HttpBody> {
+    let correlation = req_headers
+        .get("x-ms-correlation-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut b = Response::builder().status(reply.status);
+    let (content_type, bytes) = match reply.body {
+        Body::Empty => (None, Vec::new()),
+        Body::Json(v) => (
+            Some("application/json; charset=utf-8"),
+            serde_json::to_vec(&v).unwrap_or_default(),
+        ),
+        Body::Text { content_type, text } => (Some(content_type), text.into_bytes()),
+    };
+    if let Some(ct) = content_type {
+        b = b.header("Content-Type", ct);
+    }
+    b = b
+        .header("Cache-Control", "no-cache")
+        .header("Pragma", "no-cache")
+        .header("Expires", "-1")
+        .header("x-ms-request-id", uuid::Uuid::new_v4().to_string());
+    if arm {
+        let now = OffsetDateTime::now_utc();
+        let stamp = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        );
+        b = b
+            .header("x-ms-correlation-request-id", &correlation)
+            .header(
+                "x-ms-routing-request-id",
+                format!("LOCAL:{stamp}:{correlation}"),
+            )
+            .header(
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            )
+            .header("X-Content-Type-Options", "nosniff");
+    }
+    for (name, value) in &reply.headers {
+        b = b.header(name.as_str(), value.as_str());
+    }
+    b.body(HttpBody::from(bytes)).unwrap_or_else(|_| {
+        let mut r = Response::new(HttpBody::empty());
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_are_required_and_checked() {
+        assert_eq!(
+            check_api_version(None).unwrap_err().code,
+            "MissingApiVersionParameter"
+        );
+        assert_eq!(
+            check_api_version(Some("2024-04-13".into())).unwrap(),
+            "2024-04-13"
+        );
+        assert_eq!(
+            check_api_version(Some("2025-02-14".into())).unwrap(),
+            "2025-02-14"
+        );
+        assert_eq!(
+            check_api_version(Some("2019-01-21".into()))
+                .unwrap_err()
+                .code,
+            "NoRegisteredProviderFound"
+        );
+        assert_eq!(
+            check_api_version(Some("latest".into())).unwrap_err().code,
+            "InvalidApiVersionParameter"
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! Clusters and databases, read-only, in the shapes the real service returns (taken from the
+//! recorded `GET …/Clusters/{c}` and `GET …/Databases/{db}`): enough for `export` and for clear
+//! "cluster not found" errors.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::assignments::Ctx;
+use super::paging::page;
+use super::reply::{ArmError, Reply};
+use super::route::ClusterPath;
+use super::world::{Cluster, World, not_found};
+
+/// `eastus` for `East US`: the region's short name, used in the cluster URI.
+fn region_code(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn cluster_id(c: &Cluster) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
+        c.subscription, c.resource_group, c.name
+    )
+}
+
+fn cluster_body(w: &World, c: &Cluster) -> Value {
+    let region = region_code(&c.location);
+    let name = c.name.to_lowercase();
+    let callout = |ty: &str, access: &str| json!({"calloutUriRegex": ".*", "calloutType": ty, "outboundAccess": access, "calloutId": format!(".*_{ty}")});
+    json!({
+        "id": cluster_id(c),
+        "name": c.name,
+        "type": "Microsoft.Kusto/Clusters",
+        "etag": "\"2026-01-01T00:00:00.0000000Z\"",
+        "location": c.location,
+        "sku": {"name": "Standard_E2ads_v5", "tier": "Standard", "capacity": 2},
+        "tags": {},
+        "properties": {
+            "state": "Running",
+            "stateReason": "",
+            "uri": format!("https://{name}.{region}.kusto.windows.net"),
+            "dataIngestionUri": format!("https://ingest-{name}.{region}.kusto.windows.net"),
+            "trustedExternalTenants": [{"value": "*"}],
+            "virtualNetworkConfiguration": null,
+            "optimizedAutoscale": null,
+            "enableDiskEncryption": false,
+            "enableStreamingIngest": false,
+            "keyVaultProperties": null,
+            "languageExtensions": {"value": []},
+            "enablePurge": null,
+            "enableDoubleEncryption": false,
+            "engineType": "V3",
+            "acceptedAudiences": [],
+            "restrictOutboundNetworkAccess": "Disabled",
+            "allowedFqdnList": [],
+            "calloutPolicies": [
+                callout("sql", "Deny"),
+                callout("cosmosdb", "Allow"),
+                callout("postgresql", "Deny"),
+                callout("sandbox_artifacts", "Allow"),
+                callout("genevametrics", "Deny"),
+            ],
+            "publicNetworkAccess": "Enabled",
+            "allowedIpRangeList": [],
+            "enableAutoStop": true,
+            "publicIPType": "IPv4",
+            "virtualClusterGraduationProperties": null,
+            "privateEndpointConnections": [],
+            "migrationCluster": null,
+            "zoneStatus": "NonZonal",
+            "provisioningState": "Succeeded"
+        },
+        "identity": {
+            "principalId": uuid_for(&format!("identity:{}", cluster_id(c))),
+            "tenantId": w.tenant_id,
+            "type": "SystemAssigned"
+        }
+    })
+}
+
+fn database_body(c: &Cluster, db: &str) -> Value {
+    json!({
+        "id": format!("{}/Databases/{db}", cluster_id(c)),
+        "name": format!("{}/{db}", c.name),
+        "type": "Microsoft.Kusto/Clusters/Databases",
+        "location": c.location,
+        "kind": "ReadWrite",
+        "properties": {
+            "softDeletePeriod": "P365D",
+            "hotCachePeriod": "P31D",
+            "statistics": {"size": 0.0},
+            "isFollowed": false,
+            "provisioningState": "Succeeded"
+        }
+    })
+}
+
+/// A stable GUID derived from a string.
+fn uuid_for(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let x: String = Sha256::digest(s)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[17..20],
+        &x[20..32]
+    )
+}
+
+/// Clusters of a subscription, or of one resource group of it.
+pub fn list_clusters(w: &World, ctx: &Ctx<'_>, subscription: &str, rg: Option<&str>) -> Reply {
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let in_sub: Vec<&Cluster> = w
+        .clusters
+        .iter()
+        .filter(|c| eq(&c.subscription, subscription))
+        .collect();
+    if in_sub.is_empty() {
+        return subscription_not_found(subscription).reply();
+    }
+    if let Some(rg) = rg.filter(|rg| !in_sub.iter().any(|c| eq(&c.resource_group, rg))) {
+        return not_found(
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        )
+        .reply();
+    }
+    let items = in_sub
+        .into_iter()
+        .filter(|c| rg.is_none_or(|rg| eq(&c.resource_group, rg)))
+        .map(|c| cluster_body(w, c))
+        .collect();
+    Reply::json(StatusCode::OK, page(items, ctx))
+}
+
+fn subscription_not_found(s: &str) -> ArmError {
+    not_found(
+        "SubscriptionNotFound",
+        format!("The subscription '{s}' could not be found."),
+    )
+}
+
+pub fn get_cluster(w: &World, p: &ClusterPath) -> Reply {
+    match w.find_cluster(p, false) {
+        Ok(i) => Reply::json(StatusCode::OK, cluster_body(w, &w.clusters[i])),
+        Err(e) => e.reply(),
+    }
+}
+
+pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
+    match w.find_cluster(p, true) {
+        Ok(i) => {
+            let c = &w.clusters[i];
+            let items = c
+                .databases
+                .iter()
+                .map(|d| database_body(c, &d.name))
+                .collect();
+            Reply::json(StatusCode::OK, page(items, ctx))
+        }
+        Err(e) => e.reply(),
+    }
+}
+
+pub fn get_database(w: &World, p: &ClusterPath, db: &str) -> Reply {
+    let found = w
+        .find_cluster(p, true)
+        .and_then(|c| w.find_database(c, p, db, false).map(|d| (c, d)));
+    match found {
+        Ok((c, d)) => {
+            let c = &w.clusters[c];
+            Reply::json(StatusCode::OK, database_body(c, &c.databases[d].name))
+        }
+        Err(e) => e.reply(),
+    }
+}

@@ -1,0 +1,210 @@
+//! The emulator's world as a file: the YAML of `examples/emulator-state.yaml`, which seeds the
+//! emulator and is also what its state dump returns.
+//!
+//! This module owns the wire format and its consistency checks; it holds no runtime state.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{PrincipalType, Role, ScopeKind};
+
+/// The emulator's world: one Entra ID tenant, its directory, and the clusters it serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorState {
+    /// The tenant the emulator plays; also the default `tenantId` of assignments.
+    pub tenant_id: String,
+    /// The tenant's display name (`tenantName` of resolved assignments).
+    #[serde(default = "default_tenant_name")]
+    pub tenant_name: String,
+    /// The one client the token endpoint accepts.
+    pub credentials: Credentials,
+    /// The principals that resolve; `None` resolves any principal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Vec<DirectoryEntry>>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterState>,
+}
+
+/// The client id and secret the token endpoint accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// One principal Entra ID knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryEntry {
+    #[serde(rename = "type")]
+    pub principal_type: PrincipalType,
+    /// What callers send as `principalId`: an app id, a UPN, a group name.
+    pub id: String,
+    /// The object id (`aadObjectId`); callers may also send this as `principalId`.
+    pub object_id: String,
+    pub display_name: String,
+    /// Seconds after the emulator starts before this principal resolves (overrides `--aad-lag-secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_secs: Option<u64>,
+}
+
+/// One Kusto cluster and its assignments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterState {
+    pub subscription: String,
+    pub resource_group: String,
+    pub name: String,
+    /// The region's display name (`East US`), as it appears in operation URLs.
+    #[serde(default = "default_location")]
+    pub location: String,
+    #[serde(default)]
+    pub principals: Vec<AssignmentState>,
+    #[serde(default)]
+    pub databases: Vec<DatabaseState>,
+}
+
+/// One database of a cluster and its assignments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseState {
+    pub name: String,
+    #[serde(default)]
+    pub principals: Vec<AssignmentState>,
+}
+
+/// One principal assignment, as stored (the request fields; resolution happens on read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentState {
+    pub name: String,
+    pub principal_id: String,
+    pub principal_type: PrincipalType,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+fn default_tenant_name() -> String {
+    "Default Directory".to_string()
+}
+
+fn default_location() -> String {
+    "East US".to_string()
+}
+
+/// The built-in demo state (`examples/emulator-state.yaml`).
+pub fn demo_state() -> EmulatorState {
+    EmulatorState::from_yaml(include_str!("../../examples/emulator-state.yaml"))
+        .expect("the built-in demo state is valid")
+}
+
+impl EmulatorState {
+    /// Parses and checks a state file's text.
+    pub fn from_yaml(text: &str) -> anyhow::Result<EmulatorState> {
+        let state: EmulatorState = serde_yaml::from_str(text)?;
+        state.check()?;
+        Ok(state)
+    }
+
+    /// Reads and checks a state file.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<EmulatorState> {
+        use anyhow::Context;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the emulator state `{}`", path.display()))?;
+        Self::from_yaml(&text)
+            .with_context(|| format!("in the emulator state `{}`", path.display()))
+    }
+
+    /// The state as YAML, in the seed file's format.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml::to_string(self).expect("the state serialises")
+    }
+
+    /// Checks what the real service would never hold: a role at the wrong scope, two assignments
+    /// with one name in a scope, the same principal and role twice in a scope, two clusters or
+    /// databases with one name.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        let mut clusters = HashSet::new();
+        for c in &self.clusters {
+            let key = format!("{}/{}", c.subscription, c.name).to_lowercase();
+            if !clusters.insert(key) {
+                problems.push(format!("cluster `{}` is listed twice", c.name));
+            }
+            check_scope(&c.name, ScopeKind::Cluster, &c.principals, &mut problems);
+            let mut dbs = HashSet::new();
+            for d in &c.databases {
+                if !dbs.insert(d.name.to_lowercase()) {
+                    problems.push(format!("database `{}/{}` is listed twice", c.name, d.name));
+                }
+                let scope = format!("{}/{}", c.name, d.name);
+                check_scope(&scope, ScopeKind::Database, &d.principals, &mut problems);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("invalid emulator state: {}", problems.join("; "))
+        }
+    }
+}
+
+fn check_scope(scope: &str, kind: ScopeKind, items: &[AssignmentState], out: &mut Vec<String>) {
+    let mut names = HashSet::new();
+    let mut grants = HashSet::new();
+    for a in items {
+        if a.role.scope_kind() != kind {
+            out.push(format!(
+                "`{scope}/{}`: `{}` is not a {kind} role",
+                a.name, a.role
+            ));
+        }
+        if !names.insert(a.name.to_lowercase()) {
+            out.push(format!("`{scope}/{}` is listed twice", a.name));
+        }
+        if !grants.insert((a.principal_id.to_lowercase(), a.role)) {
+            out.push(format!(
+                "`{scope}/{}`: `{}` already holds `{}` in this scope",
+                a.name, a.principal_id, a.role
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_state_parses_and_round_trips() {
+        let state = demo_state();
+        assert_eq!(state.clusters.len(), 1);
+        assert_eq!(state.clusters[0].databases.len(), 2);
+        let again = EmulatorState::from_yaml(&state.to_yaml()).unwrap();
+        assert_eq!(again, state);
+    }
+
+    #[test]
+    fn wrong_scope_roles_and_duplicates_are_refused() {
+        let text = r#"
+tenant_id: t
+credentials: {client_id: c, client_secret: s}
+clusters:
+  - subscription: s
+    resource_group: rg
+    name: c1
+    principals:
+      - {name: a, principal_id: p, principal_type: App, role: Admin}
+      - {name: A, principal_id: q, principal_type: App, role: AllDatabasesAdmin}
+      - {name: b, principal_id: Q, principal_type: App, role: AllDatabasesAdmin}
+"#;
+        let err = EmulatorState::from_yaml(text).unwrap_err().to_string();
+        assert!(err.contains("not a cluster role"), "{err}");
+        assert!(err.contains("listed twice"), "{err}");
+        assert!(err.contains("already holds"), "{err}");
+    }
+}
