@@ -216,7 +216,6 @@ impl Emulator {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
     }
-    pub async fn shutdown(self) {}
 }
 
 impl Drop for Emulator {
