@@ -20,7 +20,7 @@ use crate::model::Role;
 #[serde(deny_unknown_fields)]
 #[schemars(title = "kusto-principals desired state")]
 pub struct RawFile {
-    /// The version of this format. Always `1`.
+    /// The version of this format: `1`.
     #[schemars(required)]
     pub version: Option<u64>,
     /// Settings every cluster inherits unless it sets its own.

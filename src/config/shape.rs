@@ -221,11 +221,14 @@ impl<'s> Walker<'s> {
             }
             self.path.pop();
         }
+        // A misspelt key (`rol:` for `role:`) or a merge key (`<<:`) already explains a missing one.
+        let merged = entries.iter().any(|e| e.key == "<<");
         let required = schema.get("required").and_then(Value::as_array);
         for r in required.into_iter().flatten().filter_map(Value::as_str) {
             let present = entries.iter().any(|e| e.key == r);
-            if !present && !suggested.contains(&r) {
-                self.report(node, format!("missing key `{r}`"), None);
+            if !present && !merged && !suggested.contains(&r) {
+                let hint = props.and_then(|p| p.get(r)).map(|s| self.add_hint(r, s));
+                self.report(node, format!("missing key `{r}`"), hint);
                 tainted = true;
             }
         }
@@ -233,6 +236,31 @@ impl<'s> Walker<'s> {
             self.tainted.insert(self.path.to_string());
         }
         Value::Object(out)
+    }
+
+    /// "add `role:` with one of …", or "add `name:`: the database name."
+    fn add_hint(&self, key: &str, schema: &'s Value) -> String {
+        let resolved = self.resolve(schema);
+        if let Some(Value::Array(allowed)) = resolved.get("enum") {
+            let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            return format!("add `{key}:` with one of {}", suggest::list(&allowed));
+        }
+        let description = schema
+            .get("description")
+            .or_else(|| resolved.get("description"))
+            .and_then(Value::as_str)
+            .and_then(|d| d.split(". ").next())
+            .unwrap_or_default()
+            .trim_end_matches('.')
+            .replace('\n', " ");
+        match description.char_indices().nth(1) {
+            Some((i, _)) => format!(
+                "add `{key}:`, {}{}",
+                description[..i].to_lowercase(),
+                &description[i..]
+            ),
+            None => format!("add `{key}:`"),
+        }
     }
 
     fn array(&mut self, items: &[Node], schema: &'s Value) -> Value {

@@ -34,6 +34,9 @@ pub fn unknown_key_hint(key: &str, known: &[&str]) -> String {
         return "YAML merge keys are not supported; write the keys out, or use `principal_sets`"
             .into();
     }
+    if key == "set" && !known.contains(&"set") {
+        return "sets cannot hold sets; list the members here".into();
+    }
     let synonym = match key.to_ascii_lowercase().as_str() {
         "application" | "applicationid" | "application_id" | "appid" | "app_id" | "client"
         | "client_id" | "clientid" | "sp" | "spn" | "service_principal" | "serviceprincipal" => {

@@ -1,0 +1,4 @@
+//! The one integration test binary.
+
+mod config_corpus;
+mod config_example;
