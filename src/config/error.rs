@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::docpath::DocPath;
 use crate::model::SourceLocation;
 
 /// One problem in the file.
@@ -16,6 +17,22 @@ pub struct Problem {
     pub message: String,
     /// A suggestion ("did you mean `Viewer`?", "cluster roles are …").
     pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(
+        location: Option<SourceLocation>,
+        path: &DocPath,
+        message: String,
+        hint: Option<String>,
+    ) -> Self {
+        Problem {
+            location,
+            path: path.to_string(),
+            message,
+            hint,
+        }
+    }
 }
 
 /// Every problem found in one file, in file order.

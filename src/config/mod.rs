@@ -1,16 +1,42 @@
 //! The desired-state file: YAML text → a validated, normalised `DesiredState`.
 //!
-//! Two phases: `raw` mirrors the YAML with serde (`deny_unknown_fields`, no I/O), `validate` turns it
-//! into a `DesiredState` and reports every problem at once, each with file, line, column, the path in
-//! the document and a hint. Nothing here talks to Azure.
+//! The phases, each reporting every problem it finds so that one run shows them all:
+//!
+//! | phase         | does                                                                       |
+//! |---------------|----------------------------------------------------------------------------|
+//! | `yaml`        | text → marked tree; syntax, duplicate keys at their line, depth and alias limits |
+//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope |
+//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the conforming value        |
+//! | `validate`    | raw → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
+//! | `report`      | problems or a summary as text, JSON or GitHub annotations                  |
+//!
+//! Nothing here talks to Azure, and nothing but `load` reads a file.
 
+mod checker;
+mod docpath;
 mod error;
+mod grants;
+mod names;
+mod principals;
+mod raw;
+pub mod report;
+mod schema;
+mod shape;
+mod suggest;
+mod validate;
+mod yaml;
 
 pub use error::{ConfigErrors, Problem};
+pub use schema::schema_json;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use crate::model::DesiredState;
+use crate::model::{DesiredState, SourceLocation};
+use docpath::DocPath;
+
+/// Files larger than this are refused before parsing (a 50,000-grant file is about 4 MiB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
 
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
@@ -22,12 +48,60 @@ pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
 }
 
 /// Validates desired-state YAML text; `file` names it in messages.
-pub fn parse(_text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
-    Err(ConfigErrors::single(
-        file,
-        None,
-        "",
-        "the parser is being written".to_string(),
-        None,
-    ))
+pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
+    let fail = |problems: Vec<Problem>| ConfigErrors {
+        file: file.to_string(),
+        problems,
+    };
+    let start = Some(SourceLocation { line: 1, column: 1 });
+    if text.len() > MAX_FILE_BYTES {
+        let message = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
+        return Err(fail(vec![Problem::new(
+            start,
+            &DocPath::root(),
+            message,
+            None,
+        )]));
+    }
+    let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
+    let mut problems = parsed.problems;
+    let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
+        problems.push(Problem::new(
+            start,
+            &DocPath::root(),
+            "the file is empty".into(),
+            Some("start with `version: 1` and a `clusters:` list".into()),
+        ));
+        return Err(fail(problems));
+    };
+    let shaped = shape::shape(&root, schema_value());
+    problems.extend(shaped.problems);
+    let raw: raw::RawFile = match serde_json::from_value(shaped.value) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // The shape walk lets through only values that fit the raw types; this is a bug.
+            let message = format!("internal error reading the checked document: {e}");
+            problems.push(Problem::new(start, &DocPath::root(), message, None));
+            return Err(fail(sorted(problems)));
+        }
+    };
+    let (state, semantic) = validate::validate(&raw, &root, &shaped.tainted, file);
+    problems.extend(semantic);
+    if problems.is_empty() {
+        Ok(state)
+    } else {
+        Err(fail(sorted(problems)))
+    }
+}
+
+/// The schema, generated once per process.
+fn schema_value() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    SCHEMA.get_or_init(schema::schema_value)
+}
+
+/// File order: by location, problems of the whole file first; ties keep the order found.
+fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
+    problems.sort_by_key(|p| p.location);
+    problems
 }

@@ -7,4 +7,6 @@ mod harness;
 
 mod ci_recipes;
 mod cli_cycle;
+mod config_corpus;
+mod config_example;
 mod emulator_skeleton;

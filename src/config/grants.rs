@@ -1,0 +1,168 @@
+//! The grants of one scope: each principal entry expanded (a set into its members), each key at
+//! most once per scope, each assignment `name` valid and used once per cluster.
+
+use std::collections::HashMap;
+
+use super::checker::Checker;
+use super::docpath::DocPath;
+use super::names;
+use super::principals::{Fields, Identity, Sets, Who};
+use crate::model::{AssignmentKey, DesiredGrant, PrincipalId, PrincipalType, Role, Scope};
+
+/// One principal entry of a cluster or database, whichever it is.
+pub(super) struct GrantEntry<'r> {
+    pub fields: Fields<'r>,
+    pub role: Option<Role>,
+    pub name: Option<&'r str>,
+}
+
+/// Where a key was first granted: its line, and the set it came through.
+struct Origin {
+    line: usize,
+    via: Option<String>,
+}
+
+/// The grants of one scope, as they are collected.
+pub(super) struct ScopeGrants {
+    pub scope: Scope,
+    seen: HashMap<(PrincipalType, PrincipalId, Role), Origin>,
+    pub grants: Vec<DesiredGrant>,
+}
+
+impl ScopeGrants {
+    pub fn new(scope: Scope) -> Self {
+        ScopeGrants {
+            scope,
+            seen: HashMap::new(),
+            grants: Vec::new(),
+        }
+    }
+}
+
+/// Assignment names used so far in one cluster (lowercased, as ARM compares), with their lines.
+pub(super) type ClusterNames = HashMap<String, usize>;
+
+/// What every grant of the file shares.
+pub(super) struct GrantContext<'s> {
+    pub sets: &'s mut Sets,
+    pub default_tenant: Option<&'s str>,
+}
+
+fn via_text(via: &Option<String>) -> String {
+    via.as_ref()
+        .map(|s| format!(" through set `{s}`"))
+        .unwrap_or_default()
+}
+
+impl Checker<'_> {
+    /// Checks one principal entry and adds its grants to `into`.
+    pub fn grant(
+        &mut self,
+        e: &GrantEntry,
+        path: &DocPath,
+        into: &mut ScopeGrants,
+        names_used: &mut ClusterNames,
+        cx: &mut GrantContext,
+    ) {
+        let who = self.principal(&e.fields, path);
+        let name = e
+            .name
+            .and_then(|n| self.assignment_name(n, &who, path, into, names_used));
+        let (Some(who), Some(role)) = (who, e.role) else {
+            return;
+        };
+        let identities: Vec<(Identity, Option<String>)> = match who {
+            Who::One(identity) => vec![(identity, None)],
+            Who::Set(set, tenant) => {
+                let Some(members) = self.set_members(cx.sets, &set, &path.key("set")) else {
+                    return;
+                };
+                members
+                    .into_iter()
+                    .map(|mut m| {
+                        m.tenant = m.tenant.or_else(|| tenant.clone());
+                        (m, Some(set.clone()))
+                    })
+                    .collect()
+            }
+        };
+        let location = self.at(path).unwrap_or_default();
+        for (identity, via) in identities {
+            let seen_key = (identity.kind, identity.id.clone(), role);
+            if let Some(first) = into.seen.get(&seen_key) {
+                self.report(
+                    path,
+                    format!(
+                        "duplicate grant `{} {role}`{}, also at line {}{}",
+                        identity.label(),
+                        via_text(&via),
+                        first.line,
+                        via_text(&first.via),
+                    ),
+                    Some(format!(
+                        "a principal holds a role once per scope; remove one of the grants at `{}`",
+                        into.scope
+                    )),
+                );
+                continue;
+            }
+            into.seen.insert(
+                seen_key,
+                Origin {
+                    line: location.line,
+                    via,
+                },
+            );
+            into.grants.push(DesiredGrant {
+                key: AssignmentKey {
+                    scope: into.scope.clone(),
+                    principal_type: identity.kind,
+                    principal_id: identity.id,
+                    role,
+                },
+                name: name.clone(),
+                tenant: identity
+                    .tenant
+                    .or_else(|| cx.default_tenant.map(str::to_string)),
+                location,
+            });
+        }
+    }
+
+    /// A valid assignment name, not used before in this cluster and not on a set.
+    fn assignment_name(
+        &mut self,
+        name: &str,
+        who: &Option<Who>,
+        path: &DocPath,
+        into: &ScopeGrants,
+        names_used: &mut ClusterNames,
+    ) -> Option<String> {
+        let npath = path.key("name");
+        if let Some(Who::Set(..)) = who {
+            self.report_key(
+                &npath,
+                "`name` cannot be used with `set`".into(),
+                Some("a set becomes one assignment per member, and each needs its own name".into()),
+            );
+            return None;
+        }
+        if !self.rule(&npath, "assignment name", name, names::assignment) {
+            return None;
+        }
+        let line = self.line(&npath);
+        if let Some(first) = names_used.insert(name.to_ascii_lowercase(), line) {
+            names_used.insert(name.to_ascii_lowercase(), first);
+            self.report(
+                &npath,
+                format!(
+                    "assignment name `{name}` is used twice in cluster `{}`, also at line {first}",
+                    into.scope.cluster
+                ),
+                Some("give each grant its own name, or leave `name` out".into()),
+            );
+            return None;
+        }
+        Some(name.to_string())
+    }
+}

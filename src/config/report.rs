@@ -1,0 +1,201 @@
+//! What `validate` prints, in the format asked for, to an injected writer.
+//!
+//! | format   | problems                                              | a valid file           |
+//! |----------|-------------------------------------------------------|------------------------|
+//! | `text`   | `file:line:col: message (at `path`)` + `hint:` lines | a one-line summary      |
+//! | `json`   | `{"file", "valid": false, "problems": [...]}`         | `{"file", "valid": true, counts}` |
+//! | `github` | one `::error file=…,line=…,col=…::…` per problem      | the one-line summary    |
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::error::{ConfigErrors, Problem};
+use crate::cli::ValidateFormat;
+use crate::model::{DesiredState, ScopeKind};
+
+/// Writes every problem of an invalid file.
+pub fn write_problems(
+    errors: &ConfigErrors,
+    format: ValidateFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        ValidateFormat::Text => write!(w, "{errors}"),
+        ValidateFormat::Json => {
+            let report = JsonProblems {
+                file: &errors.file,
+                valid: false,
+                problems: errors.problems.iter().map(JsonProblem::from).collect(),
+            };
+            serde_json::to_writer_pretty(&mut *w, &report)?;
+            writeln!(w)
+        }
+        ValidateFormat::Github => {
+            for p in &errors.problems {
+                writeln!(w, "{}", github_annotation(&errors.file, p))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes the summary of a valid file.
+pub fn write_ok(state: &DesiredState, format: ValidateFormat, w: &mut dyn Write) -> io::Result<()> {
+    let counts = Counts::of(state);
+    match format {
+        ValidateFormat::Text | ValidateFormat::Github => writeln!(w, "{}", summary(state, &counts)),
+        ValidateFormat::Json => {
+            let report = JsonOk {
+                file: &state.file,
+                valid: true,
+                counts,
+            };
+            serde_json::to_writer_pretty(&mut *w, &report)?;
+            writeln!(w)
+        }
+    }
+}
+
+/// `principals.yaml is valid: 2 clusters, 3 databases, 12 grants.`
+pub fn summary(state: &DesiredState, c: &Counts) -> String {
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    format!(
+        "{} is valid: {}, {}, {}.",
+        state.file,
+        n(c.clusters, "cluster", "clusters"),
+        n(c.databases, "database", "databases"),
+        n(c.grants, "grant", "grants"),
+    )
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub clusters: usize,
+    pub databases: usize,
+    pub grants: usize,
+    pub ignored: usize,
+}
+
+impl Counts {
+    pub fn of(state: &DesiredState) -> Self {
+        let kind = |k: ScopeKind| state.scopes.iter().filter(|s| s.scope.kind() == k).count();
+        Counts {
+            clusters: kind(ScopeKind::Cluster),
+            databases: kind(ScopeKind::Database),
+            grants: state.scopes.iter().map(|s| s.grants.len()).sum(),
+            ignored: state.ignore.len(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonOk<'a> {
+    file: &'a str,
+    valid: bool,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct JsonProblems<'a> {
+    file: &'a str,
+    valid: bool,
+    problems: Vec<JsonProblem<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonProblem<'a> {
+    line: Option<usize>,
+    column: Option<usize>,
+    path: &'a str,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Problem> for JsonProblem<'a> {
+    fn from(p: &'a Problem) -> Self {
+        JsonProblem {
+            line: p.location.map(|l| l.line),
+            column: p.location.map(|l| l.column),
+            path: &p.path,
+            message: &p.message,
+            hint: p.hint.as_deref(),
+        }
+    }
+}
+
+/// `::error file=F,line=L,col=C::message (at `path`)` with the hint on a second line.
+fn github_annotation(file: &str, p: &Problem) -> String {
+    let mut props = format!("file={}", escape_property(file));
+    if let Some(loc) = p.location {
+        props.push_str(&format!(",line={},col={}", loc.line, loc.column));
+    }
+    let mut message = p.message.clone();
+    if !p.path.is_empty() {
+        message.push_str(&format!(" (at `{}`)", p.path));
+    }
+    if let Some(h) = &p.hint {
+        message.push_str(&format!("\nhint: {h}"));
+    }
+    format!("::error {props}::{}", escape_data(&message))
+}
+
+/// GitHub's escaping of a workflow command's message.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub's escaping of a workflow command's property value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceLocation;
+
+    fn errors() -> ConfigErrors {
+        ConfigErrors {
+            file: "p.yaml".into(),
+            problems: vec![Problem {
+                location: Some(SourceLocation { line: 3, column: 7 }),
+                path: "clusters[0].name".into(),
+                message: "100% wrong".into(),
+                hint: Some("fix it".into()),
+            }],
+        }
+    }
+
+    fn render(format: ValidateFormat) -> String {
+        let mut out = Vec::new();
+        write_problems(&errors(), format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn github_annotations_are_escaped() {
+        assert_eq!(
+            render(ValidateFormat::Github),
+            "::error file=p.yaml,line=3,col=7::100%25 wrong (at `clusters[0].name`)%0Ahint: fix it\n"
+        );
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn text_and_json_carry_the_same_facts() {
+        assert_eq!(
+            render(ValidateFormat::Text),
+            "p.yaml has 1 problem:\n  p.yaml:3:7: 100% wrong (at `clusters[0].name`)\n    hint: fix it\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render(ValidateFormat::Json)).unwrap();
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["problems"][0]["line"], 3);
+        assert_eq!(json["problems"][0]["hint"], "fix it");
+    }
+}

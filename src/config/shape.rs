@@ -1,0 +1,287 @@
+//! The marked tree, walked against the JSON Schema of the raw mirror: every unknown key, missing
+//! key, wrong type and value outside an enum, each at its own line, all in one pass.
+//!
+//! The walk also converts the tree to a `serde_json::Value` that conforms to the schema: a wrong
+//! key or value is left out, a list element of the wrong type becomes `{}`. So serde reads the result
+//! without failing, list indices still match the document, and the semantic checks run on everything
+//! that is well-formed. Objects that lost something are named in `Shaped::tainted`, so the semantic
+//! checks do not report the same mistake again (a `rol:` typo is not also "no role").
+//!
+//! Only the schema constructs schemars emits for `raw.rs` are understood: `$ref`, `type`,
+//! `properties`, `required`, `additionalProperties`, `items`, `enum`, `minimum`, `maximum`.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::docpath::{DocPath, Seg};
+use super::error::Problem;
+use super::suggest;
+use super::yaml::{Entry, Kind, Node};
+
+/// The conforming value, the problems found, and the paths of objects that had one.
+#[derive(Debug)]
+pub struct Shaped {
+    pub value: Value,
+    pub problems: Vec<Problem>,
+    pub tainted: HashSet<String>,
+}
+
+/// Walks `root` against `schema` (a root schema with `$defs`).
+pub fn shape(root: &Node, schema: &Value) -> Shaped {
+    let mut w = Walker {
+        root: schema,
+        problems: Vec::new(),
+        tainted: HashSet::new(),
+        path: DocPath::root(),
+    };
+    let value = w
+        .walk(root, schema)
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    Shaped {
+        value,
+        problems: w.problems,
+        tainted: w.tainted,
+    }
+}
+
+struct Walker<'s> {
+    root: &'s Value,
+    problems: Vec<Problem>,
+    tainted: HashSet<String>,
+    path: DocPath,
+}
+
+/// What a node is, for "expected a list, found a mapping".
+fn describe(node: &Node) -> String {
+    match &node.kind {
+        _ if node.is_null() => "nothing".into(),
+        Kind::Scalar { text, .. } => format!("`{text}`"),
+        Kind::Seq(_) => "a list".into(),
+        Kind::Map(_) => "a mapping".into(),
+    }
+}
+
+fn want(ty: &str) -> &'static str {
+    match ty {
+        "object" => "a mapping",
+        "array" => "a list",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "`true` or `false`",
+        _ => "text",
+    }
+}
+
+impl<'s> Walker<'s> {
+    fn resolve(&self, mut schema: &'s Value) -> &'s Value {
+        while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+            let name = r.trim_start_matches("#/$defs/");
+            match self.root.get("$defs").and_then(|d| d.get(name)) {
+                Some(s) => schema = s,
+                None => break,
+            }
+        }
+        schema
+    }
+
+    fn report(&mut self, node_at: &Node, message: String, hint: Option<String>) {
+        self.problems
+            .push(Problem::new(Some(node_at.at), &self.path, message, hint));
+    }
+
+    /// The conforming value of `node`, or `None` after reporting why it has none.
+    fn walk(&mut self, node: &Node, schema: &'s Value) -> Option<Value> {
+        let schema = self.resolve(schema);
+        let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+        let value = match (ty, &node.kind) {
+            ("object", Kind::Map(entries)) => return Some(self.object(node, entries, schema)),
+            ("array", Kind::Seq(items)) => return Some(self.array(items, schema)),
+            _ if node.is_null() => None,
+            ("string", Kind::Scalar { text, .. }) => Some(Value::String(text.clone())),
+            ("integer", Kind::Scalar { text, plain: true }) => {
+                text.parse::<i64>().ok().map(Value::from)
+            }
+            ("number", Kind::Scalar { text, plain: true }) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::from),
+            ("boolean", Kind::Scalar { text, plain: true }) => match text.as_str() {
+                "true" | "True" | "TRUE" => Some(Value::Bool(true)),
+                "false" | "False" | "FALSE" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(value) = value else {
+            self.mismatch(node, ty, schema);
+            return None;
+        };
+        self.check_value(node, &value, schema).then_some(value)
+    }
+
+    fn mismatch(&mut self, node: &Node, ty: &str, schema: &Value) {
+        let key = match self.path.segments().last() {
+            Some(Seg::Key(k)) => Some(k.clone()),
+            _ => None,
+        };
+        match key {
+            Some(k) if node.is_null() => {
+                let hint = match schema.get("enum").and_then(Value::as_array) {
+                    Some(allowed) => {
+                        let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+                        format!("expected one of {}", suggest::list(&allowed))
+                    }
+                    None => format!("expected {}", want(ty)),
+                };
+                self.report(node, format!("`{k}` has no value"), Some(hint));
+            }
+            _ => self.report(
+                node,
+                format!("expected {}, found {}", want(ty), describe(node)),
+                None,
+            ),
+        }
+    }
+
+    /// `enum`, `minimum` and `maximum` of a scalar.
+    fn check_value(&mut self, node: &Node, value: &Value, schema: &Value) -> bool {
+        if let Some(Value::Array(allowed)) = schema.get("enum")
+            && !allowed.contains(value)
+        {
+            let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            let text = value.as_str().unwrap_or_default();
+            let is_role = matches!(self.path.segments().last(), Some(Seg::Key(k)) if k == "role");
+            let (message, hint) = if is_role {
+                suggest::role_problem(text, &allowed)
+            } else {
+                let hint = match suggest::closest(text, &allowed) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("expected one of {}", suggest::list(&allowed)),
+                };
+                (format!("unknown value `{text}`"), hint)
+            };
+            self.report(node, message, Some(hint));
+            return false;
+        }
+        let below = schema.get("minimum").and_then(Value::as_f64);
+        let above = schema.get("maximum").and_then(Value::as_f64);
+        if let Some(n) = value.as_f64()
+            && (below.is_some_and(|m| n < m) || above.is_some_and(|m| n > m))
+        {
+            let range = match (below, above) {
+                (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
+                (Some(lo), None) => format!("of at least {lo}"),
+                (None, Some(hi)) => format!("of at most {hi}"),
+                (None, None) => String::new(),
+            };
+            self.report(
+                node,
+                format!("{n} is out of range"),
+                Some(format!("expected a number {range}")),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn object(&mut self, node: &Node, entries: &[Entry], schema: &'s Value) -> Value {
+        let props = schema.get("properties").and_then(Value::as_object);
+        let extra = schema.get("additionalProperties").filter(|v| v.is_object());
+        let known: Vec<&str> = props
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut out = Map::new();
+        let mut suggested = Vec::new();
+        let mut tainted = false;
+        for e in entries {
+            self.path.push_key(&e.key);
+            let sub = props.and_then(|p| p.get(&e.key)).or(extra);
+            match sub {
+                Some(sub) => match self.walk(&e.value, sub) {
+                    Some(v) => {
+                        out.insert(e.key.clone(), v);
+                    }
+                    None => tainted = true,
+                },
+                None => {
+                    let hint = suggest::unknown_key_hint(&e.key, &known);
+                    if let Some(near) = suggest::closest(&e.key, &known) {
+                        suggested.push(near);
+                    }
+                    self.problems.push(Problem::new(
+                        Some(e.key_at),
+                        &self.path,
+                        format!("unknown key `{}`", e.key),
+                        Some(hint),
+                    ));
+                    tainted = true;
+                }
+            }
+            self.path.pop();
+        }
+        // A misspelt key (`rol:` for `role:`) or a merge key (`<<:`) already explains a missing one.
+        let merged = entries.iter().any(|e| e.key == "<<");
+        let required = schema.get("required").and_then(Value::as_array);
+        for r in required.into_iter().flatten().filter_map(Value::as_str) {
+            let present = entries.iter().any(|e| e.key == r);
+            if !present && !merged && !suggested.contains(&r) {
+                let hint = props.and_then(|p| p.get(r)).map(|s| self.add_hint(r, s));
+                self.report(node, format!("missing key `{r}`"), hint);
+                tainted = true;
+            }
+        }
+        if tainted {
+            self.tainted.insert(self.path.to_string());
+        }
+        Value::Object(out)
+    }
+
+    /// "add `role:` with one of …", or "add `name:`: the database name."
+    fn add_hint(&self, key: &str, schema: &'s Value) -> String {
+        let resolved = self.resolve(schema);
+        if let Some(Value::Array(allowed)) = resolved.get("enum") {
+            let allowed: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+            return format!("add `{key}:` with one of {}", suggest::list(&allowed));
+        }
+        let description = schema
+            .get("description")
+            .or_else(|| resolved.get("description"))
+            .and_then(Value::as_str)
+            .and_then(|d| d.split(". ").next())
+            .unwrap_or_default()
+            .trim_end_matches('.')
+            .replace('\n', " ");
+        match description.char_indices().nth(1) {
+            Some((i, _)) => format!(
+                "add `{key}:`, {}{}",
+                description[..i].to_lowercase(),
+                &description[i..]
+            ),
+            None => format!("add `{key}:`"),
+        }
+    }
+
+    fn array(&mut self, items: &[Node], schema: &'s Value) -> Value {
+        let Some(item_schema) = schema.get("items") else {
+            return Value::Array(Vec::new());
+        };
+        let item_is_object = self.resolve(item_schema).get("type") == Some(&Value::from("object"));
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            self.path.push_index(i);
+            match self.walk(item, item_schema) {
+                Some(v) => out.push(v),
+                // Keep the indices of the document: the semantic checks locate by path.
+                None if item_is_object => {
+                    out.push(Value::Object(Map::new()));
+                    self.tainted.insert(self.path.to_string());
+                }
+                None => {}
+            }
+            self.path.pop();
+        }
+        Value::Array(out)
+    }
+}

@@ -1,0 +1,441 @@
+//! YAML text → a marked tree: every node and every key knows its line and column.
+//!
+//! One pass over `yaml-rust2`'s events, with the checks serde_yaml cannot do:
+//!
+//! | check                         | why                                                        |
+//! |-------------------------------|------------------------------------------------------------|
+//! | duplicate keys, at their line | serde_yaml keeps the last silently (maps) or says line 1   |
+//! | nesting depth ≤ `MAX_DEPTH`   | refuse a deeply nested file before building it             |
+//! | alias expansion ≤ a budget    | an alias bomb is refused before anything is copied         |
+//! | one document, no custom tags  | the format has neither                                     |
+//!
+//! A syntax error or a broken limit stops the pass (`Err`); duplicates and odd keys are collected and
+//! the pass goes on, so the rest of the file is still checked. No serde, no I/O.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+
+use super::docpath::{DocPath, Seg};
+use super::error::Problem;
+use crate::model::SourceLocation;
+
+/// The deepest nesting of lists and mappings accepted (the format itself needs 7).
+pub const MAX_DEPTH: usize = 32;
+/// At most this many nodes may be copied through aliases in one file.
+pub const ALIAS_BUDGET: usize = 100_000;
+
+/// One node of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub at: SourceLocation,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// `plain` is false for quoted and block scalars, and for `!!str`: those are always text.
+    Scalar {
+        text: String,
+        plain: bool,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// One `key: value` of a mapping; keys are always text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_at: SourceLocation,
+    pub value: Node,
+}
+
+impl Node {
+    /// True for a plain `~`, `null` or empty scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { text, plain: true }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// The entry of a mapping with this key.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find(|e| e.key == key),
+            Kind::Scalar { .. } | Kind::Seq(_) => None,
+        }
+    }
+
+    /// Where `path` points: the node's location, and its key's when the last step is a key.
+    pub fn locate(&self, path: &DocPath) -> Option<(SourceLocation, Option<SourceLocation>)> {
+        let mut node = self;
+        let mut key_at = None;
+        for seg in path.segments() {
+            match (seg, &node.kind) {
+                (Seg::Key(k), Kind::Map(_)) => {
+                    let e = node.get(k)?;
+                    key_at = Some(e.key_at);
+                    node = &e.value;
+                }
+                (Seg::Index(i), Kind::Seq(items)) => {
+                    key_at = None;
+                    node = items.get(*i)?;
+                }
+                _ => return None,
+            }
+        }
+        Some((node.at, key_at))
+    }
+
+    /// How many nodes this subtree holds.
+    fn size(&self) -> usize {
+        1 + match &self.kind {
+            Kind::Scalar { .. } => 0,
+            Kind::Seq(items) => items.iter().map(Node::size).sum(),
+            Kind::Map(entries) => entries.iter().map(|e| e.value.size()).sum(),
+        }
+    }
+}
+
+/// The tree (`None` for an empty document) and the problems that did not stop the pass.
+#[derive(Debug)]
+pub struct Parsed {
+    pub root: Option<Node>,
+    pub problems: Vec<Problem>,
+}
+
+/// A 1-based location from a yaml-rust2 marker (whose column is 0-based).
+fn loc(m: &Marker) -> SourceLocation {
+    SourceLocation {
+        line: m.line(),
+        column: m.col() + 1,
+    }
+}
+
+enum Frame {
+    Seq {
+        at: SourceLocation,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        at: SourceLocation,
+        anchor: usize,
+        entries: Vec<Entry>,
+        /// `None`: the next node is a key. `Some(None)`: the key was refused, drop the value.
+        key: Option<Option<(String, SourceLocation)>>,
+        /// Key → index, built once a mapping is large enough for a linear search to hurt.
+        index: Option<HashMap<String, usize>>,
+    },
+}
+
+struct Builder {
+    frames: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    aliased: usize,
+    root: Option<Node>,
+    problems: Vec<Problem>,
+}
+
+/// Parses YAML text into a marked tree.
+pub fn parse_tree(text: &str) -> Result<Parsed, Problem> {
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder {
+        frames: Vec::new(),
+        anchors: HashMap::new(),
+        aliased: 0,
+        root: None,
+        problems: Vec::new(),
+    };
+    let mut documents = 0;
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| syntax_error(&b, &e))?;
+        let at = loc(&mark);
+        match event {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    b.problems.push(Problem::new(
+                        Some(at),
+                        &DocPath::root(),
+                        "a second YAML document; the file must hold exactly one".into(),
+                        Some("remove the `---` line and what follows, or merge the two".into()),
+                    ));
+                    break;
+                }
+            }
+            Event::SequenceStart(anchor, tag) => {
+                b.open(at, tag.as_ref())?;
+                b.frames.push(Frame::Seq {
+                    at,
+                    anchor,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                b.open(at, tag.as_ref())?;
+                b.frames.push(Frame::Map {
+                    at,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    index: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => b.close()?,
+            Event::Scalar(text, style, anchor, tag) => {
+                let mut plain = style == TScalarStyle::Plain;
+                if let Some(tag) = &tag {
+                    if is_str_tag(tag) {
+                        plain = false;
+                    } else {
+                        b.unsupported_tag(at, tag);
+                    }
+                }
+                let node = Node {
+                    at,
+                    kind: Kind::Scalar { text, plain },
+                };
+                b.finish(node, anchor);
+            }
+            Event::Alias(id) => {
+                let node = b.expand(id, at)?;
+                b.finish(node, 0);
+            }
+        }
+    }
+    Ok(Parsed {
+        root: b.root,
+        problems: b.problems,
+    })
+}
+
+/// A scanner error; its own nesting limit (flow levels) reads like ours.
+fn syntax_error(b: &Builder, e: &ScanError) -> Problem {
+    let at = Some(loc(e.marker()));
+    if e.info().contains("recursion limit") {
+        return b.too_deep(at);
+    }
+    Problem::new(
+        at,
+        &DocPath::root(),
+        format!("YAML syntax error: {}", e.info()),
+        Some("check the indentation and the `:` and `-` near this place".into()),
+    )
+}
+
+fn is_str_tag(tag: &Tag) -> bool {
+    tag.suffix == "str" && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+}
+
+impl Builder {
+    /// Checks the depth before a list or mapping is opened.
+    fn open(&mut self, at: SourceLocation, tag: Option<&Tag>) -> Result<(), Problem> {
+        if let Some(tag) = tag {
+            self.unsupported_tag(at, tag);
+        }
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(self.too_deep(Some(at)));
+        }
+        Ok(())
+    }
+
+    fn too_deep(&self, at: Option<SourceLocation>) -> Problem {
+        let mut path = self.path();
+        path.truncate(4);
+        Problem::new(
+            at,
+            &path,
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            Some("the format needs at most 7 levels of lists and mappings".into()),
+        )
+    }
+
+    fn unsupported_tag(&mut self, at: SourceLocation, tag: &Tag) {
+        self.problems.push(Problem::new(
+            Some(at),
+            &self.path(),
+            format!(
+                "YAML tags are not supported (`{}{}`)",
+                tag.handle, tag.suffix
+            ),
+            Some("remove the tag; quote the value if it must be text".into()),
+        ));
+    }
+
+    /// Copies an anchored node for an alias, within the budget.
+    fn expand(&mut self, id: usize, at: SourceLocation) -> Result<Node, Problem> {
+        let Some((node, size)) = self.anchors.get(&id) else {
+            return Err(Problem::new(
+                Some(at),
+                &self.path(),
+                "an alias to an unknown anchor".into(),
+                None,
+            ));
+        };
+        self.aliased += size;
+        if self.aliased > ALIAS_BUDGET {
+            return Err(Problem::new(
+                Some(at),
+                &self.path(),
+                format!("aliases expand to more than {ALIAS_BUDGET} nodes"),
+                Some(
+                    "this looks like an alias bomb; write the data out, or use `principal_sets`"
+                        .into(),
+                ),
+            ));
+        }
+        Ok(node.clone())
+    }
+
+    fn close(&mut self) -> Result<(), Problem> {
+        let (node, anchor) = match self.frames.pop() {
+            Some(Frame::Seq { at, anchor, items }) => (
+                Node {
+                    at,
+                    kind: Kind::Seq(items),
+                },
+                anchor,
+            ),
+            Some(Frame::Map {
+                at,
+                anchor,
+                entries,
+                ..
+            }) => {
+                // A block mapping's start marker sits after its first key; point at the key.
+                let at = entries.first().map_or(at, |e| e.key_at.min(at));
+                (
+                    Node {
+                        at,
+                        kind: Kind::Map(entries),
+                    },
+                    anchor,
+                )
+            }
+            None => return Ok(()),
+        };
+        self.finish(node, anchor);
+        Ok(())
+    }
+
+    /// Hands a complete node to its parent (or makes it the root), remembering its anchor.
+    fn finish(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            let size = node.size();
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.frames.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { key: None, .. }) => self.take_key(node),
+            Some(Frame::Map {
+                key: key @ Some(_),
+                entries,
+                ..
+            }) => {
+                if let Some(Some((key, key_at))) = key.take() {
+                    let mut value = node;
+                    if value.is_null()
+                        && matches!(&value.kind, Kind::Scalar { text, .. } if text.is_empty())
+                    {
+                        // `role:` with nothing after it: the parser marks the next line.
+                        value.at = key_at;
+                    }
+                    entries.push(Entry { key, key_at, value });
+                }
+            }
+        }
+    }
+
+    /// A node in key position: keep it if it is text and new in this mapping.
+    fn take_key(&mut self, node: Node) {
+        let at = node.at;
+        let text = match node.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            Kind::Seq(_) | Kind::Map(_) => None,
+        };
+        let problem = match &text {
+            None => Some((
+                "a mapping key must be text, not a list or mapping".to_string(),
+                None,
+                None,
+            )),
+            Some(k) => self.first_line_of(k).map(|first| {
+                (
+                    format!("duplicate key `{k}`, first at line {first}"),
+                    Some(k.clone()),
+                    Some(
+                        "YAML would keep only one of them; merge the two or rename one".to_string(),
+                    ),
+                )
+            }),
+        };
+        let Some(Frame::Map {
+            key,
+            entries,
+            index,
+            ..
+        }) = self.frames.last_mut()
+        else {
+            return;
+        };
+        match problem {
+            None => {
+                let k = text.unwrap_or_default();
+                if let Some(ix) = index {
+                    ix.insert(k.clone(), entries.len());
+                } else if entries.len() >= 16 {
+                    let mut ix: HashMap<String, usize> = entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect();
+                    ix.insert(k.clone(), entries.len());
+                    *index = Some(ix);
+                }
+                *key = Some(Some((k, at)));
+            }
+            Some((message, dup, hint)) => {
+                *key = Some(None);
+                let mut path = self.path();
+                if let Some(k) = dup {
+                    path.push_key(&k);
+                }
+                self.problems
+                    .push(Problem::new(Some(at), &path, message, hint));
+            }
+        }
+    }
+
+    /// The line of an existing key `k` of the innermost mapping.
+    fn first_line_of(&self, k: &str) -> Option<usize> {
+        let Some(Frame::Map { entries, index, .. }) = self.frames.last() else {
+            return None;
+        };
+        let i = match index {
+            Some(ix) => *ix.get(k)?,
+            None => entries.iter().position(|e| e.key == k)?,
+        };
+        Some(entries[i].key_at.line)
+    }
+
+    /// The document path of the node being built.
+    fn path(&self) -> DocPath {
+        let mut p = DocPath::root();
+        for f in &self.frames {
+            match f {
+                Frame::Seq { items, .. } => p.push_index(items.len()),
+                Frame::Map {
+                    key: Some(Some((k, _))),
+                    ..
+                } => p.push_key(k),
+                Frame::Map { .. } => {}
+            }
+        }
+        p
+    }
+}
