@@ -51,8 +51,7 @@ impl RetryClass {
 /// "... was not found in AAD tenant ...".
 fn is_principal_not_found(_code: Option<&str>, message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    (m.contains("principal") || m.contains("entity id")) && m.contains("not found")
-        || m.contains("was not found in aad")
+    m.contains("aad principal was not found") || m.contains("was not found in aad")
 }
 
 /// One attempt's place in the sequence.
@@ -174,6 +173,12 @@ mod tests {
             (401, None, "", Fatal),
             (403, None, "", Fatal),
             (404, Some("ResourceNotFound"), "not found", Fatal),
+            (
+                404,
+                Some("ResourceNotFound"),
+                "The Resource 'Microsoft.Kusto/clusters/c/principalAssignments/x' under resource group 'rg' was not found.",
+                Fatal,
+            ),
             (
                 404,
                 Some("ResourceNotFound"),
