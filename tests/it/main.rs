@@ -10,3 +10,4 @@ mod cli_cycle;
 mod config_corpus;
 mod config_example;
 mod emulator_skeleton;
+mod standalone;
