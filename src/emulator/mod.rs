@@ -22,6 +22,7 @@
 
 mod assignments;
 mod auth;
+mod b64;
 mod body;
 mod cli;
 mod directory;
