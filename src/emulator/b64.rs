@@ -57,7 +57,7 @@ mod tests {
             assert_eq!(encode(plain.as_bytes()), coded);
             assert_eq!(decode(coded).as_deref(), Some(plain.as_bytes()));
         }
-        assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+        assert_eq!(encode([0xfb, 0xff]), "-_8");
         assert_eq!(decode("a+b"), None);
         assert_eq!(decode("abcde"), None);
     }
