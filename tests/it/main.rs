@@ -3,4 +3,5 @@
 
 mod emulator_support;
 
+mod emulator_replay;
 mod emulator_skeleton;
