@@ -3,5 +3,6 @@
 
 mod emulator_support;
 
+mod emulator_conformance;
 mod emulator_replay;
 mod emulator_skeleton;
