@@ -4,5 +4,6 @@
 mod emulator_support;
 
 mod emulator_conformance;
+mod emulator_knobs;
 mod emulator_replay;
 mod emulator_skeleton;
