@@ -6,4 +6,5 @@ mod emulator_support;
 mod emulator_conformance;
 mod emulator_knobs;
 mod emulator_replay;
+mod emulator_semantics;
 mod emulator_skeleton;
