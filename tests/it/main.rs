@@ -3,6 +3,7 @@
 
 mod emulator_support;
 
+mod emulator_cli;
 mod emulator_conformance;
 mod emulator_knobs;
 mod emulator_replay;
