@@ -12,16 +12,32 @@ const BIN: &str = env!("CARGO_BIN_EXE_kusto-principals");
 
 #[test]
 fn help_documents_every_knob() {
-    let out = Command::new(BIN).args(["emulator", "--help"]).output().expect("runs");
+    let out = Command::new(BIN)
+        .args(["emulator", "--help"])
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
-        "--state", "--listen", "--print-env", "--seed", "--latency-ms", "--lro-polls", "--page-size",
-        "--throttle", "--fault-rate", "--aad-lag-secs", "--no-write-conflicts", "--token-lifetime-secs",
+        "--state",
+        "--listen",
+        "--print-env",
+        "--seed",
+        "--latency-ms",
+        "--lro-polls",
+        "--page-size",
+        "--throttle",
+        "--fault-rate",
+        "--aad-lag-secs",
+        "--no-write-conflicts",
+        "--token-lifetime-secs",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
-    assert!(help.contains("Retry-After") && help.contains("250"), "{help}");
+    assert!(
+        help.contains("Retry-After") && help.contains("250"),
+        "{help}"
+    );
 }
 
 /// Kills the child when the test ends, however it ends.
@@ -37,7 +53,14 @@ impl Drop for Running {
 #[tokio::test]
 async fn print_env_names_the_real_port_and_the_variables_work() {
     let mut child = Command::new(BIN)
-        .args(["emulator", "--listen", "127.0.0.1:0", "--print-env", "--lro-polls", "1"])
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--print-env",
+            "--lro-polls",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -52,12 +75,20 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
     });
     let mut vars = std::collections::HashMap::new();
     for _ in 0..6 {
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("an export line in time");
-        let (name, value) = line.strip_prefix("export ").and_then(|l| l.split_once('=')).expect("export NAME=value");
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("an export line in time");
+        let (name, value) = line
+            .strip_prefix("export ")
+            .and_then(|l| l.split_once('='))
+            .expect("export NAME=value");
         vars.insert(name.to_string(), value.trim_matches('\'').to_string());
     }
     let endpoint = &vars["KUSTO_PRINCIPALS_ARM_ENDPOINT"];
-    assert!(endpoint.starts_with("https://127.0.0.1:") && !endpoint.ends_with(":0"), "{endpoint}");
+    assert!(
+        endpoint.starts_with("https://127.0.0.1:") && !endpoint.ends_with(":0"),
+        "{endpoint}"
+    );
     assert_eq!(&vars["AZURE_AUTHORITY_HOST"], endpoint);
     let pem = std::fs::read(&vars["KUSTO_PRINCIPALS_CA_CERT"]).expect("CA file");
     let http = reqwest::Client::builder()
@@ -69,7 +100,10 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
         vars["AZURE_CLIENT_ID"], vars["AZURE_CLIENT_SECRET"]
     );
     let url = format!("{endpoint}/{}/oauth2/v2.0/token", vars["AZURE_TENANT_ID"]);
-    let req = http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body);
+    let req = http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
     let resp = within("token", req.send()).await.expect("token request");
     assert_eq!(resp.status(), 200);
 }
