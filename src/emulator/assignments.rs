@@ -13,10 +13,10 @@
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::assignment_body::body;
 use super::body::{AssignmentRequest, parse_assignment, parse_check_name};
 use super::journal::WriteRecord;
 use super::operations::{OpKind, Operation, timestamp, urls};
@@ -39,95 +39,6 @@ pub struct Ctx<'a> {
     pub write_conflicts: bool,
     /// A fault was drawn for this request: an operation it starts will fail.
     pub fail_operation: bool,
-}
-
-#[derive(Serialize)]
-struct AssignmentBody {
-    id: String,
-    name: String,
-    #[serde(rename = "type")]
-    ty: &'static str,
-    properties: Properties,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Properties {
-    principal_id: String,
-    role: &'static str,
-    principal_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    principal_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    aad_object_id: Option<String>,
-    provisioning_state: &'static str,
-}
-
-/// The resource as ARM shows it; `resolved` adds what the service fills in after provisioning.
-fn body(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentBody {
-    let c = &w.clusters[s.cluster];
-    let base = format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
-        c.subscription, c.resource_group, c.name
-    );
-    let (id, name, ty) = match s.database {
-        None => (
-            format!("{base}/PrincipalAssignments/{}", a.spec.name),
-            format!("{}/{}", c.name, a.spec.name),
-            "Microsoft.Kusto/Clusters/PrincipalAssignments",
-        ),
-        Some(d) => {
-            let db = &c.databases[d].name;
-            (
-                format!("{base}/Databases/{db}/PrincipalAssignments/{}", a.spec.name),
-                format!("{}/{db}/{}", c.name, a.spec.name),
-                "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
-            )
-        }
-    };
-    let mut p = Properties {
-        principal_id: a.spec.principal_id.clone(),
-        role: a.spec.role.as_str(),
-        principal_type: a.spec.principal_type.as_str(),
-        tenant_id: a.spec.tenant_id.clone(),
-        tenant_name: None,
-        principal_name: None,
-        aad_object_id: None,
-        provisioning_state: a.provisioning.as_str(),
-    };
-    if resolved && a.provisioning != Provisioning::Creating {
-        let tenant = a
-            .spec
-            .tenant_id
-            .clone()
-            .unwrap_or_else(|| w.tenant_id.clone());
-        let found = w
-            .directory
-            .resolve(a.spec.principal_type, &a.spec.principal_id, None);
-        p.tenant_name = Some(if tenant.eq_ignore_ascii_case(&w.tenant_id) {
-            w.tenant_name.clone()
-        } else {
-            String::new()
-        });
-        p.tenant_id = Some(tenant);
-        p.principal_name = Some(
-            found
-                .as_ref()
-                .map(|r| r.principal_name.clone())
-                .unwrap_or_default(),
-        );
-        p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
-    }
-    AssignmentBody {
-        id,
-        name,
-        ty,
-        properties: p,
-    }
 }
 
 pub fn list(w: &World, ctx: &Ctx<'_>, sp: &ScopePath) -> Reply {

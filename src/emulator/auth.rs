@@ -7,11 +7,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::b64;
 use super::reply::ArmError;
 
 /// The claims the emulator puts in (and reads back from) its tokens.
@@ -74,10 +73,10 @@ impl TokenAuthority {
             ver: "1.0".to_string(),
         };
         let header =
-            B64.encode(br#"{"typ":"JWT","alg":"HS256","kid":"kusto-principals-emulator"}"#);
-        let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialise"));
+            b64::encode(br#"{"typ":"JWT","alg":"HS256","kid":"kusto-principals-emulator"}"#);
+        let payload = b64::encode(serde_json::to_vec(&claims).expect("claims serialise"));
         let signing_input = format!("{header}.{payload}");
-        let sig = B64.encode(hmac_sha256(&self.key, signing_input.as_bytes()));
+        let sig = b64::encode(hmac_sha256(&self.key, signing_input.as_bytes()));
         format!("{signing_input}.{sig}")
     }
 
@@ -144,10 +143,8 @@ impl TokenAuthority {
         let [header, payload, sig] = parts[..] else {
             return Err(malformed());
         };
-        let sig = B64.decode(sig).map_err(|_| malformed())?;
-        let claims: Claims = B64
-            .decode(payload)
-            .ok()
+        let sig = b64::decode(sig).ok_or_else(malformed)?;
+        let claims: Claims = b64::decode(payload)
             .and_then(|p| serde_json::from_slice(&p).ok())
             .ok_or_else(malformed)?;
         let expected = hmac_sha256(&self.key, format!("{header}.{payload}").as_bytes());

@@ -63,9 +63,13 @@ impl Directory {
         if age.is_some_and(|age| age < self.lags[i]) {
             return None;
         }
-        let principal_name = match ty {
-            PrincipalType::User if e.id.contains('@') => format!("{} ({})", e.display_name, e.id),
-            PrincipalType::User | PrincipalType::App | PrincipalType::Group => {
+        let upn = e
+            .upn
+            .as_deref()
+            .or(Some(e.id.as_str()).filter(|id| id.contains('@')));
+        let principal_name = match (ty, upn) {
+            (PrincipalType::User, Some(upn)) => format!("{} ({upn})", e.display_name),
+            (PrincipalType::User | PrincipalType::App | PrincipalType::Group, _) => {
                 e.display_name.clone()
             }
         };
@@ -100,6 +104,7 @@ mod tests {
             id: id.into(),
             object_id: format!("obj-{id}"),
             display_name: "Alice".into(),
+            upn: None,
             lag_secs: lag,
         }
     }

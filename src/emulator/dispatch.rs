@@ -17,8 +17,9 @@ use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
 use super::operations::{self, timestamp};
 use super::options::EmulatorOptions;
-use super::reply::{ArmError, Body, Reply};
+use super::reply::{ArmError, Reply};
 use super::resources;
+use super::respond::to_response;
 use super::route::{self, Route};
 use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass};
@@ -218,24 +219,12 @@ fn arm(
         }
     };
     let fault = lock(&shared.faults).draw();
-    let fault_reply = match fault {
-        Some(Fault::Reset) => {
-            early_write(shared, route, method, raw, Reply::empty(StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)));
-            return None;
-        }
-        Some(Fault::Throttled) => Some(
-            ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "The request is being throttled as the limit has been reached for operation type - 'Write_Subscription'. For more information, refer to - https://aka.ms/armthrottling (emulated fault)")
-                .reply()
-                .with_header("Retry-After", "1"),
-        ),
-        Some(Fault::ServerError) => Some(ArmError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Encountered internal server error. Please try again later (emulated fault).").reply()),
-        Some(Fault::Unavailable) => Some(
-            ArmError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later (emulated fault).")
-                .reply()
-                .with_header("Retry-After", "1"),
-        ),
-        Some(Fault::FailOperation) | None => None,
-    };
+    if fault == Some(Fault::Reset) {
+        let reset = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
+        early_write(shared, route, method, raw, Reply::empty(reset));
+        return None;
+    }
+    let fault_reply = fault.and_then(|f| f.reply(class));
     if let Some(reply) = fault_reply {
         return Some(early_write(shared, route, method, raw, reply));
     }
@@ -387,63 +376,6 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
         last.status = 0;
     }
     reply
-}
-
-/// Adds the headers every response carries and serialises the body.
-fn to_response(reply: Reply, req_headers: &HeaderMap, arm: bool) -> Response<HttpBody> {
-    let correlation = req_headers
-        .get("x-ms-correlation-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut b = Response::builder().status(reply.status);
-    let (content_type, bytes) = match reply.body {
-        Body::Empty => (None, Vec::new()),
-        Body::Json(v) => (
-            Some("application/json; charset=utf-8"),
-            serde_json::to_vec(&v).unwrap_or_default(),
-        ),
-        Body::Text { content_type, text } => (Some(content_type), text.into_bytes()),
-    };
-    if let Some(ct) = content_type {
-        b = b.header("Content-Type", ct);
-    }
-    b = b
-        .header("Cache-Control", "no-cache")
-        .header("Pragma", "no-cache")
-        .header("Expires", "-1")
-        .header("x-ms-request-id", uuid::Uuid::new_v4().to_string());
-    if arm {
-        let now = OffsetDateTime::now_utc();
-        let stamp = format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
-        );
-        b = b
-            .header("x-ms-correlation-request-id", &correlation)
-            .header(
-                "x-ms-routing-request-id",
-                format!("LOCAL:{stamp}:{correlation}"),
-            )
-            .header(
-                "Strict-Transport-Security",
-                "max-age=31536000; includeSubDomains",
-            )
-            .header("X-Content-Type-Options", "nosniff");
-    }
-    for (name, value) in &reply.headers {
-        b = b.header(name.as_str(), value.as_str());
-    }
-    b.body(HttpBody::from(bytes)).unwrap_or_else(|_| {
-        let mut r = Response::new(HttpBody::empty());
-        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,12 @@
 //! | `Reset`          | 15 %  | the connection closes without an answer                     |
 //! | `FailOperation`  | 15 %  | a create or delete is accepted, then its operation fails    |
 
+use axum::http::StatusCode;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+
+use super::reply::{ArmError, Reply};
+use super::throttle::OpClass;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -19,6 +23,40 @@ pub enum Fault {
     Unavailable,
     Reset,
     FailOperation,
+}
+
+impl Fault {
+    /// The answer that replaces the real one; `None` for faults that act later or elsewhere.
+    pub fn reply(self, class: OpClass) -> Option<Reply> {
+        let err = |status, code, message: String| ArmError::new(status, code, message).reply();
+        match self {
+            Fault::Throttled => Some(
+                err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    format!(
+                        "The request is being throttled as the limit has been reached for operation type - '{}'. For more information, refer to - https://aka.ms/armthrottling (emulated fault)",
+                        class.operation_type()
+                    ),
+                )
+                .with_header("Retry-After", "1"),
+            ),
+            Fault::ServerError => Some(err(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "Encountered internal server error. Please try again later (emulated fault).".into(),
+            )),
+            Fault::Unavailable => Some(
+                err(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable. Please try again later (emulated fault).".into(),
+                )
+                .with_header("Retry-After", "1"),
+            ),
+            Fault::Reset | Fault::FailOperation => None,
+        }
+    }
 }
 
 pub struct Faults {

@@ -10,18 +10,20 @@
 //! | `state`         | the state YAML (seed and dump)                                |
 //! | `options`, `cli`| the knobs, as a builder and as `kusto-principals emulator` flags |
 //! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
-//! | `dispatch`      | the gates of every request, common headers, the request log   |
+//! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
 //! | `route`         | paths → routes                                                |
-//! | `auth`, `token` | access tokens and the token endpoint                          |
+//! | `auth`, `b64`, `token` | access tokens and the token endpoint                   |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
-//! | `assignments`, `body`, `operations`, `resources`, `paging` | the resource provider  |
+//! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
+mod assignment_body;
 mod assignments;
 mod auth;
+mod b64;
 mod body;
 mod cli;
 mod directory;
@@ -34,6 +36,7 @@ mod options;
 mod paging;
 mod reply;
 mod resources;
+mod respond;
 mod route;
 mod server;
 mod state;

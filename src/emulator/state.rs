@@ -46,6 +46,10 @@ pub struct DirectoryEntry {
     /// The object id (`aadObjectId`); callers may also send this as `principalId`.
     pub object_id: String,
     pub display_name: String,
+    /// A user's user principal name when it differs from `id` (guests:
+    /// `name_domain#EXT#@tenant.onmicrosoft.com`); shown in `principalName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
     /// Seconds after the emulator starts before this principal resolves (overrides `--aad-lag-secs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag_secs: Option<u64>,

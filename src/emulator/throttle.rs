@@ -38,7 +38,7 @@ impl OpClass {
     }
 
     /// How ARM names the operation type in its 429 message.
-    fn operation_type(self) -> &'static str {
+    pub fn operation_type(self) -> &'static str {
         match self {
             OpClass::Reads => "Read_Subscription",
             OpClass::Writes => "Write_Subscription",

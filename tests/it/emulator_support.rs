@@ -121,6 +121,29 @@ impl Api {
         }
     }
 
+    /// Like `send`, but a connection error (an injected reset) is `None` instead of a panic.
+    pub async fn try_send(&self, method: &str, path: &str, body: Option<&Value>) -> Option<Resp> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = within("request", req.send()).await.ok()?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = within("body", resp.text()).await.ok()?;
+        Some(Resp {
+            status,
+            headers,
+            body,
+        })
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.send("GET", path, None).await
     }
