@@ -64,6 +64,8 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
             None,
         )]));
     }
+    // Editors on Windows may save a byte-order mark; YAML allows it, the scanner would read a key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
     let mut problems = parsed.problems;
     let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
@@ -206,6 +208,13 @@ clusters:
         assert_eq!(state.ignore[0].principal_type, PrincipalType::Group);
         assert_eq!(state.safety.min_existing, 3);
         assert_eq!(state.safety.max_delete_fraction, 0.3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_windows_line_ends_are_fine() {
+        let text = format!("\u{feff}{}", file().replace('\n', "\r\n"));
+        let state = parse(&text, "p.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(state, parse(&file(), "p.yaml").unwrap());
     }
 
     #[test]

@@ -56,7 +56,8 @@ struct Walker<'s> {
 fn describe(node: &Node) -> String {
     match &node.kind {
         _ if node.is_null() => "nothing".into(),
-        Kind::Scalar { text, .. } => format!("`{text}`"),
+        Kind::Scalar { text, plain: true } => format!("`{text}`"),
+        Kind::Scalar { text, plain: false } => format!("the quoted text `{text}`"),
         Kind::Seq(_) => "a list".into(),
         Kind::Map(_) => "a mapping".into(),
     }

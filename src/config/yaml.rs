@@ -148,11 +148,16 @@ fn syntax_error(b: &Builder, e: &ScanError) -> Problem {
     if e.info().contains("recursion limit") {
         return b.too_deep(at);
     }
+    let hint = if e.info().contains("tab") {
+        "indent with spaces; YAML does not allow tabs there"
+    } else {
+        "check the indentation and the `:` and `-` near this place"
+    };
     Problem::new(
         at,
         &DocPath::root(),
         format!("YAML syntax error: {}", e.info()),
-        Some("check the indentation and the `:` and `-` near this place".into()),
+        Some(hint.into()),
     )
 }
 
