@@ -44,7 +44,7 @@ pub(super) type ClusterNames = HashMap<String, usize>;
 
 /// What every grant of the file shares.
 pub(super) struct GrantContext<'s> {
-    pub sets: &'s mut Sets,
+    pub sets: &'s Sets,
     pub default_tenant: Option<&'s str>,
 }
 
@@ -68,7 +68,7 @@ impl Checker<'_> {
         let name = e
             .name
             .and_then(|n| self.assignment_name(n, &who, path, into, names_used));
-        let (Some(who), Some(role)) = (who, e.role) else {
+        let Some(who) = who else {
             return;
         };
         let identities: Vec<(Identity, Option<String>)> = match who {
@@ -85,6 +85,10 @@ impl Checker<'_> {
                     })
                     .collect()
             }
+        };
+        // After the set is looked up: a mistyped role must not also make the set look unused.
+        let Some(role) = e.role else {
+            return;
         };
         let location = self.at(path).unwrap_or_default();
         for (identity, via) in identities {

@@ -23,6 +23,7 @@ pub mod report;
 mod schema;
 mod shape;
 mod suggest;
+mod tree;
 mod validate;
 mod yaml;
 
@@ -63,6 +64,8 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
             None,
         )]));
     }
+    // Editors on Windows may save a byte-order mark; YAML allows it, the scanner would read a key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
     let mut problems = parsed.problems;
     let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
@@ -104,4 +107,138 @@ fn schema_value() -> &'static serde_json::Value {
 fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
     problems.sort_by_key(|p| p.location);
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ClusterRef, PrincipalType, Role, Scope, Unmanaged};
+
+    const SUB: &str = "12345678-1234-1234-1234-123456789098";
+    const OTHER_SUB: &str = "aaaaaaaa-1234-1234-1234-123456789098";
+    const TENANT: &str = "12345678-1234-1234-1234-123456789012";
+    const OTHER_TENANT: &str = "bbbbbbbb-1234-1234-1234-123456789012";
+
+    fn file() -> String {
+        format!(
+            "version: 1
+defaults:
+  subscription: {SUB}
+  resource_group: rg
+  tenant: {TENANT}
+  unmanaged: keep
+principal_sets:
+  team:
+    - user: a@contoso.com
+    - user: b@contoso.com
+      tenant: {OTHER_TENANT}
+ignore:
+  - group: admins@contoso.com
+safety:
+  min_existing: 3
+clusters:
+  - name: zkusto
+    unmanaged: delete
+    databases:
+      - name: empty
+      - name: logs
+        unmanaged: keep
+        principals:
+          - set: team
+            role: Viewer
+  - id: /subscriptions/{OTHER_SUB}/resourceGroups/other/providers/Microsoft.Kusto/clusters/akusto
+    principals:
+      - app: 87654321-1234-1234-1234-123456789123
+        role: AllDatabasesAdmin
+        name: deployer
+        tenant: {OTHER_TENANT}
+"
+        )
+    }
+
+    #[test]
+    fn a_valid_file_is_normalised() {
+        let state = parse(&file(), "p.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let zkusto = ClusterRef::new(SUB, "rg", "zkusto");
+        let scopes: Vec<(Scope, Unmanaged, usize)> = state
+            .scopes
+            .iter()
+            .map(|s| (s.scope.clone(), s.unmanaged, s.grants.len()))
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                (
+                    Scope::cluster(ClusterRef::new(OTHER_SUB, "other", "akusto")),
+                    Unmanaged::Keep,
+                    1
+                ),
+                (Scope::cluster(zkusto.clone()), Unmanaged::Delete, 0),
+                (
+                    Scope::database(zkusto.clone(), "empty"),
+                    Unmanaged::Delete,
+                    0
+                ),
+                (Scope::database(zkusto, "logs"), Unmanaged::Keep, 2),
+            ]
+        );
+        let admin = &state.scopes[0].grants[0];
+        assert_eq!(admin.key.role, Role::AllDatabasesAdmin);
+        assert_eq!(admin.name.as_deref(), Some("deployer"));
+        assert_eq!(admin.tenant.as_deref(), Some(OTHER_TENANT));
+        assert_eq!(
+            admin.location,
+            SourceLocation {
+                line: 28,
+                column: 9
+            }
+        );
+        let team: Vec<(&str, Option<&str>)> = state.scopes[3]
+            .grants
+            .iter()
+            .map(|g| (g.key.principal_id.as_str(), g.tenant.as_deref()))
+            .collect();
+        assert_eq!(
+            team,
+            [
+                ("a@contoso.com", Some(TENANT)),
+                ("b@contoso.com", Some(OTHER_TENANT))
+            ]
+        );
+        assert_eq!(state.ignore[0].principal_type, PrincipalType::Group);
+        assert_eq!(state.safety.min_existing, 3);
+        assert_eq!(state.safety.max_delete_fraction, 0.3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_windows_line_ends_are_fine() {
+        let text = format!("\u{feff}{}", file().replace('\n', "\r\n"));
+        let state = parse(&text, "p.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(state, parse(&file(), "p.yaml").unwrap());
+    }
+
+    #[test]
+    fn problems_come_in_file_order_with_paths() {
+        let broken = file()
+            .replace("role: Viewer", "role: Viewr")
+            .replace("name: deployer", "name: deploy_er")
+            .replace(
+                "unmanaged: keep\nprincipal_sets",
+                "unmanaged: kept\nprincipal_sets",
+            );
+        let errors = parse(&broken, "p.yaml").unwrap_err();
+        let found: Vec<(usize, &str)> = errors
+            .problems
+            .iter()
+            .map(|p| (p.location.unwrap().line, p.path.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (6, "defaults.unmanaged"),
+                (25, "clusters[0].databases[1].principals[0].role"),
+                (30, "clusters[1].principals[0].name"),
+            ]
+        );
+    }
 }

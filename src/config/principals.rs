@@ -7,7 +7,7 @@
 //! | set member     | `app` `user` `group`      | listed once per set                        |
 //! | `ignore` entry | `app` `user` `group`      | listed once; not also granted (`validate`) |
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::checker::Checker;
 use super::docpath::DocPath;
@@ -48,13 +48,8 @@ pub(super) enum Who {
     Set(String, Option<String>),
 }
 
-/// A named principal set, and whether any grant used it.
-pub(super) struct SetDef {
-    pub members: Vec<Identity>,
-    pub used: bool,
-}
-
-pub(super) type Sets = BTreeMap<String, SetDef>;
+/// The named principal sets and their members.
+pub(super) type Sets = BTreeMap<String, Vec<Identity>>;
 
 const APP_HINT: &str = "use the application (client) id, a GUID like \
                         `87654321-1234-1234-1234-123456789123`, not the app's name";
@@ -173,27 +168,20 @@ impl Checker<'_> {
                 }
                 out.push(identity);
             }
-            sets.insert(
-                name.clone(),
-                SetDef {
-                    members: out,
-                    used: false,
-                },
-            );
+            sets.insert(name.clone(), out);
         }
         sets
     }
 
-    /// The members of set `name`, marking it used; reports an unknown name.
+    /// The members of set `name`; reports an unknown name.
     pub fn set_members(
         &mut self,
-        sets: &mut Sets,
+        sets: &Sets,
         name: &str,
         path: &DocPath,
     ) -> Option<Vec<Identity>> {
-        if let Some(def) = sets.get_mut(name) {
-            def.used = true;
-            return Some(def.members.clone());
+        if let Some(members) = sets.get(name) {
+            return Some(members.clone());
         }
         let known: Vec<&str> = sets.keys().map(String::as_str).collect();
         let hint = match suggest::closest(name, &known) {
@@ -209,9 +197,9 @@ impl Checker<'_> {
     }
 
     /// Reports every set no grant uses.
-    pub fn unused_sets(&mut self, sets: &Sets) {
-        for (name, def) in sets {
-            if !def.used {
+    pub fn unused_sets(&mut self, sets: &Sets, referenced: &HashSet<&str>) {
+        for name in sets.keys() {
+            if !referenced.contains(name.as_str()) {
                 self.report_key(
                     &DocPath::root().key("principal_sets").key(name),
                     format!("principal set `{name}` is never used"),

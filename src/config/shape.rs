@@ -56,7 +56,8 @@ struct Walker<'s> {
 fn describe(node: &Node) -> String {
     match &node.kind {
         _ if node.is_null() => "nothing".into(),
-        Kind::Scalar { text, .. } => format!("`{text}`"),
+        Kind::Scalar { text, plain: true } => format!("`{text}`"),
+        Kind::Scalar { text, plain: false } => format!("the quoted text `{text}`"),
         Kind::Seq(_) => "a list".into(),
         Kind::Map(_) => "a mapping".into(),
     }
@@ -283,5 +284,51 @@ impl<'s> Walker<'s> {
             self.path.pop();
         }
         Value::Array(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::yaml::parse_tree;
+
+    fn run(yaml: &str) -> Shaped {
+        let schema = crate::config::schema::schema_value();
+        shape(&parse_tree(yaml).unwrap().root.unwrap(), &schema)
+    }
+
+    #[test]
+    fn a_conforming_value_keeps_list_indices() {
+        let s = run("version: 1\nclusters:\n  - oops\n  - name: kusto1\n    bogus: 1\n");
+        let messages: Vec<&str> = s.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["expected a mapping, found `oops`", "unknown key `bogus`"]
+        );
+        assert_eq!(
+            s.value,
+            serde_json::json!({"version": 1, "clusters": [{}, {"name": "kusto1"}]})
+        );
+        assert!(s.tainted.contains("clusters[0]"));
+        assert!(s.tainted.contains("clusters[1]"));
+    }
+
+    #[test]
+    fn scalars_are_typed_by_the_schema() {
+        let s = run(
+            "version: 1\nclusters: []\nsafety:\n  max_delete_fraction: 0.5\n  min_existing: -1\n  require_cluster_admin: yes\n",
+        );
+        let messages: Vec<&str> = s.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "-1 is out of range",
+                "expected `true` or `false`, found `yes`"
+            ]
+        );
+        assert_eq!(
+            s.value["safety"],
+            serde_json::json!({"max_delete_fraction": 0.5})
+        );
     }
 }

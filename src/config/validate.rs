@@ -49,33 +49,40 @@ pub fn validate(
     }
     let defaults = raw.defaults.as_ref();
     let default_tenant = c.defaults(defaults);
-    let mut sets = c.sets(&raw.principal_sets);
+    let sets = c.sets(&raw.principal_sets);
     let ignore = c.ignore_rules(&raw.ignore);
     let mut cx = GrantContext {
-        sets: &mut sets,
+        sets: &sets,
         default_tenant: default_tenant.as_deref(),
     };
     let mut scopes = Vec::new();
     let mut clusters_seen: HashMap<ClusterRef, usize> = HashMap::new();
     for (i, cluster) in raw.clusters.iter().flatten().enumerate() {
         let path = root.key("clusters").index(i);
-        let Some(cref) = c.cluster_ref(cluster, defaults, &path) else {
-            continue;
-        };
-        let line = c.line(&path);
-        if let Some(first) = clusters_seen.get(&cref) {
+        // A cluster that cannot be placed, or is listed twice, still has its grants checked, so
+        // that one run shows every problem; only its scopes are left out.
+        let cref = c.cluster_ref(cluster, defaults, &path);
+        let first = cref.as_ref().and_then(|r| clusters_seen.get(r).copied());
+        if let (Some(cref), Some(first)) = (&cref, first) {
             c.report(
                 &path,
                 format!("cluster `{cref}` is listed twice, also at line {first}"),
                 Some("merge the two entries".into()),
             );
-            continue;
         }
-        clusters_seen.insert(cref.clone(), line);
+        let keep = cref.is_some() && first.is_none();
+        if let Some(cref) = cref.as_ref().filter(|_| keep) {
+            clusters_seen.insert(cref.clone(), c.line(&path));
+        }
         let unmanaged = unmanaged_of(cluster.unmanaged, defaults.and_then(|d| d.unmanaged));
-        c.cluster_scopes(cluster, cref, unmanaged, &path, &mut cx, &mut scopes);
+        let cref = cref.unwrap_or_else(|| ClusterRef::new("", "", "?"));
+        let mut own = Vec::new();
+        c.cluster_scopes(cluster, cref, unmanaged, &path, &mut cx, &mut own);
+        if keep {
+            scopes.extend(own);
+        }
     }
-    c.unused_sets(&sets);
+    c.unused_sets(&sets, &referenced_sets(raw));
     c.ignored_and_granted(&ignore, &scopes);
     scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
     let state = DesiredState {
@@ -85,6 +92,18 @@ pub fn validate(
         safety: safety(raw),
     };
     (state, c.problems)
+}
+
+/// Every set name a grant refers to, placed or not: a set is unused only if nothing names it.
+fn referenced_sets(raw: &RawFile) -> HashSet<&str> {
+    let mut names = HashSet::new();
+    for cl in raw.clusters.iter().flatten() {
+        names.extend(cl.principals.iter().filter_map(|p| p.set.as_deref()));
+        for db in &cl.databases {
+            names.extend(db.principals.iter().filter_map(|p| p.set.as_deref()));
+        }
+    }
+    names
 }
 
 fn unmanaged_of(own: Option<RawUnmanaged>, inherited: Option<RawUnmanaged>) -> Unmanaged {

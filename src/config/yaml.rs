@@ -17,86 +17,15 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
-use super::docpath::{DocPath, Seg};
+use super::docpath::DocPath;
 use super::error::Problem;
+pub use super::tree::{Entry, Kind, Node};
 use crate::model::SourceLocation;
 
 /// The deepest nesting of lists and mappings accepted (the format itself needs 7).
 pub const MAX_DEPTH: usize = 32;
 /// At most this many nodes may be copied through aliases in one file.
 pub const ALIAS_BUDGET: usize = 100_000;
-
-/// One node of the document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub at: SourceLocation,
-    pub kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
-    /// `plain` is false for quoted and block scalars, and for `!!str`: those are always text.
-    Scalar {
-        text: String,
-        plain: bool,
-    },
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
-}
-
-/// One `key: value` of a mapping; keys are always text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub key: String,
-    pub key_at: SourceLocation,
-    pub value: Node,
-}
-
-impl Node {
-    /// True for a plain `~`, `null` or empty scalar.
-    pub fn is_null(&self) -> bool {
-        matches!(&self.kind, Kind::Scalar { text, plain: true }
-            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
-    }
-
-    /// The entry of a mapping with this key.
-    pub fn get(&self, key: &str) -> Option<&Entry> {
-        match &self.kind {
-            Kind::Map(entries) => entries.iter().find(|e| e.key == key),
-            Kind::Scalar { .. } | Kind::Seq(_) => None,
-        }
-    }
-
-    /// Where `path` points: the node's location, and its key's when the last step is a key.
-    pub fn locate(&self, path: &DocPath) -> Option<(SourceLocation, Option<SourceLocation>)> {
-        let mut node = self;
-        let mut key_at = None;
-        for seg in path.segments() {
-            match (seg, &node.kind) {
-                (Seg::Key(k), Kind::Map(_)) => {
-                    let e = node.get(k)?;
-                    key_at = Some(e.key_at);
-                    node = &e.value;
-                }
-                (Seg::Index(i), Kind::Seq(items)) => {
-                    key_at = None;
-                    node = items.get(*i)?;
-                }
-                _ => return None,
-            }
-        }
-        Some((node.at, key_at))
-    }
-
-    /// How many nodes this subtree holds.
-    fn size(&self) -> usize {
-        1 + match &self.kind {
-            Kind::Scalar { .. } => 0,
-            Kind::Seq(items) => items.iter().map(Node::size).sum(),
-            Kind::Map(entries) => entries.iter().map(|e| e.value.size()).sum(),
-        }
-    }
-}
 
 /// The tree (`None` for an empty document) and the problems that did not stop the pass.
 #[derive(Debug)]
@@ -219,11 +148,16 @@ fn syntax_error(b: &Builder, e: &ScanError) -> Problem {
     if e.info().contains("recursion limit") {
         return b.too_deep(at);
     }
+    let hint = if e.info().contains("tab") {
+        "indent with spaces; YAML does not allow tabs there"
+    } else {
+        "check the indentation and the `:` and `-` near this place"
+    };
     Problem::new(
         at,
         &DocPath::root(),
         format!("YAML syntax error: {}", e.info()),
-        Some("check the indentation and the `:` and `-` near this place".into()),
+        Some(hint.into()),
     )
 }
 
@@ -437,5 +371,88 @@ impl Builder {
             }
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: usize, column: usize) -> SourceLocation {
+        SourceLocation { line, column }
+    }
+
+    #[test]
+    fn keys_and_values_know_their_place() {
+        let parsed = parse_tree("a: 1\nb:\n  - c: x\n    d: 'y'\ne:\n").unwrap();
+        let root = parsed.root.unwrap();
+        assert!(parsed.problems.is_empty());
+        let path = DocPath::root().key("b").index(0).key("d");
+        assert_eq!(root.locate(&path), Some((at(4, 8), Some(at(4, 5)))));
+        // A block mapping is where its first key is.
+        assert_eq!(
+            root.locate(&DocPath::root().key("b").index(0)),
+            Some((at(3, 5), None))
+        );
+        // An empty value points at its key, not at the next line.
+        assert_eq!(
+            root.locate(&DocPath::root().key("e")),
+            Some((at(5, 1), Some(at(5, 1))))
+        );
+        let d = &root.get("b").unwrap().value;
+        assert!(matches!(&d.kind, Kind::Seq(items) if items.len() == 1));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_their_own_line_and_the_first_is_kept() {
+        let mut text = String::from("m:\n");
+        for i in 0..20 {
+            text.push_str(&format!("  k{i}: {i}\n"));
+        }
+        text.push_str("  k3: again\n");
+        let parsed = parse_tree(&text).unwrap();
+        assert_eq!(parsed.problems.len(), 1);
+        let p = &parsed.problems[0];
+        assert_eq!(p.location, Some(at(22, 3)));
+        assert_eq!(p.path, "m.k3");
+        assert_eq!(p.message, "duplicate key `k3`, first at line 5");
+        let root = parsed.root.unwrap();
+        let m = &root.get("m").unwrap().value;
+        assert!(
+            matches!(&m.get("k3").unwrap().value.kind, Kind::Scalar { text, .. } if text == "3")
+        );
+    }
+
+    #[test]
+    fn aliases_within_the_budget_are_copied() {
+        let parsed = parse_tree("a: &x [1, 2]\nb: *x\n").unwrap();
+        let root = parsed.root.unwrap();
+        assert_eq!(
+            root.get("a").unwrap().value.kind,
+            root.get("b").unwrap().value.kind
+        );
+    }
+
+    #[test]
+    fn limits_and_oddities_are_refused() {
+        let deep = format!("a: {}{}", "[".repeat(40), "]".repeat(40));
+        assert!(
+            parse_tree(&deep)
+                .unwrap_err()
+                .message
+                .contains("nests deeper")
+        );
+        let complex = parse_tree("? [a]\n: 1\n").unwrap();
+        assert_eq!(
+            complex.problems[0].message,
+            "a mapping key must be text, not a list or mapping"
+        );
+        let tagged = parse_tree("a: !!str 1\nb: !x 2\n").unwrap();
+        assert_eq!(tagged.problems.len(), 1);
+        let root = tagged.root.unwrap();
+        let a = &root.get("a").unwrap().value;
+        assert!(matches!(&a.kind, Kind::Scalar { plain: false, .. }));
+        let syntax = parse_tree("a: [\n").unwrap_err();
+        assert!(syntax.message.starts_with("YAML syntax error"));
     }
 }
