@@ -15,7 +15,8 @@ fn plan_then_apply_then_plan_converges() {
     let plan = env.run(&["plan", "-f", file, "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{plan:?}");
     assert!(
-        plan.stdout.contains("+ user:alice@contoso.com  AllDatabasesViewer"),
+        plan.stdout
+            .contains("+ user:alice@contoso.com  AllDatabasesViewer"),
         "{plan:?}"
     );
     assert!(
@@ -23,22 +24,40 @@ fn plan_then_apply_then_plan_converges() {
             .contains("- user:bob@contoso.com (Bob Jones (bob@contoso.com))  AllDatabasesViewer  [portal-added-viewer]"),
         "{plan:?}"
     );
-    assert!(plan.stdout.contains("+ user:alice@contoso.com  Viewer"), "{plan:?}");
-    assert!(plan.stdout.contains("+ group:sre-oncall@contoso.com  Monitor"), "{plan:?}");
     assert!(
-        plan.stdout.contains("Plan: 3 to add, 0 to replace, 1 to delete."),
+        plan.stdout.contains("+ user:alice@contoso.com  Viewer"),
         "{plan:?}"
     );
-    assert_eq!(env.emu().request_counts().writes(), 0, "plan writes nothing");
+    assert!(
+        plan.stdout
+            .contains("+ group:sre-oncall@contoso.com  Monitor"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 3 to add, 0 to replace, 1 to delete."),
+        "{plan:?}"
+    );
+    assert_eq!(
+        env.emu().request_counts().writes(),
+        0,
+        "plan writes nothing"
+    );
 
     let apply = env.run(&["apply", "-f", file, "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(
-        apply.stdout.contains("Apply complete: 4 applied, 0 failed, 0 skipped."),
+        apply
+            .stdout
+            .contains("Apply complete: 4 applied, 0 failed, 0 skipped."),
         "{apply:?}"
     );
     let counts = env.emu().request_counts();
-    assert_eq!((counts.get("put"), counts.get("delete")), (3, 1), "{counts:?}");
+    assert_eq!(
+        (counts.get("put"), counts.get("delete")),
+        (3, 1),
+        "{counts:?}"
+    );
 
     let again = env.run(&["plan", "-f", file, "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
@@ -56,7 +75,8 @@ fn an_invalid_file_exits_1_with_its_place_and_makes_no_request() {
     );
     let file = file.to_str().unwrap();
     for cmd in ["validate", "plan", "apply"] {
-        let run = env.run(&[cmd, "-f", file, "--auto-approve"][..if cmd == "apply" { 4 } else { 3 }]);
+        let run =
+            env.run(&[cmd, "-f", file, "--auto-approve"][..if cmd == "apply" { 4 } else { 3 }]);
         assert_eq!(run.code, 1, "{cmd}: {run:?}");
         assert!(run.stderr.contains("bad.yaml:9:"), "{cmd}: {run:?}");
         assert!(run.stderr.contains("bad.yaml:10:"), "{cmd}: {run:?}");
@@ -76,7 +96,8 @@ fn the_readme_quick_start_runs_on_the_built_in_emulator() {
         .into();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("Plan: 3 to add, 0 to replace, 1 to delete."),
+        run.stdout
+            .contains("Plan: 3 to add, 0 to replace, 1 to delete."),
         "{run:?}"
     );
 }
