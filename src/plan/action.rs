@@ -87,6 +87,23 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The counts over some scopes of a plan.
+    pub fn of<'a>(scopes: impl IntoIterator<Item = &'a ScopePlan>) -> Summary {
+        let mut s = Summary::default();
+        for sp in scopes {
+            s.unmanaged += sp.kept.len();
+            for c in &sp.changes {
+                match c {
+                    Change::Create { .. } => s.create += 1,
+                    Change::Delete { .. } => s.delete += 1,
+                    Change::Replace { .. } => s.replace += 1,
+                    Change::NoOp { .. } => s.unchanged += 1,
+                }
+            }
+        }
+        s
+    }
+
     pub fn has_changes(&self) -> bool {
         self.create + self.replace + self.delete > 0
     }
@@ -101,19 +118,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for sp in &self.scopes {
-            s.unmanaged += sp.kept.len();
-            for c in &sp.changes {
-                match c {
-                    Change::Create { .. } => s.create += 1,
-                    Change::Delete { .. } => s.delete += 1,
-                    Change::Replace { .. } => s.replace += 1,
-                    Change::NoOp { .. } => s.unchanged += 1,
-                }
-            }
-        }
-        s
+        Summary::of(&self.scopes)
     }
 
     /// True when some scope could not be read.
