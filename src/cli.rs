@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::render::OutputFormat;
+
 /// Keep Azure Data Explorer (Kusto) principal assignments in Git.
 ///
 /// A YAML file lists who may do what on each cluster and database; `plan` shows how Azure differs
@@ -118,6 +120,14 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// How to print the plan on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Also save the plan to this file, for `apply PLAN.json`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
 
     /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]

@@ -12,6 +12,9 @@ pub enum Error {
     #[error(transparent)]
     Arm(#[from] crate::arm::ArmError),
 
+    #[error(transparent)]
+    PlanFile(#[from] crate::plan::PlanFileError),
+
     #[error("{0}")]
     Usage(String),
 
@@ -39,6 +42,7 @@ impl Error {
             Error::Interrupted => 130,
             Error::Config(_)
             | Error::Arm(_)
+            | Error::PlanFile(_)
             | Error::Usage(_)
             | Error::ApplyFailed { .. }
             | Error::Other(_) => 1,

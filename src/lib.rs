@@ -9,7 +9,7 @@
 //! | `model`    | the shared vocabulary: scopes, principals, roles, keys, states         |
 //! | `arm`      | talking to Azure Resource Manager: auth, client, paging, polling, retry |
 //! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
-//! | `render`   | plans and reports as text (and later json, markdown, diff)             |
+//! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
 //! | `emulator` | a local HTTPS stand-in for ARM and the Entra ID token endpoint         |
 //! | `run`      | one function per command, gluing the stages together                   |

@@ -20,8 +20,8 @@ use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
 use crate::export::ClusterExport as ExportedCluster;
 use crate::model::{CurrentState, DesiredState, Scope, ScopeKind};
-use crate::plan::{Plan, diff};
-use crate::render::{Style, write_plan_text, write_report_text};
+use crate::plan::{Plan, SavedPlan, diff, planfile};
+use crate::render::{OutputFormat, Style, write_plan, write_report_text};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -83,14 +83,20 @@ fn style(g: &GlobalArgs) -> Style {
 
 fn load_desired(g: &GlobalArgs, targets: &[String]) -> Result<DesiredState> {
     let mut desired = crate::config::load(&g.file)?;
-    desired.retain_targets(targets);
-    if !targets.is_empty() && desired.scopes.is_empty() {
+    // A mistyped target must not silently narrow the plan to the other targets.
+    let unmatched: Vec<&str> = targets
+        .iter()
+        .filter(|t| !desired.scopes.iter().any(|s| s.scope.matches_target(t)))
+        .map(String::as_str)
+        .collect();
+    if !unmatched.is_empty() {
         return Err(Error::Usage(format!(
             "no cluster or database in {} matches --target {}",
             desired.file,
-            targets.join(", ")
+            unmatched.join(", ")
         )));
     }
+    desired.retain_targets(targets);
     Ok(desired)
 }
 
@@ -253,25 +259,41 @@ async fn make_plan(g: &GlobalArgs, targets: &[String]) -> Result<(Plan, DesiredS
     Ok((diff(&desired, &current), desired, session))
 }
 
-fn print_plan(g: &GlobalArgs, plan: &Plan, desired: &DesiredState) -> Result<()> {
+fn print_plan(
+    g: &GlobalArgs,
+    plan: &Plan,
+    desired: &DesiredState,
+    format: OutputFormat,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    write_plan_text(plan, &desired.file, style(g), &mut out).map_err(anyhow::Error::from)?;
+    write_plan(format, plan, &desired.file, style(g), &mut out).map_err(anyhow::Error::from)?;
     out.flush().map_err(anyhow::Error::from)?;
     Ok(())
 }
 
+/// Names every scope that could not be read, whatever format the plan was printed in.
 fn scope_errors(plan: &Plan) -> Error {
-    let n = plan.scopes.iter().filter(|s| s.error.is_some()).count();
+    let failed: Vec<String> = plan
+        .scopes
+        .iter()
+        .filter_map(|s| s.error.as_ref().map(|e| format!("\n  `{}`: {e}", s.scope)))
+        .collect();
     Error::Usage(format!(
-        "{n} scope(s) in the file could not be read; see the plan above"
+        "{} scope(s) in the file could not be read:{}",
+        failed.len(),
+        failed.concat()
     ))
 }
 
 async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
     let (plan, desired, _session) = make_plan(g, &args.target).await?;
-    print_plan(g, &plan, &desired)?;
+    print_plan(g, &plan, &desired, args.format)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
+    }
+    if let Some(path) = &args.out {
+        planfile::write(path, &SavedPlan::new(&plan, &desired.file, &g.api_version))?;
+        tracing::info!("saved the plan to {}", path.display());
     }
     Ok(if args.detailed_exitcode && plan.summary().has_changes() {
         2
@@ -283,12 +305,13 @@ async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
 async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     let (plan, desired, session) = make_plan(g, &args.target).await?;
     match args.format {
-        ReportFormat::Text => print_plan(g, &plan, &desired)?,
+        ReportFormat::Text => print_plan(g, &plan, &desired, OutputFormat::Text)?,
         // stdout carries only the JSON report; the plan still shows, on stderr.
-        ReportFormat::Json => write_plan_text(
+        ReportFormat::Json => write_plan(
+            OutputFormat::Text,
             &plan,
             &desired.file,
-            Style { color: false },
+            Style::PLAIN,
             &mut std::io::stderr().lock(),
         )
         .map_err(anyhow::Error::from)?,

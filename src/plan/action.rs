@@ -1,7 +1,7 @@
 //! Typed changes, modelled on Terraform's `plans.Action`. Each variant carries exactly the sides it
 //! has, so a renderer or the applier cannot read a `before` that does not exist.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Scope};
 
@@ -63,10 +63,21 @@ pub struct ScopePlan {
     pub ignored: Vec<CurrentAssignment>,
     /// Set when the scope could not be read (e.g. it does not exist); it then has no changes.
     pub error: Option<String>,
+    /// `fingerprint` of everything ARM listed at the scope (ignored ones included), recorded in a
+    /// saved plan so that `apply PLAN.json` can tell whether Azure changed since; `None` when the
+    /// scope could not be read.
+    pub fingerprint: Option<String>,
+}
+
+impl ScopePlan {
+    /// True when the scope has a change that writes (not only no-ops).
+    pub fn is_touched(&self) -> bool {
+        self.changes.iter().any(|c| !c.is_noop())
+    }
 }
 
 /// Counts for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
     pub replace: usize,
@@ -76,6 +87,23 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The counts over some scopes of a plan.
+    pub fn of<'a>(scopes: impl IntoIterator<Item = &'a ScopePlan>) -> Summary {
+        let mut s = Summary::default();
+        for sp in scopes {
+            s.unmanaged += sp.kept.len();
+            for c in &sp.changes {
+                match c {
+                    Change::Create { .. } => s.create += 1,
+                    Change::Delete { .. } => s.delete += 1,
+                    Change::Replace { .. } => s.replace += 1,
+                    Change::NoOp { .. } => s.unchanged += 1,
+                }
+            }
+        }
+        s
+    }
+
     pub fn has_changes(&self) -> bool {
         self.create + self.replace + self.delete > 0
     }
@@ -90,19 +118,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for sp in &self.scopes {
-            s.unmanaged += sp.kept.len();
-            for c in &sp.changes {
-                match c {
-                    Change::Create { .. } => s.create += 1,
-                    Change::Delete { .. } => s.delete += 1,
-                    Change::Replace { .. } => s.replace += 1,
-                    Change::NoOp { .. } => s.unchanged += 1,
-                }
-            }
-        }
-        s
+        Summary::of(&self.scopes)
     }
 
     /// True when some scope could not be read.

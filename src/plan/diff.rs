@@ -2,27 +2,39 @@
 //!
 //! Rules (DESIGN.md §4), per managed scope:
 //!
-//! | current \ desired                          | result                                  |
-//! |--------------------------------------------|-----------------------------------------|
-//! | same key, any name                         | NoOp (adopted)                          |
-//! | same key twice (two names)                 | NoOp for one, Delete for the others     |
-//! | none                                       | Create (`name` from the file or `kp-…`) |
-//! | same principal, other role/type, policy delete | Replace (create new, then delete old) |
-//! | not desired, not ignored, policy delete    | Delete                                  |
-//! | not desired, not ignored, policy keep      | kept (reported as unmanaged)            |
-//! | matched by an `ignore` rule                | never touched, never reported           |
+//! | current \ desired                               | result                                      |
+//! |-------------------------------------------------|---------------------------------------------|
+//! | same key, any name                              | NoOp (adopted)                              |
+//! | same key twice (two names)                      | NoOp for one, Delete for the others         |
+//! | none                                            | Create (`name` from the file or `kp-…`)     |
+//! | same principal, other role/type, policy delete  | Replace (create new, then delete old)       |
+//! | same principal, other role/type, policy keep    | Create; the old grant is kept (unmanaged)   |
+//! | not desired, not ignored, policy delete         | Delete                                      |
+//! | not desired, not ignored, policy keep           | kept (reported as unmanaged)                |
+//! | matched by an `ignore` rule                     | never touched, never reported               |
+//! | scope could not be read                         | no changes; the scope carries its error     |
 //!
-//! A key matches when the principal type and role are equal and the principal id equals the current
-//! `principalId` or `aadObjectId`, ignoring case. A tenant is compared only where the file sets one.
+//! A key matches when the principal type and role are equal, the principal id equals the current
+//! `principalId` or `aadObjectId` ignoring case, and the tenants agree where the file sets one.
+//! Details that keep a plan convergent:
+//!
+//! - Of duplicates, the one kept is: an ignored one (it cannot be deleted), else the one under the
+//!   file's `name`, else one whose `principalId` is spelled as in the file, else the first by name.
+//! - A grant whose only match was already adopted by another grant of the file (the same principal
+//!   by UPN and by object id) is a NoOp too: Azure holds one assignment per principal and role.
+//! - The same key twice in the file is one grant (the first); `config` reports it as an error.
+//! - A create never PUTs a name already listed at the scope or claimed by another create (`names`).
 
 use std::collections::HashMap;
 
 use crate::model::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, PrincipalType, Role,
-    Unmanaged,
+    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
+    PrincipalType, Role, Unmanaged,
 };
 
 use super::action::{Change, Plan, ScopePlan};
+use super::fingerprint::fingerprint;
+use super::names::Names;
 use super::safety::safety_verdict;
 
 /// Plans every scope of `desired` against `current`.
@@ -30,7 +42,7 @@ pub fn diff(desired: &DesiredState, current: &CurrentState) -> Plan {
     let scopes: Vec<ScopePlan> = desired
         .scopes
         .iter()
-        .map(|ds| diff_scope(ds, current, desired))
+        .map(|ds| diff_scope(ds, current, &desired.ignore))
         .collect();
     let safety = safety_verdict(&scopes, &desired.safety);
     Plan { scopes, safety }
@@ -38,7 +50,98 @@ pub fn diff(desired: &DesiredState, current: &CurrentState) -> Plan {
 
 type IndexKey = (PrincipalType, Role, String);
 
-fn diff_scope(ds: &DesiredScope, current: &CurrentState, desired: &DesiredState) -> ScopePlan {
+/// The current assignments of one scope, sorted, with what the rules need to know about each.
+struct Listed<'a> {
+    items: Vec<&'a CurrentAssignment>,
+    ignored: Vec<bool>,
+    used: Vec<bool>,
+    /// (type, role, lowercased id) → indexes, by `principalId` and by `aadObjectId`.
+    index: HashMap<IndexKey, Vec<usize>>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(listed: &'a [CurrentAssignment], ignore: &[IgnoreRule]) -> Self {
+        let mut items: Vec<&CurrentAssignment> = listed.iter().collect();
+        items.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| {
+                    a.name
+                        .to_ascii_lowercase()
+                        .cmp(&b.name.to_ascii_lowercase())
+                })
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        let ignored = items
+            .iter()
+            .map(|a| ignore.iter().any(|r| r.matches(a)))
+            .collect();
+        let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
+        for (i, a) in items.iter().enumerate() {
+            let k = &a.key;
+            let ids = std::iter::once(k.principal_id.as_str()).chain(a.aad_object_id.as_deref());
+            for id in ids {
+                let entry = index
+                    .entry((k.principal_type, k.role, id.to_ascii_lowercase()))
+                    .or_default();
+                if !entry.contains(&i) {
+                    entry.push(i);
+                }
+            }
+        }
+        let used = vec![false; items.len()];
+        Listed {
+            items,
+            ignored,
+            used,
+            index,
+        }
+    }
+
+    /// Indexes of the assignments holding `g`'s key, in sorted order.
+    fn holding(&self, g: &DesiredGrant) -> Vec<usize> {
+        let k = &g.key;
+        let id = (
+            k.principal_type,
+            k.role,
+            k.principal_id.as_str().to_ascii_lowercase(),
+        );
+        let mut found: Vec<usize> = self
+            .index
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| tenant_ok(g, self.items[i]))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// Of duplicates holding `g`, the one to keep (see the module docs).
+    fn keeper(&self, g: &DesiredGrant, fresh: &[usize]) -> usize {
+        let by_file_name = |i: usize| {
+            g.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&self.items[i].name))
+        };
+        let spelled_alike = |i: usize| g.key.principal_id == self.items[i].key.principal_id;
+        *fresh
+            .iter()
+            .min_by_key(|&&i| (!self.ignored[i], !by_file_name(i), !spelled_alike(i), i))
+            .expect("at least one match")
+    }
+
+    /// The first unused, managed assignment of the same principal as `g` (another role or type).
+    fn replaceable(&self, g: &DesiredGrant) -> Option<usize> {
+        (0..self.items.len()).find(|&i| {
+            let a = self.items[i];
+            !self.used[i] && !self.ignored[i] && id_matches(g, a) && tenant_ok(g, a)
+        })
+    }
+}
+
+fn diff_scope(ds: &DesiredScope, current: &CurrentState, ignore: &[IgnoreRule]) -> ScopePlan {
     let mut plan = ScopePlan {
         scope: ds.scope.clone(),
         changes: Vec::new(),
@@ -46,6 +149,7 @@ fn diff_scope(ds: &DesiredScope, current: &CurrentState, desired: &DesiredState)
         existing: 0,
         ignored: Vec::new(),
         error: current.errors.get(&ds.scope).cloned(),
+        fingerprint: None,
     };
     if plan.error.is_some() {
         return plan;
@@ -55,116 +159,81 @@ fn diff_scope(ds: &DesiredScope, current: &CurrentState, desired: &DesiredState)
         .get(&ds.scope)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let (ignored, mut existing): (Vec<&CurrentAssignment>, Vec<&CurrentAssignment>) = listed
-        .iter()
-        .partition(|a| desired.ignore.iter().any(|r| r.matches(a)));
-    plan.ignored = ignored.into_iter().cloned().collect();
-    existing.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.name.cmp(&b.name)));
-    plan.existing = existing.len();
+    plan.fingerprint = Some(fingerprint(listed));
+    let mut cur = Listed::new(listed, ignore);
+    plan.existing = cur.ignored.iter().filter(|&&ig| !ig).count();
 
-    // Index current assignments by (type, role, id) and (type, role, object id).
-    let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
-    for (i, a) in existing.iter().enumerate() {
-        let k = &a.key;
-        index
-            .entry((
-                k.principal_type,
-                k.role,
-                k.principal_id.as_str().to_ascii_lowercase(),
-            ))
-            .or_default()
-            .push(i);
-        if let Some(oid) = &a.aad_object_id {
-            index
-                .entry((k.principal_type, k.role, oid.to_ascii_lowercase()))
-                .or_default()
-                .push(i);
-        }
-    }
-    let mut used = vec![false; existing.len()];
     let mut grants: Vec<&DesiredGrant> = ds.grants.iter().collect();
     grants.sort_by(|a, b| a.key.cmp(&b.key));
+    grants.dedup_by(|b, a| a.key == b.key);
 
     let mut missing: Vec<&DesiredGrant> = Vec::new();
     for g in grants {
-        let k = &g.key;
-        let id = (
-            k.principal_type,
-            k.role,
-            k.principal_id.as_str().to_ascii_lowercase(),
-        );
-        let mut matches: Vec<usize> = index
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|&i| !used[i] && tenant_ok(g, existing[i]))
-            .collect();
-        matches.sort_unstable();
-        matches.dedup();
-        if matches.is_empty() {
-            missing.push(g);
+        let holding = cur.holding(g);
+        let fresh: Vec<usize> = holding.iter().copied().filter(|&i| !cur.used[i]).collect();
+        if fresh.is_empty() {
+            match holding.first() {
+                Some(&i) => plan.changes.push(Change::NoOp {
+                    before: cur.items[i].clone(),
+                    after: g.clone(),
+                }),
+                None => missing.push(g),
+            }
             continue;
         }
-        // Keep the one under the file's name if there is one, else the first by name.
-        let keep = matches
-            .iter()
-            .copied()
-            .find(|&i| {
-                g.name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&existing[i].name))
-            })
-            .unwrap_or(matches[0]);
-        for i in matches {
-            used[i] = true;
-            let before = existing[i].clone();
-            plan.changes.push(if i == keep {
-                Change::NoOp {
+        let keep = cur.keeper(g, &fresh);
+        for i in fresh {
+            cur.used[i] = true;
+            let before = cur.items[i].clone();
+            if i == keep {
+                plan.changes.push(Change::NoOp {
                     before,
                     after: g.clone(),
-                }
+                });
+            } else if cur.ignored[i] {
+                plan.ignored.push(before);
             } else {
-                Change::Delete { before }
-            });
+                plan.changes.push(Change::Delete { before });
+            }
         }
     }
 
+    let mut names = Names::new(listed);
     for g in missing {
+        let after = names.claim(g);
         // A role or type change of a principal is one Replace, when the old grant would go anyway.
         let replaced = match ds.unmanaged {
-            Unmanaged::Delete => (0..existing.len())
-                .find(|&i| !used[i] && same_principal(g, existing[i]) && tenant_ok(g, existing[i])),
+            Unmanaged::Delete => cur.replaceable(g),
             Unmanaged::Keep => None,
         };
         plan.changes.push(match replaced {
             Some(i) => {
-                used[i] = true;
+                cur.used[i] = true;
                 Change::Replace {
-                    before: existing[i].clone(),
-                    after: g.clone(),
+                    before: cur.items[i].clone(),
+                    after,
                 }
             }
-            None => Change::Create { after: g.clone() },
+            None => Change::Create { after },
         });
     }
 
-    for (i, a) in existing.iter().enumerate() {
-        if used[i] {
+    for (i, a) in cur.items.iter().enumerate() {
+        if cur.used[i] {
             continue;
         }
-        match ds.unmanaged {
-            Unmanaged::Delete => plan.changes.push(Change::Delete {
-                before: (*a).clone(),
-            }),
-            Unmanaged::Keep => plan.kept.push((*a).clone()),
+        let a = (*a).clone();
+        match (cur.ignored[i], ds.unmanaged) {
+            (true, _) => plan.ignored.push(a),
+            (false, Unmanaged::Delete) => plan.changes.push(Change::Delete { before: a }),
+            (false, Unmanaged::Keep) => plan.kept.push(a),
         }
     }
     plan.changes.sort_by(|a, b| {
         a.key()
             .cmp(b.key())
             .then_with(|| order(a).cmp(&order(b)))
-            .then_with(|| name(a).cmp(name(b)))
+            .then_with(|| name(a).cmp(&name(b)))
     });
     plan
 }
@@ -178,12 +247,12 @@ fn order(c: &Change) -> u8 {
     }
 }
 
-fn name(c: &Change) -> &str {
+fn name(c: &Change) -> String {
     match c {
         Change::Delete { before }
         | Change::Replace { before, .. }
-        | Change::NoOp { before, .. } => &before.name,
-        Change::Create { after } => after.name.as_deref().unwrap_or(""),
+        | Change::NoOp { before, .. } => before.name.clone(),
+        Change::Create { after } => after.create_name(),
     }
 }
 
@@ -194,17 +263,15 @@ fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
             .is_some_and(|oid| g.key.principal_id.matches(oid))
 }
 
-fn same_principal(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
-    id_matches(g, a)
-}
-
 /// A tenant is compared only where the file states one (and ARM reports one).
 fn tenant_ok(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
     match (&g.tenant, &a.tenant_id) {
         (Some(want), Some(have)) => want.eq_ignore_ascii_case(have),
-        _ => true,
+        (Some(_), None) | (None, Some(_)) | (None, None) => true,
     }
 }
 
+#[cfg(test)]
+mod prop;
 #[cfg(test)]
 mod tests;

@@ -1,17 +1,30 @@
 //! The plan: a pure value computed from the desired and current states.
 //!
-//! | file      | owns                                                             |
-//! |-----------|------------------------------------------------------------------|
-//! | `action`  | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`    |
-//! | `diff`    | `diff(&DesiredState, &CurrentState) -> Plan`; no I/O, no clock   |
-//! | `safety`  | the safety verdict of a plan                                     |
+//! | file          | owns                                                                  |
+//! |---------------|-----------------------------------------------------------------------|
+//! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`         |
+//! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`; no I/O, no clock        |
+//! | `names`       | the names creates PUT: never one already taken at the scope          |
+//! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
+//! | `safety`      | the safety verdict of a plan                                          |
+//! | `document`    | the versioned JSON document of a plan (`--format json`)               |
+//! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version |
 //!
 //! Apply order is decided in `apply`, not by how the plan happens to be sorted.
 
 mod action;
 mod diff;
+pub mod document;
+mod fingerprint;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod names;
+pub mod planfile;
 mod safety;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
 pub use diff::diff;
+pub use document::{FORMAT_VERSION, PlanDocument};
+pub use fingerprint::fingerprint;
+pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};

@@ -1,8 +1,62 @@
 //! Plans and reports for people and machines. Each renderer writes to an injected writer; none of
 //! them decides anything.
+//!
+//! | file       | writes                                                          |
+//! |------------|-----------------------------------------------------------------|
+//! | `text`     | the Terraform-like plan for a terminal                          |
+//! | `json`     | the versioned plan document, for machines                       |
+//! | `markdown` | a pull-request comment, under GitHub's size limit               |
+//! | `diff`     | a unified diff of each scope's grants, now vs after apply       |
+//! | `report`   | the apply report                                                |
+//! | `style`    | colour or not                                                   |
 
+mod diff;
+mod json;
+mod markdown;
 mod report;
+mod style;
 mod text;
 
+#[cfg(test)]
+mod golden;
+
+use std::io::{self, Write};
+
+use crate::plan::Plan;
+
+pub use diff::write_plan_diff;
+pub use json::write_plan_json;
+pub use markdown::{GITHUB_COMMENT_LIMIT, write_plan_markdown};
 pub use report::write_report_text;
-pub use text::{Style, write_plan_text};
+pub use style::Style;
+pub use text::write_plan_text;
+
+/// How `plan` prints its plan (`--format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Terraform-like, for a terminal.
+    #[default]
+    Text,
+    /// The versioned plan document (docs/plan-format.md).
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+    /// A unified diff of each scope's grants, now vs after apply.
+    Diff,
+}
+
+/// Writes `plan` in `format`; `file` names the desired-state file.
+pub fn write_plan(
+    format: OutputFormat,
+    plan: &Plan,
+    file: &str,
+    style: Style,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Text => write_plan_text(plan, file, style, w),
+        OutputFormat::Json => write_plan_json(plan, file, w),
+        OutputFormat::Markdown => write_plan_markdown(plan, file, w),
+        OutputFormat::Diff => write_plan_diff(plan, style, w),
+    }
+}

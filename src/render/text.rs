@@ -5,35 +5,9 @@ use std::io::{self, Write};
 use crate::model::{CurrentAssignment, DesiredGrant, Scope, ScopeKind};
 use crate::plan::{Change, Plan};
 
-/// Colour or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
-    pub color: bool,
-}
+use super::Style;
 
-impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-    pub(super) fn green(&self, s: &str) -> String {
-        self.paint("32", s)
-    }
-    pub(super) fn red(&self, s: &str) -> String {
-        self.paint("31", s)
-    }
-    pub(super) fn yellow(&self, s: &str) -> String {
-        self.paint("33", s)
-    }
-    fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
-    }
-}
-
-fn scope_heading(scope: &Scope) -> String {
+pub(super) fn scope_heading(scope: &Scope) -> String {
     match scope.kind() {
         ScopeKind::Cluster => format!(
             "cluster {} (subscription {}, resource group {})",
@@ -87,46 +61,8 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             style.bold(&format!("# {}", scope_heading(&sp.scope)))
         )?;
         for c in changes {
-            match c {
-                Change::Create { after } => writeln!(
-                    w,
-                    "  {} {}  {}  [{}]",
-                    style.green("+"),
-                    who_desired(after),
-                    after.key.role,
-                    after.create_name()
-                )?,
-                Change::Delete { before } => writeln!(
-                    w,
-                    "  {} {}  {}  [{}]",
-                    style.red("-"),
-                    who_current(before),
-                    before.key.role,
-                    before.name
-                )?,
-                Change::Replace { before, after } => {
-                    let what = if before.key.principal_type != after.key.principal_type {
-                        format!(
-                            "{} {} → {} {}",
-                            before.key.principal_type.file_key(),
-                            before.key.role,
-                            after.key.principal_type.file_key(),
-                            after.key.role
-                        )
-                    } else {
-                        format!("{} → {}", before.key.role, after.key.role)
-                    };
-                    writeln!(
-                        w,
-                        "  {} {}  {}  [{} → {}]",
-                        style.yellow("-/+"),
-                        who_current(before),
-                        what,
-                        before.name,
-                        after.create_name()
-                    )?
-                }
-                Change::NoOp { .. } => {}
+            if let Some(line) = change_line(c, style) {
+                writeln!(w, "  {line}")?;
             }
         }
     }
@@ -135,14 +71,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(w)?;
         writeln!(w, "Not in the file, kept (unmanaged: keep):")?;
         for a in kept {
-            writeln!(
-                w,
-                "  {}  {}  {}  [{}]",
-                a.key.scope,
-                who_current(a),
-                a.key.role,
-                a.name
-            )?;
+            writeln!(w, "  {}", kept_line(a))?;
         }
     }
     let errors: Vec<_> = plan
@@ -158,6 +87,13 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         }
     }
     writeln!(w)?;
+    if !plan.safety.ok {
+        writeln!(
+            w,
+            "{}",
+            style.red("UNSAFE: apply will refuse this plan without --force (reasons at the top).")
+        )?;
+    }
     if summary.has_changes() {
         writeln!(
             w,
@@ -172,8 +108,62 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             w,
             "No changes. Azure matches {file} ({} grants in {} scopes).",
             summary.unchanged,
-            plan.scopes.len()
+            plan.scopes.iter().filter(|s| s.error.is_none()).count()
         )?;
     }
     Ok(())
+}
+
+/// One change as a plan line (without indentation): `+` create, `-` delete, `-/+` replace; `None`
+/// for a no-op. Shared with the Markdown plan.
+pub(super) fn change_line(c: &Change, style: Style) -> Option<String> {
+    Some(match c {
+        Change::Create { after } => format!(
+            "{} {}  {}  [{}]",
+            style.green("+"),
+            who_desired(after),
+            after.key.role,
+            after.create_name()
+        ),
+        Change::Delete { before } => format!(
+            "{} {}  {}  [{}]",
+            style.red("-"),
+            who_current(before),
+            before.key.role,
+            before.name
+        ),
+        Change::Replace { before, after } => {
+            let what = if before.key.principal_type != after.key.principal_type {
+                format!(
+                    "{} {} → {} {}",
+                    before.key.principal_type.file_key(),
+                    before.key.role,
+                    after.key.principal_type.file_key(),
+                    after.key.role
+                )
+            } else {
+                format!("{} → {}", before.key.role, after.key.role)
+            };
+            format!(
+                "{} {}  {}  [{} → {}]",
+                style.yellow("-/+"),
+                who_current(before),
+                what,
+                before.name,
+                after.create_name()
+            )
+        }
+        Change::NoOp { .. } => return None,
+    })
+}
+
+/// An unmanaged grant left alone: `scope  principal  role  [name]`.
+pub(super) fn kept_line(a: &CurrentAssignment) -> String {
+    format!(
+        "{}  {}  {}  [{}]",
+        a.key.scope,
+        who_current(a),
+        a.key.role,
+        a.name
+    )
 }

@@ -33,6 +33,16 @@ fn want(scope: &Scope, t: PrincipalType, id: &str, role: Role) -> DesiredGrant {
     }
 }
 
+fn named(mut g: DesiredGrant, name: &str) -> DesiredGrant {
+    g.name = Some(name.to_string());
+    g
+}
+
+fn with_oid(mut a: CurrentAssignment, oid: &str) -> CurrentAssignment {
+    a.aad_object_id = Some(oid.to_string());
+    a
+}
+
 fn have(scope: &Scope, name: &str, t: PrincipalType, id: &str, role: Role) -> CurrentAssignment {
     CurrentAssignment {
         key: key(scope, t, id, role),
@@ -84,6 +94,8 @@ fn shape(plan: &Plan) -> Vec<(String, String)> {
 }
 
 use PrincipalType::{App, Group, User};
+
+const OID: &str = "9b0f6a2e-1c3d-4e5f-8a7b-6c5d4e3f2a01";
 
 #[test]
 fn rules() {
@@ -172,6 +184,101 @@ fn rules() {
                 have(&s, "first", App, "a", Role::Ingestor),
             ],
             expect: vec![("noop", "first".into()), ("delete", "second".into())],
+        },
+        Case {
+            name: "duplicates under keep are planned down to one too",
+            unmanaged: Unmanaged::Keep,
+            desired: vec![named(want(&s, App, "a", Role::Ingestor), "second")],
+            current: vec![
+                have(&s, "first", App, "a", Role::Ingestor),
+                have(&s, "second", App, "a", Role::Ingestor),
+            ],
+            expect: vec![("noop", "second".into()), ("delete", "first".into())],
+        },
+        Case {
+            name: "of duplicates by object id, the one spelled as in the file stays",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(&s, User, OID, Role::Viewer)],
+            current: vec![
+                with_oid(
+                    have(&s, "by-upn", User, "alice@contoso.com", Role::Viewer),
+                    OID,
+                ),
+                have(&s, "by-oid", User, &OID.to_uppercase(), Role::Viewer),
+            ],
+            expect: vec![("noop", "by-oid".into()), ("delete", "by-upn".into())],
+        },
+        Case {
+            name: "one principal by upn and by object id in the file: one assignment serves both",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![
+                want(&s, User, "alice@contoso.com", Role::Viewer),
+                want(&s, User, OID, Role::Viewer),
+            ],
+            current: vec![with_oid(
+                have(&s, "x", User, "alice@contoso.com", Role::Viewer),
+                OID,
+            )],
+            expect: vec![("noop", "x".into()), ("noop", "x".into())],
+        },
+        Case {
+            name: "the same key twice in the file is one grant",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![
+                want(&s, User, "bob@contoso.com", Role::Viewer),
+                want(&s, User, "BOB@contoso.com", Role::Viewer),
+            ],
+            current: vec![],
+            expect: vec![("create", gen_name(User, "bob@contoso.com", Role::Viewer))],
+        },
+        Case {
+            name: "a create keeps the file's name when it is free",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![named(
+                want(&s, User, "bob@contoso.com", Role::Viewer),
+                "bob",
+            )],
+            current: vec![],
+            expect: vec![("create", "bob".into())],
+        },
+        Case {
+            name: "a role change never PUTs over the name it deletes",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![named(want(&s, User, "bob@contoso.com", Role::Admin), "bob")],
+            current: vec![have(&s, "bob", User, "bob@contoso.com", Role::Viewer)],
+            expect: vec![(
+                "replace",
+                format!("bob->{}", gen_name(User, "bob@contoso.com", Role::Admin)),
+            )],
+        },
+        Case {
+            name: "a create never PUTs over a kept assignment's name",
+            unmanaged: Unmanaged::Keep,
+            desired: vec![named(
+                want(&s, User, "bob@contoso.com", Role::Viewer),
+                "taken",
+            )],
+            current: vec![have(&s, "TAKEN", Group, "other@contoso.com", Role::Viewer)],
+            expect: vec![("create", gen_name(User, "bob@contoso.com", Role::Viewer))],
+        },
+        Case {
+            name: "a replace pairs only with the same principal, by id or object id",
+            unmanaged: Unmanaged::Delete,
+            desired: vec![want(&s, User, OID, Role::Admin)],
+            current: vec![
+                have(&s, "carol", User, "carol@contoso.com", Role::Viewer),
+                with_oid(
+                    have(&s, "alice", User, "alice@contoso.com", Role::Viewer),
+                    OID,
+                ),
+            ],
+            expect: vec![
+                (
+                    "replace",
+                    format!("alice->{}", gen_name(User, OID, Role::Admin)),
+                ),
+                ("delete", "carol".into()),
+            ],
         },
     ];
     for case in cases {
@@ -316,4 +423,60 @@ fn safety_flags_mass_deletes_and_lost_cluster_admins() {
     );
     assert!(!plan.safety.ok);
     assert!(plan.safety.reasons[0].contains("no AllDatabasesAdmin"));
+}
+
+#[test]
+fn a_desired_grant_held_by_an_ignored_assignment_is_adopted_and_never_deleted() {
+    let s = db();
+    let mut d = state(
+        &s,
+        Unmanaged::Delete,
+        vec![want(&s, App, "deployer", Role::Admin)],
+    );
+    d.ignore.push(IgnoreRule {
+        principal_type: App,
+        principal_id: PrincipalId::new("deployer"),
+        role: None,
+    });
+    let plan = diff(
+        &d,
+        &current(
+            &s,
+            vec![
+                have(&s, "a", App, "deployer", Role::Admin),
+                have(&s, "b", App, "deployer", Role::Admin),
+                have(&s, "c", App, "deployer", Role::Viewer),
+            ],
+        ),
+    );
+    assert_eq!(shape(&plan), vec![("noop".to_string(), "a".to_string())]);
+    let ignored: Vec<&str> = plan.scopes[0]
+        .ignored
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(ignored, ["b", "c"]);
+}
+
+#[test]
+fn readable_scopes_carry_the_fingerprint_of_everything_listed() {
+    let s = db();
+    let listed = vec![
+        have(&s, "x", App, "deployer", Role::Admin),
+        have(&s, "y", User, "u@x", Role::Viewer),
+    ];
+    let mut d = state(&s, Unmanaged::Delete, vec![]);
+    d.ignore.push(IgnoreRule {
+        principal_type: App,
+        principal_id: PrincipalId::new("deployer"),
+        role: None,
+    });
+    let plan = diff(&d, &current(&s, listed.clone()));
+    assert_eq!(
+        plan.scopes[0].fingerprint.as_deref(),
+        Some(crate::plan::fingerprint(&listed).as_str())
+    );
+    let mut c = CurrentState::default();
+    c.errors.insert(s.clone(), "gone".into());
+    assert_eq!(diff(&d, &c).scopes[0].fingerprint, None);
 }

@@ -1,0 +1,286 @@
+//! The JSON document of a plan (`plan --format json`, and the body of a saved plan): versioned wire
+//! structs, separate from the model so that the model can change without breaking readers.
+//! `docs/plan-format.md` documents every field; `FORMAT_VERSION` changes when a field changes
+//! meaning or disappears (adding a field does not change it).
+//!
+//! No-ops are counted in `summary.unchanged` but not listed; ignored assignments are neither.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, PrincipalId, PrincipalType, Role,
+    Scope, SourceLocation,
+};
+
+use super::action::{Change, Plan, ScopePlan, Summary};
+use super::safety::SafetyVerdict;
+
+/// The version of the document's shape.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `plan --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    pub format_version: u32,
+    /// The desired-state file, as given on the command line.
+    pub file: String,
+    pub summary: Summary,
+    pub safety: SafetyVerdict,
+    /// Every change that writes, sorted by scope then key.
+    pub changes: Vec<WireChange>,
+    /// In Azure, not in the file, kept because the scope's policy is `unmanaged: keep`.
+    pub unmanaged: Vec<WireGrant>,
+    /// Scopes of the file that could not be read; they have no changes.
+    pub errors: Vec<WireError>,
+}
+
+/// Where a grant lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireScope {
+    pub subscription: String,
+    pub resource_group: String,
+    pub cluster: String,
+    /// `null` for a cluster-level grant.
+    pub database: Option<String>,
+}
+
+/// One grant: the one written (create, replace) or the one found (delete, unmanaged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireGrant {
+    pub scope: WireScope,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    pub role: Role,
+    /// The assignment name: the one a create PUTs, or the one ARM lists.
+    pub name: String,
+    /// The file's tenant for a create, ARM's `tenantId` for an existing grant; `null` when unknown.
+    pub tenant: Option<String>,
+    /// ARM's `principalName` of an existing grant, when ARM gave one.
+    pub display_name: Option<String>,
+    /// ARM's `aadObjectId` of an existing grant, when ARM gave one.
+    pub object_id: Option<String>,
+}
+
+/// What a replace removes (its `display_name` and `object_id` are the change's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireBefore {
+    pub role: Role,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    pub name: String,
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireReplace {
+    #[serde(flatten)]
+    pub grant: WireGrant,
+    pub before: WireBefore,
+}
+
+/// One change; `action` is `create`, `delete` or `replace`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum WireChange {
+    Create(WireGrant),
+    Delete(WireGrant),
+    Replace(WireReplace),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub scope: WireScope,
+    pub message: String,
+}
+
+impl From<&Scope> for WireScope {
+    fn from(s: &Scope) -> Self {
+        WireScope {
+            subscription: s.cluster.subscription.clone(),
+            resource_group: s.cluster.resource_group.clone(),
+            cluster: s.cluster.cluster.clone(),
+            database: s.database_name().map(str::to_string),
+        }
+    }
+}
+
+impl From<&WireScope> for Scope {
+    fn from(w: &WireScope) -> Self {
+        let cluster = ClusterRef::new(&w.subscription, &w.resource_group, &w.cluster);
+        match &w.database {
+            None => Scope::cluster(cluster),
+            Some(db) => Scope::database(cluster, db),
+        }
+    }
+}
+
+fn from_desired(g: &DesiredGrant) -> WireGrant {
+    WireGrant {
+        scope: (&g.key.scope).into(),
+        principal_type: g.key.principal_type,
+        principal_id: g.key.principal_id.to_string(),
+        role: g.key.role,
+        name: g.create_name(),
+        tenant: g.tenant.clone(),
+        display_name: None,
+        object_id: None,
+    }
+}
+
+fn from_current(a: &CurrentAssignment) -> WireGrant {
+    WireGrant {
+        scope: (&a.key.scope).into(),
+        principal_type: a.key.principal_type,
+        principal_id: a.key.principal_id.to_string(),
+        role: a.key.role,
+        name: a.name.clone(),
+        tenant: a.tenant_id.clone(),
+        display_name: a.principal_name.clone(),
+        object_id: a.aad_object_id.clone(),
+    }
+}
+
+impl WireGrant {
+    fn key(&self) -> AssignmentKey {
+        AssignmentKey {
+            scope: (&self.scope).into(),
+            principal_type: self.principal_type,
+            principal_id: PrincipalId::new(&self.principal_id),
+            role: self.role,
+        }
+    }
+
+    /// The desired side. The file's line and column are not recorded; a generated name reads back
+    /// as no name, which creates the same.
+    fn to_desired(&self) -> DesiredGrant {
+        let key = self.key();
+        let name = (self.name != key.generated_name()).then(|| self.name.clone());
+        DesiredGrant {
+            key,
+            name,
+            tenant: self.tenant.clone(),
+            location: SourceLocation::default(),
+        }
+    }
+
+    /// The current side. ARM's `tenantName` is not recorded.
+    fn to_current(&self) -> CurrentAssignment {
+        CurrentAssignment {
+            key: self.key(),
+            name: self.name.clone(),
+            tenant_id: self.tenant.clone(),
+            tenant_name: None,
+            principal_name: self.display_name.clone(),
+            aad_object_id: self.object_id.clone(),
+        }
+    }
+}
+
+impl PlanDocument {
+    pub fn new(plan: &Plan, file: &str) -> Self {
+        let mut doc = PlanDocument {
+            format_version: FORMAT_VERSION,
+            file: file.to_string(),
+            summary: plan.summary(),
+            safety: plan.safety.clone(),
+            changes: Vec::new(),
+            unmanaged: Vec::new(),
+            errors: Vec::new(),
+        };
+        for sp in &plan.scopes {
+            for c in &sp.changes {
+                doc.changes.extend(match c {
+                    Change::Create { after } => Some(WireChange::Create(from_desired(after))),
+                    Change::Delete { before } => Some(WireChange::Delete(from_current(before))),
+                    Change::Replace { before, after } => {
+                        let mut grant = from_desired(after);
+                        grant.display_name = before.principal_name.clone();
+                        grant.object_id = before.aad_object_id.clone();
+                        Some(WireChange::Replace(WireReplace {
+                            grant,
+                            before: WireBefore {
+                                role: before.key.role,
+                                principal_type: before.key.principal_type,
+                                principal_id: before.key.principal_id.to_string(),
+                                name: before.name.clone(),
+                                tenant: before.tenant_id.clone(),
+                            },
+                        }))
+                    }
+                    Change::NoOp { .. } => None,
+                });
+            }
+            doc.unmanaged.extend(sp.kept.iter().map(from_current));
+            if let Some(message) = &sp.error {
+                doc.errors.push(WireError {
+                    scope: (&sp.scope).into(),
+                    message: message.clone(),
+                });
+            }
+        }
+        doc
+    }
+
+    /// The plan again, without what the document does not carry: no-ops, ignored assignments,
+    /// counts of existing assignments, fingerprints. Scopes appear when something names them.
+    pub fn to_plan(&self) -> Plan {
+        let mut scopes: BTreeMap<Scope, ScopePlan> = BTreeMap::new();
+        fn at<'a>(
+            scopes: &'a mut BTreeMap<Scope, ScopePlan>,
+            scope: &WireScope,
+        ) -> &'a mut ScopePlan {
+            let scope = Scope::from(scope);
+            scopes.entry(scope.clone()).or_insert_with(|| ScopePlan {
+                scope,
+                changes: Vec::new(),
+                kept: Vec::new(),
+                existing: 0,
+                ignored: Vec::new(),
+                error: None,
+                fingerprint: None,
+            })
+        }
+        for c in &self.changes {
+            let (scope, change) = match c {
+                WireChange::Create(g) => (
+                    &g.scope,
+                    Change::Create {
+                        after: g.to_desired(),
+                    },
+                ),
+                WireChange::Delete(g) => (
+                    &g.scope,
+                    Change::Delete {
+                        before: g.to_current(),
+                    },
+                ),
+                WireChange::Replace(r) => {
+                    let mut old = r.grant.clone();
+                    old.principal_type = r.before.principal_type;
+                    old.principal_id = r.before.principal_id.clone();
+                    old.role = r.before.role;
+                    old.name = r.before.name.clone();
+                    old.tenant = r.before.tenant.clone();
+                    let change = Change::Replace {
+                        before: old.to_current(),
+                        after: r.grant.to_desired(),
+                    };
+                    (&r.grant.scope, change)
+                }
+            };
+            at(&mut scopes, scope).changes.push(change);
+        }
+        for g in &self.unmanaged {
+            at(&mut scopes, &g.scope).kept.push(g.to_current());
+        }
+        for e in &self.errors {
+            at(&mut scopes, &e.scope).error = Some(e.message.clone());
+        }
+        Plan {
+            scopes: scopes.into_values().collect(),
+            safety: self.safety.clone(),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The saved plan (`plan --out PLAN.json`, read by `apply PLAN.json`): the JSON document of the plan
+//! plus what `apply` needs to refuse a stale plan.
+//!
+//! | field            | meaning                                                               |
+//! |------------------|-----------------------------------------------------------------------|
+//! | (document)       | every field of `PlanDocument`, `format_version` first                  |
+//! | `tool_version`   | the version of kusto-principals that made the plan                     |
+//! | `api_version`    | the Microsoft.Kusto api-version the scopes were read with              |
+//! | `scopes[]`       | every scope the plan writes to, with the `fingerprint` of what ARM listed |
+//!
+//! The file holds no clock reading, so the same inputs save byte-identical files. Reading checks
+//! `format_version` before anything else; this module does no other I/O than `read` and `write`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Scope;
+
+use super::action::Plan;
+use super::document::{FORMAT_VERSION, PlanDocument, WireScope};
+
+/// A plan as saved to and read from a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    #[serde(flatten)]
+    pub document: PlanDocument,
+    pub tool_version: String,
+    pub api_version: String,
+    pub scopes: Vec<SavedScope>,
+}
+
+/// One scope the plan writes to, and a digest of what ARM listed there when the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedScope {
+    pub scope: WireScope,
+    /// `fingerprint()` of the scope's assignments as listed at plan time.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("cannot read the plan file `{path}`")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the plan file `{path}`")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a kusto-principals plan file")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "`{path}` has plan format_version {found}, this kusto-principals reads version {FORMAT_VERSION}; make the plan again with this version"
+    )]
+    Version { path: PathBuf, found: u64 },
+}
+
+impl SavedPlan {
+    /// The plan of `file`, read from ARM with `api_version`, as it is saved.
+    pub fn new(plan: &Plan, file: &str, api_version: &str) -> Self {
+        SavedPlan {
+            document: PlanDocument::new(plan, file),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            api_version: api_version.to_string(),
+            scopes: plan
+                .scopes
+                .iter()
+                .filter(|sp| sp.is_touched())
+                .filter_map(|sp| {
+                    sp.fingerprint.as_ref().map(|f| SavedScope {
+                        scope: (&sp.scope).into(),
+                        fingerprint: f.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The scopes `apply` must list again, each with the fingerprint it must still have.
+    pub fn fingerprints(&self) -> Vec<(Scope, &str)> {
+        self.scopes
+            .iter()
+            .map(|s| (Scope::from(&s.scope), s.fingerprint.as_str()))
+            .collect()
+    }
+
+    /// The plan to apply: its changes by scope, the safety verdict, and each touched scope's
+    /// fingerprint (see `PlanDocument::to_plan` for what a saved plan does not carry).
+    pub fn to_plan(&self) -> Plan {
+        let mut plan = self.document.to_plan();
+        for (scope, fingerprint) in self.fingerprints() {
+            if let Some(sp) = plan.scopes.iter_mut().find(|sp| sp.scope == scope) {
+                sp.fingerprint = Some(fingerprint.to_string());
+            }
+        }
+        plan
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a plan always serialises");
+        s.push('\n');
+        s
+    }
+
+    /// Parses a saved plan; `path` names it in errors.
+    pub fn from_json(text: &str, path: &Path) -> Result<Self, PlanFileError> {
+        let parse = |source| PlanFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        };
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u64,
+        }
+        let v: Version = serde_json::from_str(text).map_err(parse)?;
+        if v.format_version != u64::from(FORMAT_VERSION) {
+            return Err(PlanFileError::Version {
+                path: path.to_path_buf(),
+                found: v.format_version,
+            });
+        }
+        serde_json::from_str(text).map_err(parse)
+    }
+}
+
+/// Reads a plan saved by `plan --out`.
+pub fn read(path: &Path) -> Result<SavedPlan, PlanFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    SavedPlan::from_json(&text, path)
+}
+
+/// Writes a plan for `apply PLAN.json`.
+pub fn write(path: &Path, saved: &SavedPlan) -> Result<(), PlanFileError> {
+    std::fs::write(path, saved.to_json()).map_err(|source| PlanFileError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! `plan --format markdown`: a plan for a pull-request comment.
+//!
+//! | part                      | when                                                     |
+//! |---------------------------|----------------------------------------------------------|
+//! | title                     | always                                                   |
+//! | `[!CAUTION]` safety block | the plan is unsafe (first, before anything else)         |
+//! | `[!WARNING]` errors block | some scopes could not be read                            |
+//! | summary table             | always: one row per cluster and a total                  |
+//! | `<details>` per cluster   | the cluster has changes or kept unmanaged grants         |
+//! | `[!NOTE]` truncation note | the comment would pass `limit` characters                |
+//! | plan line                 | always last: `**Plan: …**` or `**No changes.**`          |
+//!
+//! GitHub refuses comments over 65,536 characters, so the output never exceeds `limit`: clusters
+//! are kept whole while they fit, then lines, and a note says how many lines were left out.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::model::ClusterRef;
+use crate::plan::{Plan, ScopePlan, Summary};
+
+use super::Style;
+use super::text::{change_line, kept_line, scope_heading};
+
+/// GitHub's limit on the body of an issue or pull-request comment, in characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+/// Room kept for the truncation note.
+const NOTE_RESERVE: usize = 400;
+
+pub fn write_plan_markdown(plan: &Plan, file: &str, w: &mut dyn Write) -> io::Result<()> {
+    w.write_all(render(plan, file, GITHUB_COMMENT_LIMIT).as_bytes())
+}
+
+/// A `<details>` section: text blocks and code blocks, so that truncation can stop between lines
+/// and still close what it opened.
+struct Section {
+    blocks: Vec<Block>,
+}
+
+enum Block {
+    Text(String),
+    /// A fenced block: `diff` for changes (GitHub colours `+` and `-`), plain for kept grants.
+    Code(&'static str, Vec<String>),
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The whole comment, at most `limit` characters.
+pub fn render(plan: &Plan, file: &str, limit: usize) -> String {
+    let head = head(plan, file);
+    let foot = foot(&plan.summary());
+    let sections = sections(plan);
+    let full: String =
+        head.clone() + &sections.iter().map(full_section).collect::<String>() + &foot;
+    if chars(&full) <= limit {
+        return full;
+    }
+    let mut budget = limit.saturating_sub(chars(&head) + chars(&foot) + NOTE_RESERVE);
+    let mut out = head;
+    let mut omitted = 0;
+    for s in &sections {
+        let whole = full_section(s);
+        if chars(&whole) <= budget {
+            budget -= chars(&whole);
+            out.push_str(&whole);
+        } else {
+            let (part, left_out) = cut_section(s, budget);
+            budget = budget.saturating_sub(chars(&part));
+            out.push_str(&part);
+            omitted += left_out;
+        }
+    }
+    out.push_str(&format!(
+        "> [!NOTE]\n> This plan is too long for one comment: {omitted} line(s) are not shown. \
+         The job's log has the whole plan (`kusto-principals plan`), and the saved plan file every change.\n\n"
+    ));
+    out.push_str(&foot);
+    if chars(&out) > limit {
+        // Only a head alone past the limit gets here (thousands of unsafe or unreadable scopes).
+        let note = "\n\n(truncated)\n";
+        out = out.chars().take(limit - chars(note)).collect::<String>() + note;
+    }
+    out
+}
+
+fn head(plan: &Plan, file: &str) -> String {
+    let mut s = format!("### kusto-principals plan for `{file}`\n\n");
+    if !plan.safety.ok {
+        s.push_str("> [!CAUTION]\n> **Unsafe plan: `apply` will refuse it without `--force`.**\n");
+        for r in &plan.safety.reasons {
+            s.push_str(&format!("> - {r}\n"));
+        }
+        s.push('\n');
+    }
+    let errors: Vec<&ScopePlan> = plan.scopes.iter().filter(|s| s.error.is_some()).collect();
+    if !errors.is_empty() {
+        s.push_str(&format!(
+            "> [!WARNING]\n> **{} scope(s) could not be read and are not planned:**\n",
+            errors.len()
+        ));
+        for sp in errors {
+            let e = sp.error.as_deref().unwrap_or_default();
+            s.push_str(&format!("> - `{}`: {e}\n", sp.scope));
+        }
+        s.push('\n');
+    }
+    s.push_str("| Cluster | Create | Replace | Delete | Unchanged | Unmanaged (kept) |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|\n");
+    for (cluster, scopes) in by_cluster(plan) {
+        s.push_str(&row(&format!("`{cluster}`"), &summary(&scopes)));
+    }
+    s.push_str(&row("**Total**", &plan.summary()));
+    s.push('\n');
+    if plan.safety.ok {
+        s.push_str(
+            "Safety: ok (no mass deletion, no cluster left without an `AllDatabasesAdmin`).\n\n",
+        );
+    }
+    s
+}
+
+fn row(name: &str, s: &Summary) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | {} |\n",
+        s.create, s.replace, s.delete, s.unchanged, s.unmanaged
+    )
+}
+
+fn foot(s: &Summary) -> String {
+    if s.has_changes() {
+        format!(
+            "**Plan: {} to add, {} to replace, {} to delete.**\n",
+            s.create, s.replace, s.delete
+        )
+    } else {
+        "**No changes.**\n".to_string()
+    }
+}
+
+fn by_cluster(plan: &Plan) -> BTreeMap<&ClusterRef, Vec<&ScopePlan>> {
+    let mut map: BTreeMap<&ClusterRef, Vec<&ScopePlan>> = BTreeMap::new();
+    for sp in &plan.scopes {
+        map.entry(&sp.scope.cluster).or_default().push(sp);
+    }
+    map
+}
+
+fn summary(scopes: &[&ScopePlan]) -> Summary {
+    Summary::of(scopes.iter().copied())
+}
+
+fn sections(plan: &Plan) -> Vec<Section> {
+    let mut out = Vec::new();
+    for (cluster, scopes) in by_cluster(plan) {
+        let s = summary(&scopes);
+        if !s.has_changes() && s.unmanaged == 0 {
+            continue;
+        }
+        let mut blocks = vec![Block::Text(format!(
+            "<details><summary><code>{cluster}</code>: {} to add, {} to replace, {} to delete, {} unmanaged kept</summary>\n\n",
+            s.create, s.replace, s.delete, s.unmanaged
+        ))];
+        for sp in &scopes {
+            let lines: Vec<String> = sp
+                .changes
+                .iter()
+                .filter_map(|c| change_line(c, Style::PLAIN))
+                .collect();
+            if lines.is_empty() {
+                continue;
+            }
+            blocks.push(Block::Text(format!("**{}**\n\n", scope_heading(&sp.scope))));
+            blocks.push(Block::Code("diff", lines));
+        }
+        let kept: Vec<String> = scopes
+            .iter()
+            .flat_map(|sp| sp.kept.iter())
+            .map(kept_line)
+            .collect();
+        if !kept.is_empty() {
+            blocks.push(Block::Text(
+                "Not in the file, kept (`unmanaged: keep`):\n\n".into(),
+            ));
+            blocks.push(Block::Code("", kept));
+        }
+        out.push(Section { blocks });
+    }
+    out
+}
+
+const CLOSE: &str = "</details>\n\n";
+
+fn code(lang: &str, lines: &[String]) -> String {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    format!("```{lang}\n{body}```\n\n")
+}
+
+fn full_section(s: &Section) -> String {
+    let mut out = String::new();
+    for b in &s.blocks {
+        match b {
+            Block::Text(t) => out.push_str(t),
+            Block::Code(lang, lines) => out.push_str(&code(lang, lines)),
+        }
+    }
+    out + CLOSE
+}
+
+/// As much of `s` as fits in `budget` characters, closed properly, and how many lines were left out.
+fn cut_section(s: &Section, budget: usize) -> (String, usize) {
+    let budget = budget.saturating_sub(chars(CLOSE));
+    let mut out = String::new();
+    let mut used = 0;
+    let mut left_out = 0;
+    let mut full = false;
+    for b in &s.blocks {
+        match b {
+            Block::Text(t) => {
+                if !full && used + chars(t) <= budget {
+                    used += chars(t);
+                    out.push_str(t);
+                } else {
+                    full = true;
+                }
+            }
+            Block::Code(lang, lines) => {
+                let mut size = chars(&code(lang, &[]));
+                let mut shown = Vec::new();
+                for l in lines {
+                    let line = chars(l) + "\n".len();
+                    if !full && used + size + line <= budget {
+                        size += line;
+                        shown.push(l.clone());
+                    } else {
+                        full = true;
+                        left_out += 1;
+                    }
+                }
+                if !shown.is_empty() {
+                    used += size;
+                    out.push_str(&code(lang, &shown));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return (out, left_out);
+    }
+    (out + CLOSE, left_out)
+}
+
+#[cfg(test)]
+mod tests;
