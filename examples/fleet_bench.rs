@@ -119,17 +119,24 @@ fn estate(a: &Args) -> EmulatorState {
 /// The desired file for `state`; every `1/change`-th grant of each database gets a new principal,
 /// which plans as one create and one delete.
 fn desired_file(state: &EmulatorState, change: f64) -> String {
-    let every = if change > 0.0 { (1.0 / change).round().max(1.0) as usize } else { usize::MAX };
+    let every = if change > 0.0 {
+        (1.0 / change).round().max(1.0) as usize
+    } else {
+        usize::MAX
+    };
     let mut out = String::from("version: 1\nclusters:\n");
     let mut n = 0usize;
     let mut line = |out: &mut String, indent: &str, g: &AssignmentState| {
         n += 1;
-        let id = if n % every == 0 {
+        let id = if n.is_multiple_of(every) {
             format!("{}-{}", &g.principal_id[..23], "00000000c0de")
         } else {
             g.principal_id.clone()
         };
-        out.push_str(&format!("{indent}- app: {id}\n{indent}  role: {}\n", g.role));
+        out.push_str(&format!(
+            "{indent}- app: {id}\n{indent}  role: {}\n",
+            g.role
+        ));
     };
     for c in &state.clusters {
         out.push_str(&format!(
@@ -138,7 +145,10 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
         ));
         for g in &c.principals {
             // Cluster admins are never touched: the safety verdict would (rightly) object.
-            out.push_str(&format!("      - app: {}\n        role: {}\n", g.principal_id, g.role));
+            out.push_str(&format!(
+                "      - app: {}\n        role: {}\n",
+                g.principal_id, g.role
+            ));
         }
         out.push_str("    databases:\n");
         for d in &c.databases {
@@ -153,7 +163,10 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
 
 fn cli_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let bin = dir.join("kusto-principals");
     assert!(
         bin.exists(),
@@ -180,7 +193,12 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     let started = Instant::now();
     let out = std::process::Command::new(cli_binary())
         .args(&phase.args)
-        .args(["--parallelism", &a.parallelism.to_string(), "--no-progress", "-q"])
+        .args([
+            "--parallelism",
+            &a.parallelism.to_string(),
+            "--no-progress",
+            "-q",
+        ])
         .envs(emu.env())
         .env_remove("AZURE_FEDERATED_TOKEN_FILE")
         .stdout(std::process::Stdio::null())
@@ -203,7 +221,10 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     println!("== {}", phase.name);
     println!("  exit code        {:?}", out.status.code());
     if !out.status.success() && out.status.code() != Some(2) {
-        println!("  stderr           {}", String::from_utf8_lossy(&out.stderr));
+        println!(
+            "  stderr           {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     println!("  wall             {:.2} s", wall.as_secs_f64());
     println!("  requests         {} ({kinds:?})", log.len());
@@ -211,7 +232,10 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     println!("  retried answers  {retried}");
     println!("  CLI peak RSS     {rss:.1} MB (max over the CLI runs so far)");
     println!("  lower bound      {:.2} s", bound.as_secs_f64());
-    println!("  wall / bound     {:.2}", wall.as_secs_f64() / bound.as_secs_f64());
+    println!(
+        "  wall / bound     {:.2}",
+        wall.as_secs_f64() / bound.as_secs_f64()
+    );
 }
 
 /// max(requests / parallelism × latency, the throttle's minimum time), per ARM's token buckets
@@ -231,7 +255,11 @@ fn lower_bound(arm: &[&RequestRecord], a: &Args) -> Duration {
     let throttle = per_bucket
         .iter()
         .map(|((_, class), n)| {
-            let (cap, rate) = if *class == "reads" { (250.0, 25.0) } else { (200.0, 10.0) };
+            let (cap, rate) = if *class == "reads" {
+                (250.0, 25.0)
+            } else {
+                (200.0, 10.0)
+            };
             ((n - cap * a.throttle).max(0.0)) / (rate * a.throttle)
         })
         .fold(0.0, f64::max);
@@ -244,7 +272,13 @@ fn main() {
     let grants: usize = state
         .clusters
         .iter()
-        .map(|c| c.principals.len() + c.databases.iter().map(|d| d.principals.len()).sum::<usize>())
+        .map(|c| {
+            c.principals.len()
+                + c.databases
+                    .iter()
+                    .map(|d| d.principals.len())
+                    .sum::<usize>()
+        })
         .sum();
     let dir = tempfile::tempdir().expect("temp dir");
     let same = dir.path().join("same.yaml");
@@ -272,15 +306,28 @@ fn main() {
         &a,
         Phase {
             name: "plan (no changes)",
-            args: vec!["plan".into(), "-f".into(), file(&same), "--detailed-exitcode".into()],
+            args: vec![
+                "plan".into(),
+                "-f".into(),
+                file(&same),
+                "--detailed-exitcode".into(),
+            ],
         },
     );
     run_phase(
         &emu,
         &a,
         Phase {
-            name: &format!("apply ({:.0}% of database grants changed)", a.change * 100.0),
-            args: vec!["apply".into(), "-f".into(), file(&changed), "--auto-approve".into()],
+            name: &format!(
+                "apply ({:.0}% of database grants changed)",
+                a.change * 100.0
+            ),
+            args: vec![
+                "apply".into(),
+                "-f".into(),
+                file(&changed),
+                "--auto-approve".into(),
+            ],
         },
     );
     run_phase(
@@ -288,7 +335,12 @@ fn main() {
         &a,
         Phase {
             name: "plan after apply (expect no changes: exit 0)",
-            args: vec!["plan".into(), "-f".into(), file(&changed), "--detailed-exitcode".into()],
+            args: vec![
+                "plan".into(),
+                "-f".into(),
+                file(&changed),
+                "--detailed-exitcode".into(),
+            ],
         },
     );
     rt.block_on(emu.shutdown());

@@ -99,6 +99,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write a desired-state file of what Azure has now.
     Export(ExportArgs),
+    /// Print the JSON Schema of the desired-state file (for editors and CI).
+    Schema,
     /// Run the local ARM + Entra ID emulator.
     Emulator(crate::emulator::EmulatorArgs),
     /// Print a shell completion script (e.g. `kusto-principals completions bash > /etc/bash_completion.d/kusto-principals`).
@@ -136,6 +138,10 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `plan --out`: apply exactly it, or refuse (exit 3) if Azure changed since.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+
     /// Apply without asking for confirmation (required without a terminal).
     #[arg(long)]
     pub auto_approve: bool,

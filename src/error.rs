@@ -18,6 +18,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// The file has problems, already reported on stdout in the requested format.
+    #[error("{file} has {count} problem{}", if *count == 1 { "" } else { "s" })]
+    Invalid { file: String, count: usize },
+
     /// Refused before any write: an unsafe plan without `--force`, or a stale saved plan.
     #[error("{0}")]
     Refused(String),
@@ -44,6 +48,7 @@ impl Error {
             | Error::Arm(_)
             | Error::PlanFile(_)
             | Error::Usage(_)
+            | Error::Invalid { .. }
             | Error::ApplyFailed { .. }
             | Error::Other(_) => 1,
         }

@@ -14,7 +14,7 @@ use crate::arm::{
 };
 use crate::cli::{
     ApplyArgs, Cli, ColorChoice, Command, ExportArgs, GlobalArgs, PlanArgs, ReportFormat,
-    ValidateArgs,
+    ValidateArgs, ValidateFormat,
 };
 use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
@@ -32,6 +32,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Plan(args) => runtime()?.block_on(plan_command(g, args)),
         Command::Apply(args) => runtime()?.block_on(apply_command(g, args)),
         Command::Export(args) => runtime()?.block_on(export_command(g, args)),
+        Command::Schema => {
+            println!("{}", crate::config::schema_json().trim_end());
+            Ok(0)
+        }
         Command::Emulator(args) => {
             runtime()?.block_on(crate::emulator::serve(args))?;
             Ok(0)
@@ -100,20 +104,25 @@ fn load_desired(g: &GlobalArgs, targets: &[String]) -> Result<DesiredState> {
     Ok(desired)
 }
 
-fn validate(g: &GlobalArgs, _args: &ValidateArgs) -> Result<i32> {
-    let desired = crate::config::load(&g.file)?;
-    let clusters = desired
-        .scopes
-        .iter()
-        .filter(|s| s.scope.kind() == ScopeKind::Cluster)
-        .count();
-    let grants: usize = desired.scopes.iter().map(|s| s.grants.len()).sum();
-    println!(
-        "{} is valid: {clusters} clusters, {} databases, {grants} grants.",
-        desired.file,
-        desired.scopes.len() - clusters
-    );
-    Ok(0)
+fn validate(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    match (crate::config::load(&g.file), args.format) {
+        (Ok(desired), format) => {
+            crate::config::report::write_ok(&desired, format, &mut out)
+                .map_err(anyhow::Error::from)?;
+            Ok(0)
+        }
+        // Text problems go to stderr through the one error printer.
+        (Err(e), ValidateFormat::Text) => Err(e.into()),
+        (Err(e), format) => {
+            crate::config::report::write_problems(&e, format, &mut out)
+                .map_err(anyhow::Error::from)?;
+            Err(Error::Invalid {
+                file: e.file.clone(),
+                count: e.problems.len(),
+            })
+        }
+    }
 }
 
 /// A connected client, and the in-process emulator it talks to when `--emulator` is given.
@@ -123,6 +132,11 @@ struct Session {
 }
 
 async fn connect(g: &GlobalArgs) -> Result<Session> {
+    connect_with_api(g, &g.api_version).await
+}
+
+/// Connects using `api_version` (a saved plan is applied with the api-version it was made with).
+async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Result<Session> {
     if let Some(state_path) = &g.emulator {
         let state = match state_path {
             None => crate::emulator::demo_state(),
@@ -147,7 +161,7 @@ async fn connect(g: &GlobalArgs) -> Result<Session> {
             identity: format!("the emulator's client `{}`", emu.client_id()),
         };
         return Ok(Session {
-            client: client(conn, g)?,
+            client: client(conn, g, api_version)?,
             _emulator: Some(emu),
         });
     }
@@ -179,13 +193,13 @@ async fn connect(g: &GlobalArgs) -> Result<Session> {
         identity,
     };
     Ok(Session {
-        client: client(conn, g)?,
+        client: client(conn, g, api_version)?,
         _emulator: None,
     })
 }
 
-fn client(conn: Connection, g: &GlobalArgs) -> Result<ArmClient> {
-    Ok(ArmClient::new(conn, &g.api_version)?
+fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClient> {
+    Ok(ArmClient::new(conn, api_version)?
         .with_operation_timeout(g.operation_timeout)
         .with_retry(RetryPolicy {
             principal_budget: g.principal_wait,
@@ -303,36 +317,115 @@ async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
 }
 
 async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
-    let (plan, desired, session) = make_plan(g, &args.target).await?;
-    match args.format {
-        ReportFormat::Text => print_plan(g, &plan, &desired, OutputFormat::Text)?,
-        // stdout carries only the JSON report; the plan still shows, on stderr.
-        ReportFormat::Json => write_plan(
-            OutputFormat::Text,
-            &plan,
-            &desired.file,
-            Style::PLAIN,
-            &mut std::io::stderr().lock(),
-        )
-        .map_err(anyhow::Error::from)?,
+    if let Some(path) = &args.plan {
+        return apply_saved(g, args, path).await;
     }
+    let (plan, desired, session) = make_plan(g, &args.target).await?;
+    show_plan_for_apply(g, args, &plan, &desired.file)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
     }
     if !plan.summary().has_changes() {
         return Ok(0);
     }
-    if !plan.safety.ok && !args.force {
-        return Err(Error::Refused(format!(
-            "the plan is unsafe ({}); nothing was changed. Review it, then rerun with --force to apply it anyway",
-            plan.safety.reasons.join("; ")
-        )));
-    }
+    refuse_if_unsafe(&plan, args)?;
     if !args.auto_approve && !confirm()? {
         return Err(Error::Refused(
             "apply cancelled; nothing was changed".into(),
         ));
     }
+    execute(g, args, &plan, &session.client).await
+}
+
+/// With `--format json` stdout carries only the report, so the plan shows on stderr.
+fn show_plan_for_apply(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, file: &str) -> Result<()> {
+    match args.format {
+        ReportFormat::Text => write_plan(
+            OutputFormat::Text,
+            plan,
+            file,
+            style(g),
+            &mut std::io::stdout().lock(),
+        ),
+        ReportFormat::Json => write_plan(
+            OutputFormat::Text,
+            plan,
+            file,
+            Style::PLAIN,
+            &mut std::io::stderr().lock(),
+        ),
+    }
+    .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
+    if plan.safety.ok || args.force {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the plan is unsafe ({}); nothing was changed. Review it, then rerun with --force to apply it anyway",
+        plan.safety.reasons.join("; ")
+    )))
+}
+
+/// `apply PLAN.json`: list every scope the plan writes to again; if any changed since the plan was
+/// made, refuse before any write and say what changed. Otherwise apply exactly the saved changes.
+async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+    let saved = planfile::read(path)?;
+    let session = connect_with_api(g, &saved.api_version).await?;
+    let client = &session.client;
+    let checks: Vec<_> = futures::stream::iter(saved.scopes.iter())
+        .map(|s| async move {
+            let scope = Scope::from(&s.scope);
+            let now = client.list_assignments(&scope).await;
+            (scope, s, now)
+        })
+        .buffered(g.parallelism as usize)
+        .collect()
+        .await;
+    let mut stale = Vec::new();
+    for (scope, s, now) in checks {
+        let now = match now {
+            Ok(items) => items,
+            Err(e) if e.is_not_found() => {
+                stale.push(format!("  {scope}: no longer exists"));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if crate::plan::fingerprint(&now) == s.fingerprint {
+            continue;
+        }
+        let (added, removed) = crate::plan::listing_changes(&s.listed, &crate::plan::listing(&now));
+        let mut what = format!("  {scope}: changed since the plan");
+        for a in added {
+            what.push_str(&format!("\n    + {a}"));
+        }
+        for r in removed {
+            what.push_str(&format!("\n    - {r}"));
+        }
+        stale.push(what);
+    }
+    if !stale.is_empty() {
+        return Err(Error::Refused(format!(
+            "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n{}\n  hint: make a new plan and review it",
+            path.display(),
+            stale.join("\n")
+        )));
+    }
+    let plan = saved.to_plan();
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
+    if !plan.summary().has_changes() {
+        return Ok(0);
+    }
+    refuse_if_unsafe(&plan, args)?;
+    // The saved plan was reviewed; it is applied without another question.
+    execute(g, args, &plan, client).await
+}
+
+/// Runs the writes of a plan and prints the report.
+async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClient) -> Result<i32> {
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let progress = crate::progress::for_stderr(
@@ -345,7 +438,7 @@ async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
         cancel: cancel.clone(),
         progress: progress.as_ref(),
     };
-    let report = crate::apply::apply(&plan, &session.client, &options).await;
+    let report = crate::apply::apply(plan, client, &options).await;
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Text => {

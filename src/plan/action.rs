@@ -74,6 +74,17 @@ impl ScopePlan {
     pub fn is_touched(&self) -> bool {
         self.changes.iter().any(|c| !c.is_noop())
     }
+
+    /// Everything ARM listed at the scope: every `before`, the kept and the ignored assignments.
+    pub fn listed(&self) -> Vec<&CurrentAssignment> {
+        let befores = self.changes.iter().filter_map(|c| match c {
+            Change::Delete { before }
+            | Change::Replace { before, .. }
+            | Change::NoOp { before, .. } => Some(before),
+            Change::Create { .. } => None,
+        });
+        befores.chain(&self.kept).chain(&self.ignored).collect()
+    }
 }
 
 /// Counts for the summary line.

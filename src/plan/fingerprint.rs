@@ -48,6 +48,38 @@ pub fn fingerprint(assignments: &[CurrentAssignment]) -> String {
     format!("sha256:{hex}")
 }
 
+/// What ARM listed at a scope, one readable line per assignment (`name type:id role [tenant]`),
+/// sorted: saved with the plan, so that a stale plan can say what was added or removed since.
+pub fn listing<'a>(assignments: impl IntoIterator<Item = &'a CurrentAssignment>) -> Vec<String> {
+    let mut lines: Vec<String> = assignments
+        .into_iter()
+        .map(|a| {
+            let mut line = format!(
+                "{} {}:{} {}",
+                a.name,
+                a.key.principal_type.file_key(),
+                a.key.principal_id,
+                a.key.role
+            );
+            if let Some(t) = &a.tenant_id {
+                line.push_str(&format!(" tenant={t}"));
+            }
+            line
+        })
+        .collect();
+    lines.sort_by_key(|l| l.to_ascii_lowercase());
+    lines
+}
+
+/// `(added, removed)`: the lines of `now` not in `then`, and the reverse, ignoring case.
+pub fn listing_changes(then: &[String], now: &[String]) -> (Vec<String>, Vec<String>) {
+    let has = |list: &[String], l: &String| list.iter().any(|x| x.eq_ignore_ascii_case(l));
+    (
+        now.iter().filter(|l| !has(then, l)).cloned().collect(),
+        then.iter().filter(|l| !has(now, l)).cloned().collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,6 @@ mod safety;
 pub use action::{Change, Plan, ScopePlan, Summary};
 pub use diff::diff;
 pub use document::{FORMAT_VERSION, PlanDocument};
-pub use fingerprint::fingerprint;
+pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};

@@ -36,6 +36,9 @@ pub struct SavedScope {
     pub scope: WireScope,
     /// `fingerprint()` of the scope's assignments as listed at plan time.
     pub fingerprint: String,
+    /// The same listing, readable (`fingerprint::listing`), to say what changed when it is stale.
+    #[serde(default)]
+    pub listed: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,7 @@ impl SavedPlan {
                     sp.fingerprint.as_ref().map(|f| SavedScope {
                         scope: (&sp.scope).into(),
                         fingerprint: f.clone(),
+                        listed: super::fingerprint::listing(sp.listed()),
                     })
                 })
                 .collect(),

@@ -13,12 +13,20 @@ const RECIPES: &[&str] = &[
     "examples/azure-pipelines.yml",
 ];
 
-/// Every string value of a YAML document.
+/// The scripts of a workflow: the values of `run`, `script` and `inlineScript` keys.
 fn strings(v: &serde_yaml::Value, out: &mut Vec<String>) {
     match v {
-        serde_yaml::Value::String(s) => out.push(s.clone()),
         serde_yaml::Value::Sequence(items) => items.iter().for_each(|i| strings(i, out)),
-        serde_yaml::Value::Mapping(m) => m.values().for_each(|i| strings(i, out)),
+        serde_yaml::Value::Mapping(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v.as_str()) {
+                    (Some("run" | "script" | "inlineScript"), Some(script)) => {
+                        out.push(script.to_string())
+                    }
+                    _ => strings(v, out),
+                }
+            }
+        }
         serde_yaml::Value::Tagged(t) => strings(&t.value, out),
         _ => {}
     }

@@ -15,4 +15,5 @@ mod emulator_knobs;
 mod emulator_replay;
 mod emulator_semantics;
 mod emulator_skeleton;
+mod saved_plan;
 mod standalone;
