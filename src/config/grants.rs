@@ -133,7 +133,7 @@ impl Checker<'_> {
         }
     }
 
-    /// A valid assignment name, not used before in this cluster and not on a set.
+    /// A valid assignment name, not used before at this scope and not on a set.
     fn assignment_name(
         &mut self,
         name: &str,
@@ -155,13 +155,16 @@ impl Checker<'_> {
             return None;
         }
         let line = self.line(&npath);
-        if let Some(first) = names_used.insert(name.to_ascii_lowercase(), line) {
-            names_used.insert(name.to_ascii_lowercase(), first);
+        // ARM names are unique per scope (the cluster, or one database): the same name in two
+        // databases is two resources, as `export` of a real estate shows.
+        let key = format!("{}\u{0}{}", into.scope, name.to_ascii_lowercase());
+        if let Some(first) = names_used.insert(key.clone(), line) {
+            names_used.insert(key, first);
             self.report(
                 &npath,
                 format!(
-                    "assignment name `{name}` is used twice in cluster `{}`, also at line {first}",
-                    into.scope.cluster
+                    "assignment name `{name}` is used twice in `{}`, also at line {first}",
+                    into.scope
                 ),
                 Some("give each grant its own name, or leave `name` out".into()),
             );

@@ -15,5 +15,6 @@ mod emulator_knobs;
 mod emulator_replay;
 mod emulator_semantics;
 mod emulator_skeleton;
+mod export_roundtrip;
 mod saved_plan;
 mod standalone;
