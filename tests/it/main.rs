@@ -9,6 +9,7 @@ mod ci_recipes;
 mod cli_cycle;
 mod config_corpus;
 mod config_example;
+mod config_props;
 mod emulator_cli;
 mod emulator_conformance;
 mod emulator_knobs;
