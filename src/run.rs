@@ -140,7 +140,7 @@ async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Result<Session> 
     if let Some(state_path) = &g.emulator {
         let state = match state_path {
             None => crate::emulator::demo_state(),
-            Some(path) => load_emulator_state(path)?,
+            Some(path) => EmulatorState::load(path)?,
         };
         let emu = Emulator::start(state, EmulatorOptions::default()).await?;
         let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()))?;
@@ -207,16 +207,6 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         }))
 }
 
-fn load_emulator_state(path: &Path) -> Result<EmulatorState> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read the emulator state `{}`: {e}",
-            path.display()
-        ))
-    })?;
-    serde_yaml::from_str(&text)
-        .map_err(|e| Error::Usage(format!("invalid emulator state `{}`: {e}", path.display())))
-}
 
 /// Lists every managed scope, `parallelism` at a time. A scope that does not exist becomes an error of
 /// that scope (the plan still shows the rest); any other failure fails the command.
