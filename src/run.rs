@@ -207,7 +207,6 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         }))
 }
 
-
 /// Lists every managed scope, `parallelism` at a time. A scope that does not exist becomes an error of
 /// that scope (the plan still shows the rest); any other failure fails the command.
 async fn read_current(
@@ -248,6 +247,23 @@ async fn read_current(
             Err(e) => {
                 first_error.get_or_insert(e);
             }
+        }
+    }
+    // A missing cluster makes every one of its databases "not found" too: say why, once.
+    let missing_clusters: Vec<Scope> = current
+        .errors
+        .keys()
+        .filter(|s| s.kind() == ScopeKind::Cluster)
+        .cloned()
+        .collect();
+    for (scope, message) in current.errors.iter_mut() {
+        if scope.kind() == ScopeKind::Database
+            && missing_clusters.iter().any(|c| c.cluster == scope.cluster)
+        {
+            *message = format!(
+                "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
+                scope.cluster.cluster, scope.cluster.resource_group, scope.cluster.subscription
+            );
         }
     }
     match first_error {

@@ -103,12 +103,19 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
                 summary.create, summary.replace, summary.delete
             ))
         )?;
-    } else {
+    } else if plan.has_errors() {
+        let unread = plan.scopes.iter().filter(|s| s.error.is_some()).count();
         writeln!(
             w,
-            "No changes. Azure matches {file} ({} grants in {} scopes).",
+            "No changes in the scopes that could be read; {unread} could not be (see above)."
+        )?;
+    } else {
+        let read = plan.scopes.len();
+        writeln!(
+            w,
+            "No changes. Azure matches {file} ({} grants in {read} scope{}).",
             summary.unchanged,
-            plan.scopes.iter().filter(|s| s.error.is_none()).count()
+            if read == 1 { "" } else { "s" }
         )?;
     }
     Ok(())
