@@ -3,13 +3,14 @@
 //! | class               | what                                                      | budget            |
 //! |---------------------|-----------------------------------------------------------|-------------------|
 //! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `max_attempts`    |
-//! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance       | `max_attempts`    |
+//! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance; an operation that ended `Failed` with a server-side code (`InternalServerError`, `ServiceUnavailable`, `Conflict`, …) | `max_attempts` |
 //! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
 //! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
 //! | `Fatal`             | everything else (400, 401, 403, 404, …)                    | never retried     |
 //!
-//! Backoff is exponential with full jitter. Only idempotent requests are retried; every request this
-//! tool sends is (GET, PUT to a fixed name, DELETE), but callers still say so.
+//! Backoff is exponential with full jitter. Only idempotent requests are retried (`is_idempotent`):
+//! GET, PUT to a fixed name and DELETE are; POST and PATCH are not, so a lost answer to one of those
+//! is never sent twice.
 
 use std::time::Duration;
 
@@ -37,14 +38,38 @@ impl RetryClass {
         }
     }
 
-    /// Classifies a failed operation (an LRO that ended `Failed`) from its error.
+    /// Classifies a failed operation (an LRO that ended `Failed`) from its error. A failed create
+    /// leaves nothing behind and a failed delete leaves the assignment as it was, so an operation that
+    /// failed for a server-side reason is worth starting again (the PUT or DELETE is idempotent); one
+    /// that failed for a reason in the request is not.
     pub fn of_operation(code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
-            RetryClass::PrincipalNotFound
-        } else {
-            RetryClass::Fatal
+            return RetryClass::PrincipalNotFound;
+        }
+        let code = code.unwrap_or_default().to_ascii_lowercase();
+        match code.as_str() {
+            "internalservererror"
+            | "serviceunavailable"
+            | "servertimeout"
+            | "gatewaytimeout"
+            | "conflict"
+            | "anotheroperationinprogress"
+            | "toomanyrequests" => RetryClass::Transient,
+            _ => RetryClass::Fatal,
         }
     }
+}
+
+/// True for the methods whose repetition cannot do more than one would: GET, HEAD, PUT (to a fixed
+/// name) and DELETE.
+pub fn is_idempotent(method: &reqwest::Method) -> bool {
+    matches!(
+        *method,
+        reqwest::Method::GET
+            | reqwest::Method::HEAD
+            | reqwest::Method::PUT
+            | reqwest::Method::DELETE
+    )
 }
 
 /// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
@@ -199,6 +224,44 @@ mod tests {
                 "{status} {message}"
             );
         }
+    }
+
+    #[test]
+    fn failed_operations_classify_by_code() {
+        use RetryClass::*;
+        let cases = [
+            (
+                Some("InternalServerError"),
+                "[InternalServerError] Failed to run add principal assignment action",
+                Transient,
+            ),
+            (Some("ServiceUnavailable"), "try later", Transient),
+            (Some("Conflict"), "another operation", Transient),
+            (Some("BadRequest"), "role is invalid", Fatal),
+            (None, "the operation ended Failed", Fatal),
+            (
+                Some("ResourceNotFound"),
+                "[NotFound] Failed to run add principal assignment action for service Engine-c. AAD principal was not found.",
+                PrincipalNotFound,
+            ),
+        ];
+        for (code, message, want) in cases {
+            assert_eq!(
+                RetryClass::of_operation(code, message),
+                want,
+                "{code:?} {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_idempotent_methods_are_retried() {
+        use reqwest::Method;
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::PUT));
+        assert!(is_idempotent(&Method::DELETE));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
     }
 
     #[test]
