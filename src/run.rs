@@ -62,8 +62,17 @@ fn init_tracing(g: &GlobalArgs) {
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,kusto_principals={ours}"));
+    // Escape codes only on a terminal: CI logs and captured stderr stay plain text.
+    let ansi = match g.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

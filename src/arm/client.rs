@@ -212,7 +212,7 @@ impl ArmClient {
             }
             let started = Instant::now();
             let outcome = req.send().await;
-            let (class, retry_after, err) = match outcome {
+            let (class, retry_after, err, drained) = match outcome {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
@@ -242,7 +242,12 @@ impl ArmClient {
                             let ra = parse_retry_after(
                                 headers.get("retry-after").and_then(|v| v.to_str().ok()),
                             );
-                            (class, ra, err)
+                            // ARM's own throttling reports the subscription's budget as spent.
+                            let drained = headers
+                                .get(op_class.header())
+                                .and_then(|v| v.to_str().ok())
+                                .is_some_and(|v| v.trim() == "0");
+                            (class, ra, err, drained)
                         }
                         Err(e) => (
                             RetryClass::Connection,
@@ -252,6 +257,7 @@ impl ArmClient {
                                 resource,
                                 format!("reading the response: {e}"),
                             ),
+                            false,
                         ),
                     }
                 }
@@ -267,6 +273,7 @@ impl ArmClient {
                         RetryClass::Connection,
                         None,
                         ArmError::new(operation, resource, format!("could not reach ARM: {chain}")),
+                        false,
                     )
                 }
             };
@@ -284,10 +291,17 @@ impl ArmClient {
                         err.message,
                         d.as_secs_f64()
                     );
+                    if class == RetryClass::Throttled && drained {
+                        // The subscription's budget is spent: every request on it waits, not just
+                        // this one (a 429 without that report may be about this request alone).
+                        self.pacer.hold(&subscription, op_class, d);
+                    }
                     tokio::time::sleep(d).await;
                     attempt.number += 1;
-                    if class == RetryClass::PrincipalNotFound {
-                        attempt.principal_wait += d;
+                    match class {
+                        RetryClass::PrincipalNotFound => attempt.principal_wait += d,
+                        RetryClass::Throttled => attempt.throttle_wait += d,
+                        _ => {}
                     }
                 }
                 None => return Err(err),

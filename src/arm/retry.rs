@@ -2,7 +2,7 @@
 //!
 //! | class               | what                                                      | budget            |
 //! |---------------------|-----------------------------------------------------------|-------------------|
-//! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `max_attempts`    |
+//! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `throttle_budget` (time) with `Retry-After`, else `max_attempts` |
 //! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance; an operation that ended `Failed` with a server-side code (`InternalServerError`, `ServiceUnavailable`, `Conflict`, …) | `max_attempts` |
 //! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
 //! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
@@ -86,6 +86,8 @@ pub struct Attempt {
     pub number: u32,
     /// Time spent on `PrincipalNotFound` retries so far.
     pub principal_wait: Duration,
+    /// Time spent waiting out `Retry-After` of 429s so far.
+    pub throttle_wait: Duration,
 }
 
 impl Attempt {
@@ -93,6 +95,7 @@ impl Attempt {
         Attempt {
             number: 1,
             principal_wait: Duration::ZERO,
+            throttle_wait: Duration::ZERO,
         }
     }
 }
@@ -106,6 +109,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// How long to keep retrying a principal that Entra ID does not know yet.
     pub principal_budget: Duration,
+    /// How long to keep waiting out 429s that say when to come back (`Retry-After`): a drained
+    /// subscription budget refills at its own pace, and many parallel requests share it, so a count
+    /// of attempts would give up on requests ARM is willing to serve.
+    pub throttle_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -115,6 +122,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
             principal_budget: Duration::from_secs(300),
+            throttle_budget: Duration::from_secs(600),
         }
     }
 }
@@ -141,6 +149,10 @@ impl RetryPolicy {
         };
         match class {
             RetryClass::Fatal => None,
+            RetryClass::Throttled if retry_after.is_some() => {
+                let ra = retry_after.unwrap_or_default();
+                (attempt.throttle_wait + ra <= self.throttle_budget).then_some(ra)
+            }
             RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
                 if attempt.number >= self.max_attempts {
                     return None;
@@ -181,6 +193,7 @@ mod tests {
         Attempt {
             number: n,
             principal_wait: Duration::ZERO,
+            throttle_wait: Duration::ZERO,
         }
     }
 
@@ -307,7 +320,39 @@ mod tests {
             None
         );
         assert_eq!(
+            p.next_delay(
+                RetryClass::Transient,
+                attempt(8),
+                true,
+                Some(Duration::ZERO),
+                0.5
+            ),
+            None
+        );
+        assert_eq!(
             p.next_delay(RetryClass::Throttled, attempt(1), false, None, 0.5),
+            None
+        );
+    }
+
+    #[test]
+    fn throttling_with_retry_after_has_a_time_budget_not_an_attempt_count() {
+        let p = RetryPolicy {
+            throttle_budget: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
+        let mut a = attempt(30);
+        a.throttle_wait = Duration::from_secs(8);
+        let ra = Some(Duration::from_secs(2));
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, a, true, ra, 0.5),
+            Some(Duration::from_secs(2))
+        );
+        a.throttle_wait = Duration::from_secs(9);
+        assert_eq!(p.next_delay(RetryClass::Throttled, a, true, ra, 0.5), None);
+        // Without Retry-After a 429 counts attempts like any transient failure.
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, a, true, None, 0.5),
             None
         );
     }
