@@ -43,7 +43,9 @@ fn the_cycle_works_against_the_standalone_emulator() {
             }
         }
     });
-    let vars = rx.recv_timeout(TIMEOUT).expect("the emulator prints its environment");
+    let vars = rx
+        .recv_timeout(TIMEOUT)
+        .expect("the emulator prints its environment");
     let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
     for want in [
         "KUSTO_PRINCIPALS_ARM_ENDPOINT",
@@ -55,9 +57,16 @@ fn the_cycle_works_against_the_standalone_emulator() {
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
-    let endpoint = &vars.iter().find(|(k, _)| k == "KUSTO_PRINCIPALS_ARM_ENDPOINT").unwrap().1;
+    let endpoint = &vars
+        .iter()
+        .find(|(k, _)| k == "KUSTO_PRINCIPALS_ARM_ENDPOINT")
+        .unwrap()
+        .1;
     assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
-    assert!(!endpoint.ends_with(":0"), "the printed port is the real one: {endpoint}");
+    assert!(
+        !endpoint.ends_with(":0"),
+        "the printed port is the real one: {endpoint}"
+    );
 
     let run = |args: &[&str]| -> Run {
         let mut cmd = bare_command();
