@@ -5,6 +5,13 @@
 //! create half of each replace) comes first, then the deletes; if any create of a cluster failed, its
 //! deletes are skipped, so a failure never leaves a principal with less access than planned. Every
 //! write waits for its operation and reads the result back; a rerun converges.
+//!
+//! Two guards keep a delete from removing a grant the plan did not mean to remove:
+//!
+//! | situation                                               | what happens                       |
+//! |---------------------------------------------------------|------------------------------------|
+//! | the name to delete now holds another grant (a create of this apply reused the name, or someone changed it) | the delete is skipped |
+//! | a create is refused because the same principal and role is held by an assignment this plan deletes (a tenant change) | the create fails, so the cluster's deletes wait |
 
 use std::collections::BTreeMap;
 
@@ -130,11 +137,28 @@ async fn apply_cluster(
                 .await
             {
                 Ok(_) => Outcome::Applied,
-                Err(e) if already_present(&e) => {
-                    tracing::info!("{} is already present under another name", grant.key);
-                    Outcome::Applied
-                }
-                Err(e) => failed(e),
+                Err(e) => match already_held_by(&e) {
+                    // The holder is what this plan deletes (say, the same principal and role with
+                    // another tenant): the grant is not there as asked, and deleting the holder would
+                    // leave the principal with nothing.
+                    Some(holder)
+                        if work.deletes.iter().any(|d| {
+                            d.key.scope == grant.key.scope && d.name.eq_ignore_ascii_case(&holder)
+                        }) =>
+                    {
+                        let mut e = e;
+                        e.message = format!(
+                            "{}; `{holder}` is to be deleted by this plan, so the new grant cannot be created while it exists (did the tenant change?)",
+                            e.message
+                        );
+                        failed(e)
+                    }
+                    Some(_) => {
+                        tracing::info!("{} is already present under another name", grant.key);
+                        Outcome::Applied
+                    }
+                    None => failed(e),
+                },
             }
         };
         let report = ActionReport {
@@ -162,13 +186,7 @@ async fn apply_cluster(
             }
         } else {
             options.progress.begin("delete", &before.key, &before.name);
-            match client
-                .delete_assignment(&before.key.scope, &before.name)
-                .await
-            {
-                Ok(()) => Outcome::Applied,
-                Err(e) => failed(e),
-            }
+            delete_checked(client, before).await
         };
         let report = ActionReport {
             action: "delete",
@@ -182,6 +200,38 @@ async fn apply_cluster(
     reports
 }
 
+/// Deletes `before` only if its name still holds the grant the plan saw. A create of this apply may
+/// have reused the name (a file `name:` whose role changed is a Replace that ARM does in place), or
+/// someone may have changed it since the plan; deleting it then would delete a grant nobody planned
+/// to delete.
+async fn delete_checked(client: &ArmClient, before: &CurrentAssignment) -> Outcome {
+    let now = match client.get_assignment(&before.key.scope, &before.name).await {
+        Ok(now) => now,
+        Err(e) => return failed(e),
+    };
+    match now {
+        None => {
+            tracing::info!("{} [{}] is already gone", before.key, before.name);
+            Outcome::Applied
+        }
+        Some(now) if now.key == before.key => {
+            match client
+                .delete_assignment(&before.key.scope, &before.name)
+                .await
+            {
+                Ok(()) => Outcome::Applied,
+                Err(e) => failed(e),
+            }
+        }
+        Some(now) => Outcome::Skipped {
+            reason: format!(
+                "`{}` now holds {} (changed in place by this apply or since the plan); not deleting it",
+                before.name, now.key
+            ),
+        },
+    }
+}
+
 fn failed(e: ArmError) -> Outcome {
     Outcome::Failed {
         message: e.to_string(),
@@ -191,9 +241,42 @@ fn failed(e: ArmError) -> Outcome {
 }
 
 /// Kusto refuses a second assignment of the same principal and role under another name (reference
-/// P5); for a create that means the grant is already there (a concurrent change or a resumed run).
-fn already_present(e: &ArmError) -> bool {
-    e.message
+/// P5): "... A PrincipalAssignment resource (name: 'X') already exists with the same role and
+/// principal id". Returns the holder's name (empty when the message does not say).
+fn already_held_by(e: &ArmError) -> Option<String> {
+    let m = &e.message;
+    if !m
         .to_ascii_lowercase()
         .contains("already exists with the same role and principal id")
+    {
+        return None;
+    }
+    let holder = m
+        .split_once("(name: '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_default();
+    Some(holder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_holder_of_a_duplicate_grant_is_read_from_the_message() {
+        let e = |m: &str| ArmError::new("create principal assignment", "/x", m);
+        assert_eq!(
+            already_held_by(&e(
+                "Cannot add PrincipalAssignment resource 'kp-1'. A PrincipalAssignment resource (name: 'old-one') already exists with the same role and principal id"
+            ))
+            .as_deref(),
+            Some("old-one")
+        );
+        assert_eq!(
+            already_held_by(&e("already exists with the same role and principal id")).as_deref(),
+            Some("")
+        );
+        assert_eq!(already_held_by(&e("AAD principal was not found")), None);
+    }
 }

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::ApplyOptions;
 use crate::arm::{
-    ArmClient, Connection, RetryPolicy, build_http_client, client_secret_credential,
-    cloud_endpoints, credential_for,
+    ArmClient, Connection, Endpoints, RetryPolicy, build_http_client, client_secret_credential,
+    credential_for, resolve_endpoints,
 };
 use crate::cli::{
     ApplyArgs, Cli, ColorChoice, Command, ExportArgs, GlobalArgs, PlanArgs, ReportFormat,
@@ -66,8 +66,17 @@ fn init_tracing(g: &GlobalArgs) {
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,kusto_principals={ours}"));
+    // Escape codes only on a terminal: CI logs and captured stderr stay plain text.
+    let ansi = match g.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+        }
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
@@ -165,16 +174,13 @@ async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Result<Session> 
             _emulator: Some(emu),
         });
     }
-    let (arm_default, authority_default) = cloud_endpoints(g.cloud);
-    let endpoint = g
-        .arm_endpoint
-        .clone()
-        .unwrap_or_else(|| arm_default.to_string());
-    let endpoint = endpoint.trim_end_matches('/').to_string();
-    let authority = std::env::var("AZURE_AUTHORITY_HOST")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| authority_default.to_string());
+    let authority_env = std::env::var("AZURE_AUTHORITY_HOST").ok();
+    let Endpoints {
+        arm: endpoint,
+        authority,
+    } = resolve_endpoints(g.cloud, g.arm_endpoint.as_deref(), authority_env.as_deref())
+        .map_err(Error::Usage)?;
+    tracing::info!("ARM endpoint {endpoint}, authority {authority}");
     let ca =
         match &g.ca_cert {
             Some(p) => Some(std::fs::read(p).map_err(|e| {

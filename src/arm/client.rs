@@ -10,7 +10,7 @@ use url::Url;
 use super::auth::Connection;
 use super::error::ArmError;
 use super::pacer::{OpClass, Pacer, subscription_of};
-use super::retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after};
+use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
 use super::wire::{
     AssignmentBody, AssignmentProperties, AssignmentResource, ErrorResponse, short_name,
 };
@@ -27,21 +27,7 @@ impl ArmEndpoint {
     pub fn parse(endpoint: &str) -> Result<Self, ArmError> {
         let bad = |m: String| ArmError::new("configure ARM endpoint", endpoint, m);
         let base = Url::parse(endpoint).map_err(|e| bad(format!("not a URL: {e}")))?;
-        let loopback = match base.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
-        };
-        match base.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            other => {
-                return Err(bad(format!(
-                    "the scheme must be https (http only for loopback addresses), not `{other}`"
-                )));
-            }
-        }
+        check_scheme(&base).map_err(bad)?;
         Ok(ArmEndpoint { base })
     }
 
@@ -55,6 +41,28 @@ impl ArmEndpoint {
             && url.host_str().map(str::to_ascii_lowercase)
                 == self.base.host_str().map(str::to_ascii_lowercase)
             && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+}
+
+/// True for `localhost` and loopback addresses.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// https, or http only on a loopback address (a local emulator or test server): a bearer token or a
+/// client secret never crosses a network in clear text.
+pub fn check_scheme(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        other => Err(format!(
+            "the scheme must be https (http only for loopback addresses), not `{other}`"
+        )),
     }
 }
 
@@ -143,7 +151,26 @@ impl ArmClient {
 
     /// Sends one request with retries. 2xx comes back as `Ok`; anything else as an `ArmError` carrying
     /// ARM's code, message and request id. The token is sent only to the ARM endpoint's host.
+    ///
+    /// Every request runs in an `arm` span (operation, method, URL path) so that `-v` retry lines and
+    /// `-vv` request lines say what they are about; the query string is never logged, since poll URLs
+    /// carry signed parameters (`t`, `c`, `s`, `h`).
     pub(super) async fn send(
+        &self,
+        operation: &str,
+        resource: &str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ArmError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!("arm", op = operation, method = %method, path = url.path());
+        self.send_with_retries(operation, resource, method, url, body)
+            .instrument(span)
+            .await
+    }
+
+    async fn send_with_retries(
         &self,
         operation: &str,
         resource: &str,
@@ -185,15 +212,17 @@ impl ArmClient {
             }
             let started = Instant::now();
             let outcome = req.send().await;
-            let (class, retry_after, err) = match outcome {
+            let (class, retry_after, err, drained) = match outcome {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
                     self.pacer.observe(&subscription, op_class, &headers);
                     let bytes = resp.bytes().await;
                     tracing::debug!(
-                        method = %method, path = url.path(), status, attempt = attempt.number,
-                        ms = started.elapsed().as_millis() as u64, "arm request"
+                        status,
+                        attempt = attempt.number,
+                        ms = started.elapsed().as_millis() as u64,
+                        "arm request"
                     );
                     match bytes {
                         Ok(b) if (200..300).contains(&status) => {
@@ -204,13 +233,21 @@ impl ArmClient {
                             });
                         }
                         Ok(b) => {
-                            let err = error_from(operation, resource, status, &headers, &b);
+                            let mut err = error_from(operation, resource, status, &headers, &b);
+                            if matches!(status, 401 | 403) {
+                                err.identity = Some(self.conn.identity.clone());
+                            }
                             let class =
                                 RetryClass::of_status(status, err.code.as_deref(), &err.message);
                             let ra = parse_retry_after(
                                 headers.get("retry-after").and_then(|v| v.to_str().ok()),
                             );
-                            (class, ra, err)
+                            // ARM's own throttling reports the subscription's budget as spent.
+                            let drained = headers
+                                .get(op_class.header())
+                                .and_then(|v| v.to_str().ok())
+                                .is_some_and(|v| v.trim() == "0");
+                            (class, ra, err, drained)
                         }
                         Err(e) => (
                             RetryClass::Connection,
@@ -220,6 +257,7 @@ impl ArmClient {
                                 resource,
                                 format!("reading the response: {e}"),
                             ),
+                            false,
                         ),
                     }
                 }
@@ -227,19 +265,25 @@ impl ArmClient {
                     // Without the URL: poll URLs carry signed query parameters.
                     let chain = error_chain(&e.without_url());
                     tracing::debug!(
-                        method = %method, path = url.path(), attempt = attempt.number,
-                        error = %chain, "arm request failed"
+                        attempt = attempt.number,
+                        error = %chain,
+                        "arm request failed"
                     );
                     (
                         RetryClass::Connection,
                         None,
                         ArmError::new(operation, resource, format!("could not reach ARM: {chain}")),
+                        false,
                     )
                 }
             };
-            let delay =
-                self.retry
-                    .next_delay(class, attempt, true, retry_after, rand::random::<f64>());
+            let delay = self.retry.next_delay(
+                class,
+                attempt,
+                is_idempotent(&method),
+                retry_after,
+                rand::random::<f64>(),
+            );
             match delay {
                 Some(d) => {
                     tracing::info!(
@@ -247,10 +291,17 @@ impl ArmClient {
                         err.message,
                         d.as_secs_f64()
                     );
+                    if class == RetryClass::Throttled && drained {
+                        // The subscription's budget is spent: every request on it waits, not just
+                        // this one (a 429 without that report may be about this request alone).
+                        self.pacer.hold(&subscription, op_class, d);
+                    }
                     tokio::time::sleep(d).await;
                     attempt.number += 1;
-                    if class == RetryClass::PrincipalNotFound {
-                        attempt.principal_wait += d;
+                    match class {
+                        RetryClass::PrincipalNotFound => attempt.principal_wait += d,
+                        RetryClass::Throttled => attempt.throttle_wait += d,
+                        _ => {}
                     }
                 }
                 None => return Err(err),
@@ -319,37 +370,8 @@ impl ArmClient {
             },
         })
         .expect("the body serialises");
-        let url = self.url(&path);
-        let mut attempt = Attempt::first();
-        loop {
-            let resp = self
-                .send(op, &path, Method::PUT, url.clone(), Some(&body))
-                .await?;
-            match self.wait(op, &path, &resp, &url).await {
-                Ok(()) => break,
-                Err(e) => {
-                    // A new identity that Entra ID does not show Kusto yet fails the operation; the
-                    // same PUT succeeds a few minutes later.
-                    let class = RetryClass::of_operation(e.code.as_deref(), &e.message);
-                    match self
-                        .retry
-                        .next_delay(class, attempt, true, None, rand::random::<f64>())
-                    {
-                        Some(d) => {
-                            tracing::info!(
-                                "{op} `{path}`: {}; retrying in {:.1}s",
-                                e.message,
-                                d.as_secs_f64()
-                            );
-                            tokio::time::sleep(d).await;
-                            attempt.number += 1;
-                            attempt.principal_wait += d;
-                        }
-                        None => return Err(e),
-                    }
-                }
-            }
-        }
+        self.write_and_wait(op, &path, Method::PUT, Some(&body))
+            .await?;
         match self.get_assignment(&key.scope, name).await? {
             Some(a) => Ok(a),
             None => Err(ArmError::new(
@@ -360,18 +382,56 @@ impl ArmClient {
         }
     }
 
+    /// Sends a PUT or DELETE and waits for the operation it starts; starts it again when the operation
+    /// failed for a reason worth retrying (`RetryClass::of_operation`): Entra ID lag of a new identity
+    /// within the principal budget, a server-side failure within `max_attempts`. A 204 (nothing to
+    /// delete) or a synchronous 200 ends at once.
+    async fn write_and_wait(
+        &self,
+        op: &str,
+        path: &str,
+        method: Method,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(), ArmError> {
+        let url = self.url(path);
+        let mut attempt = Attempt::first();
+        loop {
+            let resp = self
+                .send(op, path, method.clone(), url.clone(), body)
+                .await?;
+            if resp.status == 204 {
+                return Ok(());
+            }
+            let e = match self.wait(op, path, &resp, &url).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let class = RetryClass::of_operation(e.code.as_deref(), &e.message);
+            let jitter = rand::random::<f64>();
+            let Some(d) =
+                self.retry
+                    .next_delay(class, attempt, is_idempotent(&method), None, jitter)
+            else {
+                return Err(e);
+            };
+            tracing::info!(
+                "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
+                e.message,
+                d.as_secs_f64()
+            );
+            tokio::time::sleep(d).await;
+            attempt.number += 1;
+            if class == RetryClass::PrincipalNotFound {
+                attempt.principal_wait += d;
+            }
+        }
+    }
+
     /// Deletes the assignment `name` and waits until it is gone. Deleting a missing one succeeds.
     pub async fn delete_assignment(&self, scope: &Scope, name: &str) -> Result<(), ArmError> {
         let op = "delete principal assignment";
         let path = scope.assignment_path(name);
-        let url = self.url(&path);
-        let resp = self
-            .send(op, &path, Method::DELETE, url.clone(), None)
-            .await?;
-        if resp.status == 204 {
-            return Ok(());
-        }
-        self.wait(op, &path, &resp, &url).await?;
+        self.write_and_wait(op, &path, Method::DELETE, None).await?;
         match self.get_assignment(scope, name).await? {
             None => Ok(()),
             Some(_) => Err(ArmError::new(
@@ -415,6 +475,7 @@ pub(super) fn error_from(
             .get("x-ms-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        identity: None,
     }
 }
 

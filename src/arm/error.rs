@@ -14,6 +14,8 @@ pub struct ArmError {
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+    /// Who the request was sent as (set for 401 and 403, so the hint can name the identity).
+    pub identity: Option<String>,
 }
 
 impl ArmError {
@@ -25,6 +27,7 @@ impl ArmError {
             code: None,
             message: message.into(),
             request_id: None,
+            identity: None,
         }
     }
 
@@ -67,16 +70,17 @@ impl fmt::Display for ArmError {
         if let Some(id) = &self.request_id {
             write!(f, " (x-ms-request-id {id})")?;
         }
+        let who = self.identity.as_deref().unwrap_or("the identity in use");
         match self.status {
             Some(401) => write!(
                 f,
-                "\n  hint: the token was rejected; check the tenant, the client id and that the credential is not expired"
+                "\n  hint: ARM rejected the token of {who}; check the tenant, the client id, that the credential is not expired and that --cloud/--arm-endpoint match where the token is from"
             )?,
             Some(403) => {
                 if let Some(action) = self.missing_action() {
                     write!(
                         f,
-                        "\n  hint: the identity needs the RBAC action `{action}` on this resource (e.g. the Contributor role on the cluster)"
+                        "\n  hint: {who} needs the RBAC action `{action}` on this resource (e.g. the Contributor role on the cluster)"
                     )?;
                 }
             }
@@ -102,7 +106,12 @@ mod tests {
         e.status = Some(403);
         e.code = Some("AuthorizationFailed".into());
         e.request_id = Some("abc".into());
+        e.identity = Some("app `cid` (client secret)".into());
         let text = e.to_string();
+        assert!(
+            text.contains("app `cid` (client secret) needs the RBAC action"),
+            "{text}"
+        );
         assert!(text.contains("403 AuthorizationFailed"), "{text}");
         assert!(text.contains("x-ms-request-id abc"), "{text}");
         assert!(

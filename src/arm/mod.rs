@@ -24,7 +24,8 @@ mod retry;
 mod wire;
 
 pub use auth::{
-    Connection, build_http_client, client_secret_credential, cloud_endpoints, credential_for,
+    Connection, Endpoints, build_http_client, client_secret_credential, cloud_endpoints,
+    credential_for, resolve_endpoints,
 };
 pub use client::{ArmClient, ArmEndpoint};
 pub use error::ArmError;

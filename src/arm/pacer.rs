@@ -56,6 +56,8 @@ pub struct Bucket {
     capacity: f64,
     refill_per_sec: f64,
     last: Instant,
+    /// ARM answered 429 with `Retry-After`: nothing goes before this.
+    held_until: Option<Instant>,
 }
 
 impl Bucket {
@@ -65,6 +67,7 @@ impl Bucket {
             capacity: remaining,
             refill_per_sec,
             last: now,
+            held_until: None,
         }
     }
 
@@ -78,11 +81,20 @@ impl Bucket {
     pub fn take(&mut self, now: Instant) -> Duration {
         self.refill(now);
         self.tokens -= 1.0;
-        if self.tokens >= RESERVE {
+        let held = self
+            .held_until
+            .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        let short = if self.tokens >= RESERVE {
             Duration::ZERO
         } else {
             Duration::from_secs_f64((RESERVE - self.tokens) / self.refill_per_sec)
-        }
+        };
+        held.max(short)
+    }
+
+    /// ARM throttled a request and said to come back after `wait`.
+    pub fn hold(&mut self, until: Instant) {
+        self.held_until = Some(self.held_until.map_or(until, |t| t.max(until)));
     }
 
     /// ARM said `remaining` tokens are left after a request.
@@ -107,6 +119,17 @@ impl Pacer {
             Some(b) => b.take(Instant::now()),
             None => Duration::ZERO,
         }
+    }
+
+    /// ARM throttled `class` on `subscription` for `wait`: requests not yet sent wait it out too,
+    /// instead of each meeting its own 429.
+    pub fn hold(&self, subscription: &str, class: OpClass, wait: Duration) {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("pacer lock");
+        buckets
+            .entry((subscription.to_ascii_lowercase(), class))
+            .or_insert_with(|| Bucket::new(RESERVE + 1.0, class.refill_per_sec(), now))
+            .hold(now + wait);
     }
 
     /// Records the remaining budget ARM reported, if it did.
@@ -183,6 +206,19 @@ mod tests {
         assert!(p.reserve("s1", OpClass::Read) > Duration::ZERO);
         assert_eq!(p.reserve("s2", OpClass::Read), Duration::ZERO);
         assert_eq!(p.reserve("s1", OpClass::Write), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_hold_delays_every_request_of_the_class_until_it_ends() {
+        let p = Pacer::default();
+        p.hold("s1", OpClass::Read, Duration::from_secs(2));
+        let wait = p.reserve("s1", OpClass::Read);
+        assert!(
+            wait > Duration::from_millis(1900) && wait <= Duration::from_secs(2),
+            "{wait:?}"
+        );
+        assert_eq!(p.reserve("s1", OpClass::Write), Duration::ZERO);
+        assert_eq!(p.reserve("s2", OpClass::Read), Duration::ZERO);
     }
 
     #[test]

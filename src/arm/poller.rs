@@ -22,6 +22,17 @@ enum Poll {
 }
 
 impl ArmClient {
+    fn timed_out(&self, operation: &str, resource: &str) -> ArmError {
+        ArmError::new(
+            operation,
+            resource,
+            format!(
+                "the operation did not finish within {} (--operation-timeout); it may still complete in Azure, so run `plan` to see where things stand",
+                humantime::format_duration(self.operation_timeout)
+            ),
+        )
+    }
+
     /// Waits until the operation started by `initial` ends. `Ok` when it succeeded.
     pub(super) async fn wait(
         &self,
@@ -54,17 +65,13 @@ impl ArmClient {
         let mut interval =
             parse_retry_after(initial.header("retry-after")).unwrap_or(FIRST_POLL_INTERVAL);
         loop {
-            if Instant::now() + interval > deadline {
-                return Err(ArmError::new(
-                    operation,
-                    resource,
-                    format!(
-                        "the operation did not finish within {}s (--operation-timeout)",
-                        self.operation_timeout.as_secs()
-                    ),
-                ));
+            // The last poll happens at the deadline, not one interval before it: a long
+            // `Retry-After` must not turn an operation that finishes in time into a timeout.
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.timed_out(operation, resource));
             }
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep(interval.min(deadline - now)).await;
             let (done, retry_after) = match &poll {
                 Poll::AsyncOperation(url) => {
                     let resp = self

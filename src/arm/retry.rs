@@ -2,14 +2,15 @@
 //!
 //! | class               | what                                                      | budget            |
 //! |---------------------|-----------------------------------------------------------|-------------------|
-//! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `max_attempts`    |
-//! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance       | `max_attempts`    |
+//! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `throttle_budget` (time) with `Retry-After`, else `max_attempts` |
+//! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance; an operation that ended `Failed` with a server-side code (`InternalServerError`, `ServiceUnavailable`, `Conflict`, …) | `max_attempts` |
 //! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
 //! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
 //! | `Fatal`             | everything else (400, 401, 403, 404, …)                    | never retried     |
 //!
-//! Backoff is exponential with full jitter. Only idempotent requests are retried; every request this
-//! tool sends is (GET, PUT to a fixed name, DELETE), but callers still say so.
+//! Backoff is exponential with full jitter. Only idempotent requests are retried (`is_idempotent`):
+//! GET, PUT to a fixed name and DELETE are; POST and PATCH are not, so a lost answer to one of those
+//! is never sent twice.
 
 use std::time::Duration;
 
@@ -37,14 +38,38 @@ impl RetryClass {
         }
     }
 
-    /// Classifies a failed operation (an LRO that ended `Failed`) from its error.
+    /// Classifies a failed operation (an LRO that ended `Failed`) from its error. A failed create
+    /// leaves nothing behind and a failed delete leaves the assignment as it was, so an operation that
+    /// failed for a server-side reason is worth starting again (the PUT or DELETE is idempotent); one
+    /// that failed for a reason in the request is not.
     pub fn of_operation(code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
-            RetryClass::PrincipalNotFound
-        } else {
-            RetryClass::Fatal
+            return RetryClass::PrincipalNotFound;
+        }
+        let code = code.unwrap_or_default().to_ascii_lowercase();
+        match code.as_str() {
+            "internalservererror"
+            | "serviceunavailable"
+            | "servertimeout"
+            | "gatewaytimeout"
+            | "conflict"
+            | "anotheroperationinprogress"
+            | "toomanyrequests" => RetryClass::Transient,
+            _ => RetryClass::Fatal,
         }
     }
+}
+
+/// True for the methods whose repetition cannot do more than one would: GET, HEAD, PUT (to a fixed
+/// name) and DELETE.
+pub fn is_idempotent(method: &reqwest::Method) -> bool {
+    matches!(
+        *method,
+        reqwest::Method::GET
+            | reqwest::Method::HEAD
+            | reqwest::Method::PUT
+            | reqwest::Method::DELETE
+    )
 }
 
 /// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
@@ -61,6 +86,8 @@ pub struct Attempt {
     pub number: u32,
     /// Time spent on `PrincipalNotFound` retries so far.
     pub principal_wait: Duration,
+    /// Time spent waiting out `Retry-After` of 429s so far.
+    pub throttle_wait: Duration,
 }
 
 impl Attempt {
@@ -68,6 +95,7 @@ impl Attempt {
         Attempt {
             number: 1,
             principal_wait: Duration::ZERO,
+            throttle_wait: Duration::ZERO,
         }
     }
 }
@@ -81,6 +109,10 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// How long to keep retrying a principal that Entra ID does not know yet.
     pub principal_budget: Duration,
+    /// How long to keep waiting out 429s that say when to come back (`Retry-After`): a drained
+    /// subscription budget refills at its own pace, and many parallel requests share it, so a count
+    /// of attempts would give up on requests ARM is willing to serve.
+    pub throttle_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -90,6 +122,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
             principal_budget: Duration::from_secs(300),
+            throttle_budget: Duration::from_secs(600),
         }
     }
 }
@@ -116,6 +149,10 @@ impl RetryPolicy {
         };
         match class {
             RetryClass::Fatal => None,
+            RetryClass::Throttled if retry_after.is_some() => {
+                let ra = retry_after.unwrap_or_default();
+                (attempt.throttle_wait + ra <= self.throttle_budget).then_some(ra)
+            }
             RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
                 if attempt.number >= self.max_attempts {
                     return None;
@@ -156,6 +193,7 @@ mod tests {
         Attempt {
             number: n,
             principal_wait: Duration::ZERO,
+            throttle_wait: Duration::ZERO,
         }
     }
 
@@ -202,6 +240,44 @@ mod tests {
     }
 
     #[test]
+    fn failed_operations_classify_by_code() {
+        use RetryClass::*;
+        let cases = [
+            (
+                Some("InternalServerError"),
+                "[InternalServerError] Failed to run add principal assignment action",
+                Transient,
+            ),
+            (Some("ServiceUnavailable"), "try later", Transient),
+            (Some("Conflict"), "another operation", Transient),
+            (Some("BadRequest"), "role is invalid", Fatal),
+            (None, "the operation ended Failed", Fatal),
+            (
+                Some("ResourceNotFound"),
+                "[NotFound] Failed to run add principal assignment action for service Engine-c. AAD principal was not found.",
+                PrincipalNotFound,
+            ),
+        ];
+        for (code, message, want) in cases {
+            assert_eq!(
+                RetryClass::of_operation(code, message),
+                want,
+                "{code:?} {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_idempotent_methods_are_retried() {
+        use reqwest::Method;
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::PUT));
+        assert!(is_idempotent(&Method::DELETE));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
+    }
+
+    #[test]
     fn retry_after_wins_over_backoff() {
         let p = RetryPolicy::default();
         let d = p.next_delay(
@@ -244,7 +320,39 @@ mod tests {
             None
         );
         assert_eq!(
+            p.next_delay(
+                RetryClass::Transient,
+                attempt(8),
+                true,
+                Some(Duration::ZERO),
+                0.5
+            ),
+            None
+        );
+        assert_eq!(
             p.next_delay(RetryClass::Throttled, attempt(1), false, None, 0.5),
+            None
+        );
+    }
+
+    #[test]
+    fn throttling_with_retry_after_has_a_time_budget_not_an_attempt_count() {
+        let p = RetryPolicy {
+            throttle_budget: Duration::from_secs(10),
+            ..RetryPolicy::default()
+        };
+        let mut a = attempt(30);
+        a.throttle_wait = Duration::from_secs(8);
+        let ra = Some(Duration::from_secs(2));
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, a, true, ra, 0.5),
+            Some(Duration::from_secs(2))
+        );
+        a.throttle_wait = Duration::from_secs(9);
+        assert_eq!(p.next_delay(RetryClass::Throttled, a, true, ra, 0.5), None);
+        // Without Retry-After a 429 counts attempts like any transient failure.
+        assert_eq!(
+            p.next_delay(RetryClass::Throttled, a, true, None, 0.5),
             None
         );
     }

@@ -2,9 +2,14 @@
 //! over loopback. Every test starts its own emulator on `127.0.0.1:0` and bounds every await with a
 //! timeout.
 
+mod arm_stub;
 mod emulator_support;
 mod harness;
 
+mod apply_fleet;
+mod apply_safety;
+mod arm_auth;
+mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
 mod config_corpus;

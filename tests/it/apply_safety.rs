@@ -1,0 +1,293 @@
+//! Issue 7: what apply refuses or holds back. A create that fails holds back its cluster's deletes
+//! (other clusters go on); an unsafe plan needs `--force`; a delete never removes a name that a
+//! create of the same apply rewrote; a create refused as a duplicate of what the plan deletes holds
+//! the delete back.
+
+use kusto_principals::emulator::{AssignmentState, ClusterState, EmulatorState, demo_state};
+use kusto_principals::model::{PrincipalType, Role};
+use serde_json::Value;
+
+use crate::arm_stub::SUB;
+use crate::harness::TestEnv;
+
+const ADMIN_APP: &str = "87654321-1234-1234-1234-123456789123";
+const KNOWN_APP: &str = "11111111-2222-3333-4444-555555555555";
+const UNKNOWN_APP: &str = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
+
+fn a(name: &str, id: &str, t: PrincipalType, role: Role) -> AssignmentState {
+    AssignmentState {
+        name: name.into(),
+        principal_id: id.into(),
+        principal_type: t,
+        role,
+        tenant_id: None,
+    }
+}
+
+fn cluster(name: &str, principals: Vec<AssignmentState>) -> ClusterState {
+    ClusterState {
+        subscription: SUB.into(),
+        resource_group: "testrg".into(),
+        name: name.into(),
+        location: "East US".into(),
+        principals,
+        databases: Vec::new(),
+    }
+}
+
+/// The demo tenant and directory with these clusters.
+fn state(clusters: Vec<ClusterState>) -> EmulatorState {
+    let mut s = demo_state();
+    s.clusters = clusters;
+    s
+}
+
+fn admin() -> AssignmentState {
+    a(
+        "admin",
+        ADMIN_APP,
+        PrincipalType::App,
+        Role::AllDatabasesAdmin,
+    )
+}
+
+/// A file header for the demo subscription and resource group.
+fn header() -> String {
+    format!("version: 1\ndefaults:\n  subscription: {SUB}\n  resource_group: testrg\nclusters:\n")
+}
+
+/// The report's action with this action kind and assignment name.
+fn action<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
+    report["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|x| x["action"] == kind && x["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} of `{name}` in {report:#}"))
+}
+
+#[test]
+fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
+    let bob = |n: &str| {
+        a(
+            n,
+            "bob@contoso.com",
+            PrincipalType::User,
+            Role::AllDatabasesViewer,
+        )
+    };
+    let env = TestEnv::with_state(state(vec![
+        cluster("clustera", vec![admin(), bob("ca-bob")]),
+        cluster("clusterb", vec![admin(), bob("cb-bob")]),
+    ]));
+    let file = env.write(
+        "p.yaml",
+        &format!(
+            "{}  - name: clustera\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - app: {UNKNOWN_APP}\n        role: AllDatabasesViewer\n        name: ca-unknown\n  - name: clusterb\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - user: carol@contoso.com\n        role: AllDatabasesViewer\n        name: cb-carol\n",
+            header()
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let run = env.run(&[
+        "apply",
+        "-f",
+        file,
+        "--auto-approve",
+        "--principal-wait",
+        "0s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("1 of 4 changes failed"), "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("a JSON report");
+    let create = action(&report, "create", "ca-unknown");
+    assert_eq!(create["outcome"], "failed", "{report:#}");
+    assert!(
+        create["message"]
+            .as_str()
+            .unwrap()
+            .contains("AAD principal was not found"),
+        "{report:#}"
+    );
+    let held = action(&report, "delete", "ca-bob");
+    assert_eq!(held["outcome"], "skipped", "{report:#}");
+    assert_eq!(
+        held["reason"],
+        "1 create(s) on cluster `clustera` did not succeed; its deletes wait for a rerun"
+    );
+    assert_eq!(action(&report, "create", "cb-carol")["outcome"], "applied");
+    assert_eq!(action(&report, "delete", "cb-bob")["outcome"], "applied");
+
+    let history = env.emu().write_history();
+    assert!(
+        !history
+            .iter()
+            .any(|w| w.method == "DELETE" && w.scope == "clustera"),
+        "{history:#?}"
+    );
+    let names = |c: usize| -> Vec<String> {
+        env.emu().snapshot().clusters[c]
+            .principals
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    assert_eq!(names(0), ["admin", "ca-bob"]);
+    assert_eq!(names(1), ["admin", "cb-carol"]);
+}
+
+#[test]
+fn an_unsafe_plan_is_refused_without_force_and_applied_with_it() {
+    let env = TestEnv::with_state(state(vec![cluster(
+        "cluster1",
+        vec![
+            admin(),
+            a(
+                "viewer",
+                "bob@contoso.com",
+                PrincipalType::User,
+                Role::AllDatabasesViewer,
+            ),
+        ],
+    )]));
+    // The file keeps bob but no AllDatabasesAdmin.
+    let file = env.write(
+        "p.yaml",
+        &format!(
+            "{}  - name: cluster1\n    principals:\n      - user: bob@contoso.com\n        role: AllDatabasesViewer\n",
+            header()
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let refused = env.run(&["apply", "-f", file, "--auto-approve"]);
+    assert_eq!(refused.code, 3, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("would be left with no AllDatabasesAdmin")
+            && refused.stderr.contains("--force")
+            && refused.stderr.contains("nothing was changed"),
+        "{refused:?}"
+    );
+    assert_eq!(env.emu().request_counts().writes(), 0);
+    assert!(env.emu().write_history().is_empty());
+
+    let forced = env.run(&["apply", "-f", file, "--auto-approve", "--force"]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert!(
+        forced
+            .stdout
+            .contains("Apply complete: 1 applied, 0 failed, 0 skipped."),
+        "{forced:?}"
+    );
+    let left = &env.emu().snapshot().clusters[0].principals;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].name, "viewer");
+}
+
+#[test]
+fn a_role_change_under_the_files_name_is_not_undone_by_its_delete() {
+    // ARM does a role change of a named assignment in place; the delete of the old grant must not
+    // then delete the name, which now holds the new one.
+    let env = TestEnv::with_state(state(vec![cluster(
+        "cluster1",
+        vec![
+            admin(),
+            a(
+                "ops",
+                KNOWN_APP,
+                PrincipalType::App,
+                Role::AllDatabasesViewer,
+            ),
+        ],
+    )]));
+    let file = env.write(
+        "p.yaml",
+        &format!(
+            "{}  - name: cluster1\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - app: {KNOWN_APP}\n        role: AllDatabasesMonitor\n        name: ops\n",
+            header()
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let plan = env.run(&["plan", "-f", file]);
+    assert!(
+        plan.stdout.contains("0 to add, 1 to replace, 0 to delete"),
+        "{plan:?}"
+    );
+    let run = env.run(&["apply", "-f", file, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("now holds"), "{run:?}");
+    let ops: Vec<AssignmentState> = env.emu().snapshot().clusters[0]
+        .principals
+        .iter()
+        .filter(|p| p.name == "ops")
+        .cloned()
+        .collect();
+    assert_eq!(ops.len(), 1, "the grant is gone");
+    assert_eq!(ops[0].role, Role::AllDatabasesMonitor);
+    assert!(
+        !env.emu()
+            .write_history()
+            .iter()
+            .any(|w| w.method == "DELETE"),
+        "{:#?}",
+        env.emu().write_history()
+    );
+    assert_eq!(
+        env.run(&["plan", "-f", file, "--detailed-exitcode"]).code,
+        0
+    );
+}
+
+#[test]
+fn a_create_refused_as_a_duplicate_of_what_the_plan_deletes_holds_the_delete_back() {
+    // A tenant change: the file names another tenant for a principal and role that Kusto already
+    // holds. Kusto refuses the second assignment; deleting the first would leave the principal with
+    // nothing.
+    let env = TestEnv::with_state(state(vec![cluster(
+        "cluster1",
+        vec![
+            admin(),
+            a(
+                "t-old",
+                KNOWN_APP,
+                PrincipalType::App,
+                Role::AllDatabasesViewer,
+            ),
+        ],
+    )]));
+    let file = env.write(
+        "p.yaml",
+        &format!(
+            "{}  - name: cluster1\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - app: {KNOWN_APP}\n        role: AllDatabasesViewer\n        tenant: aaaaaaaa-0000-4000-8000-000000000000\n",
+            header()
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let run = env.run(&["apply", "-f", file, "--auto-approve", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("a JSON report");
+    let created = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["action"] == "create")
+        .expect("a create");
+    assert_eq!(created["outcome"], "failed", "{report:#}");
+    assert!(
+        created["message"]
+            .as_str()
+            .unwrap()
+            .contains("`t-old` is to be deleted by this plan"),
+        "{report:#}"
+    );
+    assert_eq!(action(&report, "delete", "t-old")["outcome"], "skipped");
+    assert!(
+        env.emu().snapshot().clusters[0]
+            .principals
+            .iter()
+            .any(|p| p.name == "t-old"),
+        "the principal lost its grant"
+    );
+}

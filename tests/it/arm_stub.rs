@@ -1,0 +1,250 @@
+//! A scripted plain-HTTP server on 127.0.0.1 for what the emulator cannot be made to do: answer with
+//! exact statuses and headers, point `nextLink` / `Azure-AsyncOperation` / `Location` at another
+//! host, stand in for GitHub's OIDC token URL. It records every request (with its `Authorization`
+//! header) so tests can prove what was, and was not, sent. Also: running the binary with the
+//! emulator's environment plus overrides.
+
+#![allow(dead_code)] // reason: each test module uses a different part of the helpers
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::harness::{Run, TestEnv, bare_command};
+
+/// One request as the stub saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// The path alone.
+    pub path: String,
+    /// The query string (without `?`).
+    pub query: String,
+    pub authorization: Option<String>,
+    pub body: String,
+    pub at: Instant,
+}
+
+/// What the stub answers.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Close the connection without an answer.
+    Reset,
+}
+
+impl Answer {
+    pub fn json(status: u16, body: serde_json::Value) -> Answer {
+        Answer::Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+    pub fn empty(status: u16) -> Answer {
+        Answer::Reply {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+    /// ARM's error body.
+    pub fn error(status: u16, code: &str, message: &str) -> Answer {
+        Answer::json(
+            status,
+            serde_json::json!({"error": {"code": code, "message": message}}),
+        )
+        .header("x-ms-request-id", &format!("req-{status}-{code}"))
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Answer {
+        if let Answer::Reply { headers, .. } = &mut self {
+            headers.push((name.to_string(), value.to_string()));
+        }
+        self
+    }
+}
+
+/// Answers a request; `n` is how many earlier requests had the same method and path.
+pub type Script = Arc<dyn Fn(&Seen, usize) -> Answer + Send + Sync>;
+
+pub struct Stub {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    log: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Stub {
+    /// Binds 127.0.0.1:0 and serves `script` on `env`'s runtime until the runtime stops.
+    pub fn start(
+        env: &TestEnv,
+        script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static,
+    ) -> Stub {
+        let script: Script = Arc::new(script);
+        let listener = env
+            .rt
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind the stub");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let shared = log.clone();
+        env.rt.spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (script, log) = (script.clone(), shared.clone());
+                tokio::spawn(async move {
+                    // Every read is bounded: a client that goes quiet ends the connection.
+                    let _ = tokio::time::timeout(Duration::from_secs(30), serve(tcp, script, log))
+                        .await;
+                });
+            }
+        });
+        Stub { url, log }
+    }
+
+    /// Every request so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+async fn serve(tcp: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Seen>>>) {
+    let mut reader = BufReader::new(tcp);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = match (parts.next(), parts.next()) {
+            (Some(m), Some(t)) => (m.to_string(), t.to_string()),
+            _ => return,
+        };
+        let (mut length, mut authorization) = (0usize, None);
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "content-length" => length = v.trim().parse().unwrap_or(0),
+                    "authorization" => authorization = Some(v.trim().to_string()),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), q.to_string()),
+            None => (target.clone(), String::new()),
+        };
+        let seen = Seen {
+            method,
+            path,
+            query,
+            authorization,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            at: Instant::now(),
+        };
+        let answer = {
+            let mut log = log.lock().unwrap();
+            let n = log
+                .iter()
+                .filter(|s| s.method == seen.method && s.path.eq_ignore_ascii_case(&seen.path))
+                .count();
+            log.push(seen.clone());
+            drop(log);
+            script(&seen, n)
+        };
+        let Answer::Reply {
+            status,
+            headers,
+            body,
+        } = answer
+        else {
+            return;
+        };
+        let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.push_str(&body);
+        if reader.get_mut().write_all(out.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs the binary with the emulator's environment, then `set` (overriding) and without `unset`.
+pub fn run_env(env: &TestEnv, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Run {
+    let mut cmd = bare_command();
+    for (k, v) in env.emu().env() {
+        if !unset.contains(&k.as_str()) {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in set {
+        cmd.env(k, v);
+    }
+    cmd.current_dir(env.dir.path());
+    cmd.args(args);
+    cmd.output().expect("run the binary").into()
+}
+
+pub const SUB: &str = "12345678-1234-1234-1234-123456789098";
+
+/// The ARM path of cluster `stubcluster` in resource group `rg` (what `one_cluster_file` manages).
+pub fn c1() -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Kusto/clusters/stubcluster")
+}
+
+/// A desired-state file managing cluster `stubcluster` with one admin app.
+pub fn one_cluster_file(env: &TestEnv) -> String {
+    env.write(
+        "stub.yaml",
+        &format!(
+            "version: 1\ndefaults:\n  subscription: {SUB}\n  resource_group: rg\nclusters:\n  - name: stubcluster\n    principals:\n      - app: 87654321-1234-1234-1234-123456789123\n        role: AllDatabasesAdmin\n"
+        ),
+    )
+    .to_str()
+    .expect("utf-8 path")
+    .to_string()
+}
+
+/// An assignment as ARM lists it.
+pub fn listed(name: &str, principal_id: &str, role: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("{}/PrincipalAssignments/{name}", c1()),
+        "name": format!("stubcluster/{name}"),
+        "type": "Microsoft.Kusto/Clusters/PrincipalAssignments",
+        "properties": {
+            "principalId": principal_id,
+            "principalType": "App",
+            "role": role,
+            "provisioningState": "Succeeded",
+        }
+    })
+}
+
+/// A run of the binary against `stub` as the ARM endpoint (tokens still from the emulator).
+pub fn run_on_stub(env: &TestEnv, stub: &Stub, args: &[&str]) -> Run {
+    run_env(
+        env,
+        args,
+        &[("KUSTO_PRINCIPALS_ARM_ENDPOINT", stub.url.as_str())],
+        &[],
+    )
+}
