@@ -207,7 +207,6 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         }))
 }
 
-
 /// Lists every managed scope, `parallelism` at a time. A scope that does not exist becomes an error of
 /// that scope (the plan still shows the rest); any other failure fails the command.
 async fn read_current(

@@ -64,6 +64,12 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub no_write_conflicts: bool,
 
+    /// Mirror data-plane principal writes into ARM: `addPrincipals` also creates a (GUID-named)
+    /// principal assignment and `removePrincipals` deletes the matching ones. By default the two
+    /// stores stay apart, except that assignments always show up in `listPrincipals`.
+    #[arg(long)]
+    pub mirror_data_plane: bool,
+
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECS")]
     pub token_lifetime_secs: u64,
@@ -80,6 +86,7 @@ impl EmulatorArgs {
             .fault_rate(self.fault_rate)
             .aad_lag_secs(self.aad_lag_secs)
             .write_conflicts(!self.no_write_conflicts)
+            .mirror_data_plane(self.mirror_data_plane)
             .token_lifetime(Duration::from_secs(self.token_lifetime_secs));
         if let Some(n) = self.page_size {
             o = o.page_size(usize::try_from(n).unwrap_or(usize::MAX));
