@@ -11,6 +11,11 @@ use super::{Emulator, EmulatorOptions, EmulatorState, demo_state};
 ///
 /// Point the CLI at it with the variables `--print-env` prints. Every random choice comes from
 /// `--seed`, so a run with the same requests and flags is reproducible.
+///
+/// Besides principal assignments it serves the databases' data-plane principals (`listPrincipals`,
+/// `addPrincipals`, `removePrincipals`) and database create and delete; a database create makes the
+/// token's client an `Admin` of the new database, as Azure does, unless the PUT says
+/// `callerRole=None`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
     /// Seed the emulator from this state file (default: the built-in demo state).
