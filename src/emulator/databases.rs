@@ -25,9 +25,24 @@ use super::operations::{OpKind, Operation, urls};
 use super::reply::{ArmError, Reply};
 use super::resources::database_body;
 use super::route::ClusterPath;
-use super::state::AssignmentState;
+use super::state::{AssignmentState, DataPrincipalState};
 use super::world::{Database, Provisioning, ScopeIdx, Stored, World};
 use crate::model::{PrincipalType, Role};
+
+impl Database {
+    /// A database as a seed or a create makes it (provisioned, no retention periods set).
+    pub fn new(name: &str, principals: Vec<Stored>, engine: Vec<DataPrincipalState>) -> Database {
+        Database {
+            name: name.to_string(),
+            principals,
+            engine,
+            provisioning: Provisioning::Succeeded,
+            deleted: false,
+            soft_delete_period: None,
+            hot_cache_period: None,
+        }
+    }
+}
 
 /// The PUT body's settings.
 struct DatabaseRequest {

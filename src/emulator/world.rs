@@ -60,21 +60,6 @@ pub struct Database {
     pub hot_cache_period: Option<String>,
 }
 
-impl Database {
-    /// A database as a seed or a create makes it.
-    pub fn new(name: &str, principals: Vec<Stored>, engine: Vec<DataPrincipalState>) -> Database {
-        Database {
-            name: name.to_string(),
-            principals,
-            engine,
-            provisioning: Provisioning::Succeeded,
-            deleted: false,
-            soft_delete_period: None,
-            hot_cache_period: None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub subscription: String,
