@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use super::assignment_body::body;
 use super::body::{AssignmentRequest, parse_assignment, parse_check_name};
+use super::engine;
 use super::journal::WriteRecord;
 use super::operations::{OpKind, Operation, timestamp, urls};
 use super::paging::page;
@@ -39,6 +40,10 @@ pub struct Ctx<'a> {
     pub write_conflicts: bool,
     /// A fault was drawn for this request: an operation it starts will fail.
     pub fail_operation: bool,
+    /// The client (`appid`) of the request's token.
+    pub caller: &'a str,
+    /// The `callerRole` query parameter of a database PUT.
+    pub caller_role: Option<String>,
 }
 
 pub fn list(w: &World, ctx: &Ctx<'_>, sp: &ScopePath) -> Reply {
@@ -103,13 +108,16 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8])
         }
     };
     if let Some(i) = w.position(s, name) {
-        let stored_name = w.assignments(s)[i].spec.name.clone();
+        let old = w.assignments(s)[i].clone();
         let a = &mut w.assignments_mut(s)[i];
-        a.spec = req_ok.to_state(stored_name);
+        a.spec = req_ok.to_state(old.spec.name.clone());
         let echo = Stored {
             spec: a.spec.clone(),
             provisioning: Provisioning::Succeeded,
         };
+        if old.provisioning != Provisioning::Creating {
+            engine::follow_arm(w, s, Some(&old.spec), Some(&echo.spec));
+        }
         let reply = Reply::json(StatusCode::OK, body(w, s, &echo, false));
         record(w, "PUT", sp, name, req, &reply, None);
         return reply;
@@ -196,7 +204,7 @@ pub fn check_name(w: &World, sp: &ScopePath, raw: &[u8]) -> Reply {
 }
 
 /// 409 while another operation runs on the cluster (when that knob is on).
-fn check_write(w: &World, ctx: &Ctx<'_>, s: ScopeIdx) -> Result<(), ArmError> {
+pub fn check_write(w: &World, ctx: &Ctx<'_>, s: ScopeIdx) -> Result<(), ArmError> {
     match w.busy(s.cluster).filter(|_| ctx.write_conflicts) {
         None => Ok(()),
         Some(op) => Err(ArmError::new(
@@ -278,7 +286,8 @@ fn start(
         start_time: OffsetDateTime::now_utc(),
         finished: None,
         error,
-        history_index: w.history.len(),
+        history_index: Some(w.history.len()),
+        caller_admin: None,
     });
     w.operations.len() - 1
 }

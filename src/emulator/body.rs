@@ -38,7 +38,7 @@ impl AssignmentRequest {
     }
 }
 
-fn json(raw: &[u8]) -> Result<Value, ArmError> {
+pub fn json(raw: &[u8]) -> Result<Value, ArmError> {
     serde_json::from_slice(raw).map_err(|e| {
         ArmError::new(
             StatusCode::BAD_REQUEST,
@@ -82,7 +82,7 @@ pub fn parse_assignment(raw: &[u8], kind: ScopeKind) -> Result<AssignmentRequest
     })
 }
 
-fn invalid_role(kind: ScopeKind) -> &'static str {
+pub fn invalid_role(kind: ScopeKind) -> &'static str {
     match kind {
         ScopeKind::Database => {
             "Database principal role is invalid. Please provide valid database principal role (Admin, Viewer, User, etc.)."

@@ -11,6 +11,11 @@ use super::{Emulator, EmulatorOptions, EmulatorState, demo_state};
 ///
 /// Point the CLI at it with the variables `--print-env` prints. Every random choice comes from
 /// `--seed`, so a run with the same requests and flags is reproducible.
+///
+/// Besides principal assignments it serves the databases' data-plane principals (`listPrincipals`,
+/// `addPrincipals`, `removePrincipals`) and database create and delete; a database create makes the
+/// token's client an `Admin` of the new database, as Azure does, unless the PUT says
+/// `callerRole=None`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmulatorArgs {
     /// Seed the emulator from this state file (default: the built-in demo state).
@@ -64,6 +69,12 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub no_write_conflicts: bool,
 
+    /// Mirror data-plane principal writes into ARM: `addPrincipals` also creates a (GUID-named)
+    /// principal assignment and `removePrincipals` deletes the matching ones. By default the two
+    /// stores stay apart, except that assignments always show up in `listPrincipals`.
+    #[arg(long)]
+    pub mirror_data_plane: bool,
+
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECS")]
     pub token_lifetime_secs: u64,
@@ -80,6 +91,7 @@ impl EmulatorArgs {
             .fault_rate(self.fault_rate)
             .aad_lag_secs(self.aad_lag_secs)
             .write_conflicts(!self.no_write_conflicts)
+            .mirror_data_plane(self.mirror_data_plane)
             .token_lifetime(Duration::from_secs(self.token_lifetime_secs));
         if let Some(n) = self.page_size {
             o = o.page_size(usize::try_from(n).unwrap_or(usize::MAX));

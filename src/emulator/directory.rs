@@ -46,20 +46,35 @@ impl Directory {
         self.entries.as_deref()
     }
 
+    /// The entry for a principal (by the id callers send or by its object id, ignoring case and
+    /// lag); `None` also when the directory is open.
+    pub fn entry(&self, ty: PrincipalType, id: &str) -> Option<&DirectoryEntry> {
+        self.find(ty, id).map(|(_, e)| e)
+    }
+
+    /// Whether the directory lists its principals (`false`: anything resolves).
+    pub fn is_closed(&self) -> bool {
+        self.entries.is_some()
+    }
+
+    fn find(&self, ty: PrincipalType, id: &str) -> Option<(usize, &DirectoryEntry)> {
+        self.entries.as_ref()?.iter().enumerate().find(|(_, e)| {
+            e.principal_type == ty
+                && (e.id.eq_ignore_ascii_case(id.trim())
+                    || e.object_id.eq_ignore_ascii_case(id.trim()))
+        })
+    }
+
     /// Looks a principal up by the id callers send or by its object id, ignoring case; `age` is the
     /// time since the emulator started (`None`: ignore lag, for reads of existing grants).
     pub fn resolve(&self, ty: PrincipalType, id: &str, age: Option<Duration>) -> Option<Resolved> {
-        let Some(entries) = &self.entries else {
+        if self.entries.is_none() {
             return Some(Resolved {
                 object_id: synthetic_object_id(ty, id),
                 principal_name: id.to_string(),
             });
         };
-        let (i, e) = entries.iter().enumerate().find(|(_, e)| {
-            e.principal_type == ty
-                && (e.id.eq_ignore_ascii_case(id.trim())
-                    || e.object_id.eq_ignore_ascii_case(id.trim()))
-        })?;
+        let (i, e) = self.find(ty, id)?;
         if age.is_some_and(|age| age < self.lags[i]) {
             return None;
         }
@@ -81,7 +96,7 @@ impl Directory {
 }
 
 /// A stable GUID for a principal the open directory has never heard of.
-fn synthetic_object_id(ty: PrincipalType, id: &str) -> String {
+pub fn synthetic_object_id(ty: PrincipalType, id: &str) -> String {
     let h = Sha256::digest(format!("{ty}:{}", id.to_lowercase()));
     let x: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!(

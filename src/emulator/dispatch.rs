@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 use super::assignments::{self, Ctx};
 use super::auth::TokenAuthority;
 use super::body::parse_assignment;
+use super::databases;
+use super::dataplane;
 use super::faults::{Fault, Faults};
 use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
@@ -20,7 +22,7 @@ use super::options::EmulatorOptions;
 use super::reply::{ArmError, Reply};
 use super::resources;
 use super::respond::to_response;
-use super::route::{self, Route};
+use super::route::{self, PrincipalsAction, Route};
 use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
@@ -138,6 +140,11 @@ fn kind_of(route: &Route, method: &Method) -> &'static str {
         (Route::Cluster(_), "GET") => "cluster_get",
         (Route::DatabaseList(_), "GET") => "database_list",
         (Route::Database(..), "GET") => "database_get",
+        (Route::Database(..), "PUT") => "database_put",
+        (Route::Database(..), "DELETE") => "database_delete",
+        (Route::Principals(_, PrincipalsAction::List), "POST") => "list_principals",
+        (Route::Principals(_, PrincipalsAction::Add), "POST") => "add_principals",
+        (Route::Principals(_, PrincipalsAction::Remove), "POST") => "remove_principals",
         _ => "other",
     }
 }
@@ -170,20 +177,24 @@ fn arm(
     raw: &[u8],
 ) -> Option<Reply> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if let Err(e) = lock(&shared.authority).check(auth) {
-        let tenant = lock(&shared.world).tenant_id.clone();
-        let challenge = format!(
-            "Bearer authorization_uri=\"{}/{tenant}\", error=\"invalid_token\", error_description=\"{}\"",
-            shared.endpoint, e.code
-        );
-        return Some(early_write(
-            shared,
-            route,
-            method,
-            raw,
-            e.reply().with_header("WWW-Authenticate", challenge),
-        ));
-    }
+    let checked = lock(&shared.authority).check(auth);
+    let caller = match checked {
+        Ok(claims) => claims.appid,
+        Err(e) => {
+            let tenant = lock(&shared.world).tenant_id.clone();
+            let challenge = format!(
+                "Bearer authorization_uri=\"{}/{tenant}\", error=\"invalid_token\", error_description=\"{}\"",
+                shared.endpoint, e.code
+            );
+            return Some(early_write(
+                shared,
+                route,
+                method,
+                raw,
+                e.reply().with_header("WWW-Authenticate", challenge),
+            ));
+        }
+    };
     let q = |name: &str| {
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -238,6 +249,8 @@ fn arm(
         lro_polls: shared.opts.lro_polls,
         write_conflicts: shared.opts.write_conflicts,
         fail_operation: fault == Some(Fault::FailOperation),
+        caller: &caller,
+        caller_role: q("callerRole"),
     };
     let location_form =
         q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
@@ -296,6 +309,9 @@ fn provider(
         (Route::Cluster(c), "GET") => resources::get_cluster(&w, c),
         (Route::DatabaseList(c), "GET") => resources::list_databases(&w, ctx, c),
         (Route::Database(c, d), "GET") => resources::get_database(&w, c, d),
+        (Route::Database(c, d), "PUT") => databases::put(&mut w, ctx, c, d, raw),
+        (Route::Database(c, d), "DELETE") => databases::delete(&mut w, ctx, c, d),
+        (Route::Principals(s, a), "POST") => dataplane::handle(&mut w, ctx, s, *a, raw),
         _ => ArmError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",

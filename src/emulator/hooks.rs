@@ -73,7 +73,8 @@ pub fn reset(shared: &Shared, state: Option<EmulatorState>) {
     if let Some(s) = state {
         *seed = s;
     }
-    *lock(&shared.world) = super::world::World::new(&seed, shared.opts.aad_lag);
+    *lock(&shared.world) =
+        super::world::World::new(&seed, shared.opts.aad_lag, shared.opts.mirror_data_plane);
     lock(&shared.authority).set_tenant(&seed.tenant_id);
     *lock(&shared.counts) = Default::default();
     lock(&shared.requests).clear();

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{PrincipalType, Role};
 
 /// Requests served, by kind: `token`, `list`, `get`, `put`, `delete`, `operation`, `check_name`,
-/// `cluster_list`, `cluster_get`, `database_list`, `database_get`, `other`.
+/// `cluster_list`, `cluster_get`, `database_list`, `database_get`, `database_put`,
+/// `database_delete`, `list_principals`, `add_principals`, `remove_principals`, `other`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RequestCounts {

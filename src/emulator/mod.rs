@@ -15,6 +15,8 @@
 //! | `auth`, `b64`, `token` | access tokens and the token endpoint                   |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
+//! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
+//! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
 //!
@@ -26,8 +28,11 @@ mod auth;
 mod b64;
 mod body;
 mod cli;
+mod databases;
+mod dataplane;
 mod directory;
 mod dispatch;
+mod engine;
 mod faults;
 mod hooks;
 mod journal;
@@ -57,8 +62,8 @@ pub use dispatch::API_VERSIONS;
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use options::EmulatorOptions;
 pub use state::{
-    AssignmentState, ClusterState, Credentials, DatabaseState, DirectoryEntry, EmulatorState,
-    demo_state,
+    AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
+    DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, demo_state,
 };
 
 use dispatch::{Shared, lock};
@@ -103,7 +108,11 @@ impl Emulator {
         std::fs::write(&ca_cert_path, &tls.ca_pem).context("writing the emulator CA")?;
         let key: [u8; 32] = rand::random();
         let shared = Arc::new(Shared {
-            world: Mutex::new(world::World::new(&state, options.aad_lag)),
+            world: Mutex::new(world::World::new(
+                &state,
+                options.aad_lag,
+                options.mirror_data_plane,
+            )),
             authority: Mutex::new(auth::TokenAuthority::new(
                 key,
                 &state.tenant_id,

@@ -19,16 +19,22 @@ use super::route::percent_encode;
 use super::world::{ScopeIdx, World, not_found};
 use crate::model::ScopeKind;
 
-/// Adding or dropping a principal assignment.
+/// Adding or dropping a principal assignment; creating or deleting a database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
     Add,
     Drop,
+    DatabaseCreate,
+    DatabaseDelete,
 }
 
 impl OpKind {
+    /// True for what a PUT starts.
     pub fn is_add(self) -> bool {
-        matches!(self, OpKind::Add)
+        match self {
+            OpKind::Add | OpKind::DatabaseCreate => true,
+            OpKind::Drop | OpKind::DatabaseDelete => false,
+        }
     }
 
     /// `properties.operationKind`, as the real service names it.
@@ -38,6 +44,8 @@ impl OpKind {
             (OpKind::Drop, ScopeKind::Cluster) => "ServicePrincipalAssignmentsDrop",
             (OpKind::Add, ScopeKind::Database) => "DatabaseAddPrincipals",
             (OpKind::Drop, ScopeKind::Database) => "DatabaseDropPrincipals",
+            (OpKind::DatabaseCreate, _) => "DatabaseCreate",
+            (OpKind::DatabaseDelete, _) => "DatabaseDelete",
         }
     }
 }
@@ -56,8 +64,10 @@ pub struct Operation {
     pub finished: Option<OffsetDateTime>,
     /// How the operation will end (decided when it starts, so runs are reproducible).
     pub error: Option<ArmError>,
-    /// Its entry in the world's write history.
-    pub history_index: usize,
+    /// Its entry in the world's write history (database operations have none).
+    pub history_index: Option<usize>,
+    /// A database create that makes this client (app id) the database's `Admin` when done (P6).
+    pub caller_admin: Option<String>,
 }
 
 /// The two polling URLs of an operation.

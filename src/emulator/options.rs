@@ -33,6 +33,9 @@ pub struct EmulatorOptions {
     pub token_lifetime: Duration,
     /// An operation nobody polls completes after this long anyway.
     pub lro_timeout: Duration,
+    /// `addPrincipals`/`removePrincipals` also create/delete ARM assignments (reference P12; the
+    /// state file's `data_plane.mirror` turns it on too).
+    pub mirror_data_plane: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -49,6 +52,7 @@ impl Default for EmulatorOptions {
             write_conflicts: true,
             token_lifetime: Duration::from_secs(3600),
             lro_timeout: Duration::from_secs(30),
+            mirror_data_plane: false,
         }
     }
 }
@@ -100,6 +104,10 @@ impl EmulatorOptions {
     }
     pub fn lro_timeout(mut self, timeout: Duration) -> Self {
         self.lro_timeout = timeout;
+        self
+    }
+    pub fn mirror_data_plane(mut self, on: bool) -> Self {
+        self.mirror_data_plane = on;
         self
     }
 }

@@ -9,7 +9,7 @@ use super::assignments::Ctx;
 use super::paging::page;
 use super::reply::{ArmError, Reply};
 use super::route::ClusterPath;
-use super::world::{Cluster, World, not_found};
+use super::world::{Cluster, Database, World, not_found};
 
 /// `eastus` for `East US`: the region's short name, used in the cluster URI.
 fn region_code(location: &str) -> String {
@@ -82,20 +82,27 @@ fn cluster_body(w: &World, c: &Cluster) -> Value {
     })
 }
 
-fn database_body(c: &Cluster, db: &str) -> Value {
+/// A database as GET shows it; the retention periods only when set (as the recording of a database
+/// created without them shows).
+pub fn database_body(c: &Cluster, d: &Database) -> Value {
+    let db = &d.name;
+    let mut props = json!({});
+    if let Some(p) = &d.soft_delete_period {
+        props["softDeletePeriod"] = json!(p);
+    }
+    if let Some(p) = &d.hot_cache_period {
+        props["hotCachePeriod"] = json!(p);
+    }
+    props["statistics"] = json!({"size": 0.0});
+    props["isFollowed"] = json!(false);
+    props["provisioningState"] = json!(d.provisioning.as_str());
     json!({
         "id": format!("{}/Databases/{db}", cluster_id(c)),
         "name": format!("{}/{db}", c.name),
         "type": "Microsoft.Kusto/Clusters/Databases",
         "location": c.location,
         "kind": "ReadWrite",
-        "properties": {
-            "softDeletePeriod": "P365D",
-            "hotCachePeriod": "P31D",
-            "statistics": {"size": 0.0},
-            "isFollowed": false,
-            "provisioningState": "Succeeded"
-        }
+        "properties": props
     })
 }
 
@@ -164,7 +171,8 @@ pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
             let items = c
                 .databases
                 .iter()
-                .map(|d| database_body(c, &d.name))
+                .filter(|d| !d.deleted)
+                .map(|d| database_body(c, d))
                 .collect();
             Reply::json(StatusCode::OK, page(items, ctx))
         }
@@ -179,7 +187,7 @@ pub fn get_database(w: &World, p: &ClusterPath, db: &str) -> Reply {
     match found {
         Ok((c, d)) => {
             let c = &w.clusters[c];
-            Reply::json(StatusCode::OK, database_body(c, &c.databases[d].name))
+            Reply::json(StatusCode::OK, database_body(c, &c.databases[d]))
         }
         Err(e) => e.reply(),
     }

@@ -10,6 +10,7 @@
 //! | `…/clusters/{c}[/databases/{d}]/principalAssignments`                        | `AssignmentList`   |
 //! | `…/clusters/{c}[/databases/{d}]/principalAssignments/{name}`                 | `Assignment`       |
 //! | `…/clusters/{c}[/databases/{d}]/checkPrincipalAssignmentNameAvailability`    | `CheckName`        |
+//! | `…/clusters/{c}/databases/{d}/listPrincipals` (and `add…`, `remove…`)        | `Principals`       |
 //! | `/providers/Microsoft.Kusto/locations/{region}/operationResults/{id}`        | `OperationResult`  |
 //!
 //! and `/{tenant}/oauth2/v2.0/token` → `Token`. Parsing only; no policy.
@@ -29,6 +30,14 @@ pub struct ScopePath {
     pub database: Option<String>,
 }
 
+/// `listPrincipals`, `addPrincipals` or `removePrincipals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalsAction {
+    List,
+    Add,
+    Remove,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Token {
@@ -44,6 +53,8 @@ pub enum Route {
     AssignmentList(ScopePath),
     Assignment(ScopePath, String),
     CheckName(ScopePath),
+    /// The data-plane principals of a database (the scope always names one).
+    Principals(ScopePath, PrincipalsAction),
     OperationResult {
         subscription: String,
         location: String,
@@ -61,9 +72,10 @@ impl Route {
             Route::Cluster(c) | Route::DatabaseList(c) | Route::Database(c, _) => {
                 Some(&c.subscription)
             }
-            Route::AssignmentList(s) | Route::Assignment(s, _) | Route::CheckName(s) => {
-                Some(&s.cluster.subscription)
-            }
+            Route::AssignmentList(s)
+            | Route::Assignment(s, _)
+            | Route::CheckName(s)
+            | Route::Principals(s, _) => Some(&s.cluster.subscription),
             Route::Token { .. } | Route::Unknown => None,
         }
     }
@@ -128,6 +140,15 @@ pub fn parse(path: &str) -> Route {
 fn parse_under_cluster(cluster: ClusterPath, rest: &[&str]) -> Route {
     let is = |i: usize, lit: &str| rest.get(i).is_some_and(|v| v.eq_ignore_ascii_case(lit));
     let (scope, rest) = if is(0, "databases") && rest.len() >= 3 {
+        if let [action] = &rest[2..]
+            && let Some(a) = principals_action(action)
+        {
+            let scope = ScopePath {
+                cluster,
+                database: Some(rest[1].to_string()),
+            };
+            return Route::Principals(scope, a);
+        }
         let scope = ScopePath {
             cluster,
             database: Some(rest[1].to_string()),
@@ -159,6 +180,17 @@ fn parse_under_cluster(cluster: ClusterPath, rest: &[&str]) -> Route {
         }
         _ => Route::Unknown,
     }
+}
+
+fn principals_action(seg: &str) -> Option<PrincipalsAction> {
+    [
+        ("listPrincipals", PrincipalsAction::List),
+        ("addPrincipals", PrincipalsAction::Add),
+        ("removePrincipals", PrincipalsAction::Remove),
+    ]
+    .into_iter()
+    .find(|(name, _)| seg.eq_ignore_ascii_case(name))
+    .map(|(_, a)| a)
 }
 
 /// `%XX` → byte; invalid escapes stay as written.
@@ -240,8 +272,13 @@ mod tests {
             parse(&format!(
                 "{C}/databases/TestDb/checkprincipalassignmentnameavailability"
             )),
-            Route::CheckName(db)
+            Route::CheckName(db.clone())
         );
+        assert_eq!(
+            parse(&format!("{C}/Databases/TestDb/LISTPRINCIPALS")),
+            Route::Principals(db, PrincipalsAction::List)
+        );
+        assert_eq!(parse(&format!("{C}/listPrincipals")), Route::Unknown);
         assert_eq!(parse(&format!("{C}/foo")), Route::Unknown);
     }
 

@@ -25,6 +25,61 @@ pub struct EmulatorState {
     pub directory: Option<Vec<DirectoryEntry>>,
     #[serde(default)]
     pub clusters: Vec<ClusterState>,
+    /// The databases' data-plane principals (`listPrincipals`), where they differ from what the ARM
+    /// assignments put there, and the switch that mirrors data-plane writes into ARM.
+    #[serde(default, skip_serializing_if = "DataPlaneState::is_empty")]
+    pub data_plane: DataPlaneState,
+}
+
+/// The engine side of database principals (reference P12): what `listPrincipals` shows and
+/// `addPrincipals`/`removePrincipals` change. ARM assignments are pushed into it; it is otherwise
+/// kept apart from the ARM assignments unless `mirror` is on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPlaneState {
+    /// `addPrincipals` also creates an ARM assignment (GUID-named), `removePrincipals` also deletes
+    /// the matching ones. Off by default, as nothing confirms the real service does it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mirror: bool,
+    /// Databases whose principal list is not simply their ARM assignments, each listed whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<DataPlaneDatabase>,
+}
+
+impl DataPlaneState {
+    pub fn is_empty(&self) -> bool {
+        !self.mirror && self.databases.is_empty()
+    }
+}
+
+/// One database's full principal list, in `listPrincipals` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPlaneDatabase {
+    /// Needed only when two subscriptions have a cluster of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
+    pub cluster: String,
+    pub database: String,
+    #[serde(default)]
+    pub principals: Vec<DataPrincipalState>,
+}
+
+/// One database principal as the engine holds it (`DatabasePrincipal`; `tenantName` is derived
+/// from the tenant in `fqn`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataPrincipalState {
+    pub role: Role,
+    #[serde(rename = "type")]
+    pub principal_type: PrincipalType,
+    /// `aaduser=<object id>;<tenant>`, `aadgroup=<object id>;<tenant>` or `aadapp=<app id>;<tenant>`.
+    pub fqn: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub app_id: String,
 }
 
 /// The client id and secret the token endpoint accepts.
@@ -149,12 +204,103 @@ impl EmulatorState {
                 check_scope(&scope, ScopeKind::Database, &d.principals, &mut problems);
             }
         }
+        self.check_data_plane(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             anyhow::bail!("invalid emulator state: {}", problems.join("; "))
         }
     }
+}
+
+impl EmulatorState {
+    fn check_data_plane(&self, out: &mut Vec<String>) {
+        let mut seen = HashSet::new();
+        for d in &self.data_plane.databases {
+            let at = format!("data_plane `{}/{}`", d.cluster, d.database);
+            let clusters: Vec<&ClusterState> = self
+                .clusters
+                .iter()
+                .filter(|c| c.name.eq_ignore_ascii_case(&d.cluster))
+                .filter(|c| {
+                    d.subscription
+                        .as_deref()
+                        .is_none_or(|s| s.eq_ignore_ascii_case(&c.subscription))
+                })
+                .collect();
+            match clusters.as_slice() {
+                [] => out.push(format!("{at}: no such cluster")),
+                [c] if !c
+                    .databases
+                    .iter()
+                    .any(|db| db.name.eq_ignore_ascii_case(&d.database)) =>
+                {
+                    out.push(format!("{at}: no such database"));
+                }
+                [c] => {
+                    let key = format!("{}/{}/{}", c.subscription, c.name, d.database);
+                    if !seen.insert(key.to_lowercase()) {
+                        out.push(format!("{at} is listed twice"));
+                    }
+                }
+                _ => out.push(format!(
+                    "{at}: two clusters have this name; add `subscription`"
+                )),
+            }
+            let mut grants = HashSet::new();
+            for p in &d.principals {
+                if p.role.scope_kind() != ScopeKind::Database {
+                    out.push(format!("{at}: `{}` is not a database role", p.role));
+                }
+                match fqn_prefix(&p.fqn) {
+                    Some(ty) if ty == p.principal_type => {}
+                    _ => out.push(format!(
+                        "{at}: fqn `{}` does not name a {} (`{}=…`)",
+                        p.fqn,
+                        p.principal_type,
+                        fqn_kind(p.principal_type)
+                    )),
+                }
+                if !grants.insert((fqn_identity(&p.fqn), p.role)) {
+                    out.push(format!("{at}: `{}` holds `{}` twice", p.fqn, p.role));
+                }
+            }
+        }
+    }
+}
+
+/// `aaduser`, `aadgroup` or `aadapp`: how an fqn names each principal type.
+pub fn fqn_kind(ty: PrincipalType) -> &'static str {
+    match ty {
+        PrincipalType::User => "aaduser",
+        PrincipalType::Group => "aadgroup",
+        PrincipalType::App => "aadapp",
+    }
+}
+
+/// The principal type an fqn names, if it is well formed.
+pub fn fqn_prefix(fqn: &str) -> Option<PrincipalType> {
+    let (kind, rest) = fqn.split_once('=')?;
+    let id = rest.split(';').next().unwrap_or_default();
+    if id.trim().is_empty() {
+        return None;
+    }
+    [
+        PrincipalType::User,
+        PrincipalType::Group,
+        PrincipalType::App,
+    ]
+    .into_iter()
+    .find(|t| fqn_kind(*t).eq_ignore_ascii_case(kind.trim()))
+}
+
+/// What identifies the principal of an fqn: kind and id, lower case, without the tenant.
+pub fn fqn_identity(fqn: &str) -> String {
+    fqn.split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase()
 }
 
 fn check_scope(scope: &str, kind: ScopeKind, items: &[AssignmentState], out: &mut Vec<String>) {

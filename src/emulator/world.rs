@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use time::OffsetDateTime;
 
+use super::databases;
 use super::directory::Directory;
+use super::engine;
 use super::journal::WriteRecord;
-use super::operations::Operation;
+use super::operations::{OpKind, Operation};
 use super::reply::ArmError;
 use super::route::{ClusterPath, ScopePath};
-use super::state::{AssignmentState, ClusterState, Credentials, DatabaseState, EmulatorState};
+use super::state::{
+    AssignmentState, ClusterState, Credentials, DataPrincipalState, DatabaseState, EmulatorState,
+};
 use crate::model::ScopeKind;
 
 /// Where an assignment's provisioning stands.
@@ -46,6 +50,14 @@ pub struct Stored {
 pub struct Database {
     pub name: String,
     pub principals: Vec<Stored>,
+    /// The engine's principals (`listPrincipals`), which ARM assignments are pushed into.
+    pub engine: Vec<DataPrincipalState>,
+    pub provisioning: Provisioning,
+    /// Deleted databases stay as tombstones so that running operations keep their indices.
+    pub deleted: bool,
+    /// As sent when the database was created (seeded databases show Kusto's defaults).
+    pub soft_delete_period: Option<String>,
+    pub hot_cache_period: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +95,8 @@ pub struct World {
     pub operations: Vec<Operation>,
     pub history: Vec<WriteRecord>,
     pub started: Instant,
+    /// Data-plane principal writes also change ARM assignments (P12's opt-in switch).
+    pub mirror: bool,
 }
 
 fn stored(items: &[AssignmentState]) -> Vec<Stored> {
@@ -96,7 +110,8 @@ fn stored(items: &[AssignmentState]) -> Vec<Stored> {
 }
 
 impl World {
-    pub fn new(state: &EmulatorState, aad_lag: Duration) -> World {
+    /// `mirror`: the knob that mirrors data-plane writes into ARM (the state file may also set it).
+    pub fn new(state: &EmulatorState, aad_lag: Duration, mirror: bool) -> World {
         let all: Vec<&AssignmentState> = state
             .clusters
             .iter()
@@ -124,9 +139,15 @@ impl World {
                 databases: c
                     .databases
                     .iter()
-                    .map(|d| Database {
-                        name: d.name.clone(),
-                        principals: stored(&d.principals),
+                    .map(|d| {
+                        let principals = stored(&d.principals);
+                        let engine = engine::seeded(state, c, &d.name).unwrap_or_else(|| {
+                            engine::derive(&directory, &state.tenant_id, &principals)
+                        });
+                        let mut db = Database::new(&d.name, principals, engine);
+                        db.soft_delete_period = Some("P365D".to_string());
+                        db.hot_cache_period = Some("P31D".to_string());
+                        db
                     })
                     .collect(),
             })
@@ -140,13 +161,16 @@ impl World {
             operations: Vec::new(),
             history: Vec::new(),
             started: Instant::now(),
+            mirror: mirror || state.data_plane.mirror,
         }
     }
 
-    /// The world as a state file (assignments still being created are included).
+    /// The world as a state file (assignments still being created are included; deleted databases
+    /// are not).
     pub fn snapshot(&self) -> EmulatorState {
         let specs = |v: &[Stored]| v.iter().map(|s| s.spec.clone()).collect();
         EmulatorState {
+            data_plane: engine::snapshot(self),
             tenant_id: self.tenant_id.clone(),
             tenant_name: self.tenant_name.clone(),
             credentials: self.credentials.clone(),
@@ -163,6 +187,7 @@ impl World {
                     databases: c
                         .databases
                         .iter()
+                        .filter(|d| !d.deleted)
                         .map(|d| DatabaseState {
                             name: d.name.clone(),
                             principals: specs(&d.principals),
@@ -221,7 +246,7 @@ impl World {
         match c
             .databases
             .iter()
-            .position(|d| d.name.eq_ignore_ascii_case(db))
+            .position(|d| !d.deleted && d.name.eq_ignore_ascii_case(db))
         {
             Some(i) => Ok(i),
             None if nested => Err(parent_not_found(&format!("{}/{db}", c.name))),
@@ -286,9 +311,10 @@ impl World {
     }
 
     /// Applies a finished operation: a create becomes `Succeeded` (or disappears when it failed), a
-    /// delete removes the assignment (or leaves it as it was when it failed).
+    /// delete removes the assignment (or leaves it as it was when it failed). Assignments that come
+    /// or go at a database are pushed to its engine principals.
     pub fn finish(&mut self, op: usize) {
-        let (scope, name, error, is_add, record) = {
+        let (scope, name, error, kind, record) = {
             let o = &mut self.operations[op];
             if o.finished.is_some() {
                 return;
@@ -298,20 +324,36 @@ impl World {
                 o.scope,
                 o.name.clone(),
                 o.error.clone(),
-                o.kind.is_add(),
+                o.kind,
                 o.history_index,
             )
         };
+        let is_add = match kind {
+            OpKind::Add => true,
+            OpKind::Drop => false,
+            OpKind::DatabaseCreate | OpKind::DatabaseDelete => {
+                return databases::finish(self, op);
+            }
+        };
         if let Some(pos) = self.position(scope, &name) {
+            let spec = self.assignments(scope)[pos].spec.clone();
             let list = self.assignments_mut(scope);
             match (is_add, error.is_some()) {
-                (true, false) | (false, true) => list[pos].provisioning = Provisioning::Succeeded,
-                (true, true) | (false, false) => {
+                (true, false) => {
+                    list[pos].provisioning = Provisioning::Succeeded;
+                    engine::follow_arm(self, scope, None, Some(&spec));
+                }
+                (false, true) => list[pos].provisioning = Provisioning::Succeeded,
+                (true, true) => {
                     list.remove(pos);
+                }
+                (false, false) => {
+                    list.remove(pos);
+                    engine::follow_arm(self, scope, Some(&spec), None);
                 }
             }
         }
-        if let Some(h) = self.history.get_mut(record) {
+        if let Some(h) = record.and_then(|r| self.history.get_mut(r)) {
             h.operation_status = Some(
                 if error.is_some() {
                     "Failed"
@@ -360,7 +402,7 @@ mod tests {
 
     #[test]
     fn lookups_say_what_is_missing() {
-        let w = World::new(&super::super::state::demo_state(), Duration::ZERO);
+        let w = World::new(&super::super::state::demo_state(), Duration::ZERO, false);
         let sub = "12345678-1234-1234-1234-123456789098";
         assert_eq!(
             w.find_cluster(&path(sub, "TESTRG", "MyKustoCluster"), false),

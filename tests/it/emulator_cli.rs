@@ -30,6 +30,7 @@ fn help_documents_every_knob() {
         "--fault-rate",
         "--aad-lag-secs",
         "--no-write-conflicts",
+        "--mirror-data-plane",
         "--token-lifetime-secs",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");

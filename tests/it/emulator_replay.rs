@@ -61,17 +61,27 @@ fn seed(name: &str) -> EmulatorState {
     let mut state = EmulatorState::from_yaml(&text).expect("world parses");
     let app = "609982ee-9c2e-4d6d-ad0b-f54bbe0d394b";
     let c = &mut state.clusters[0];
+    let creator = assignment(
+        "e99c0b83-0456-435c-8263-7a2f8d0338c4",
+        "v-jiasenglaw@microsoft.com",
+        PrincipalType::User,
+        Role::Admin,
+    );
+    let app_admin = assignment("DatabaseAppPrincipal", app, PrincipalType::App, Role::Admin);
     match name {
-        "Get-AzKustoDatabasePrincipalAssignment" => {
-            c.databases[0].principals = vec![
-                assignment(
-                    "e99c0b83-0456-435c-8263-7a2f8d0338c4",
-                    "v-jiasenglaw@microsoft.com",
-                    PrincipalType::User,
-                    Role::Admin,
-                ),
-                assignment("DatabaseAppPrincipal", app, PrincipalType::App, Role::Admin),
-            ];
+        "Get-AzKustoDatabasePrincipalAssignment" | "Get-AzKustoDatabasePrincipal" => {
+            c.databases[0].principals = vec![creator, app_admin];
+        }
+        // The data-plane list holds the assignment-made principals: the creator, and the App as
+        // Admin and as Viewer (two assignments).
+        "Remove-AzKustoDatabasePrincipal" => {
+            let viewer = assignment(
+                "testViewerAssignmentName",
+                app,
+                PrincipalType::App,
+                Role::Viewer,
+            );
+            c.databases[0].principals = vec![creator, app_admin, viewer];
         }
         "Test-AzKustoClusterPrincipalAssignmentNameAvailability" => {
             c.principals = vec![assignment(
@@ -265,6 +275,16 @@ async fn remove_cluster_principal_assignment() {
 #[tokio::test]
 async fn remove_database_principal_assignment() {
     replay("Remove-AzKustoDatabasePrincipalAssignment").await;
+}
+
+#[tokio::test]
+async fn get_database_principal() {
+    replay("Get-AzKustoDatabasePrincipal").await;
+}
+
+#[tokio::test]
+async fn remove_database_principal() {
+    replay("Remove-AzKustoDatabasePrincipal").await;
 }
 
 #[tokio::test]

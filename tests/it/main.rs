@@ -17,6 +17,7 @@ mod config_example;
 mod config_props;
 mod emulator_cli;
 mod emulator_conformance;
+mod emulator_dataplane;
 mod emulator_knobs;
 mod emulator_replay;
 mod emulator_semantics;
