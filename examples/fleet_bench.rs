@@ -191,7 +191,9 @@ struct Phase<'a> {
 fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     // Each phase starts with full ARM budgets, as the bound assumes: the buckets refill in
     // capacity / rate = 250 / 25 = 10 s (reads), 200 / 10 = 20 s (writes, deletes).
-    std::thread::sleep(Duration::from_secs_f64(20.0 / a.throttle.max(0.01)).min(Duration::from_secs(60)));
+    std::thread::sleep(
+        Duration::from_secs_f64(20.0 / a.throttle.max(0.01)).min(Duration::from_secs(60)),
+    );
     let before = emu.request_log().len();
     let started = Instant::now();
     let out = std::process::Command::new(cli_binary())
