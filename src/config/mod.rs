@@ -5,14 +5,16 @@
 //! | phase         | does                                                                       |
 //! |---------------|----------------------------------------------------------------------------|
 //! | `yaml`        | text → marked tree; syntax, duplicate keys at their line, depth and alias limits |
-//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope |
-//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the conforming value        |
+//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope; |
+//! |               | leaves the tree conforming, in place                                       |
+//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the tree (`de`), one cluster at a time |
 //! | `validate`    | raw → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
 //! | `report`      | problems or a summary as text, JSON or GitHub annotations                  |
 //!
 //! Nothing here talks to Azure, and nothing but `load` reads a file.
 
 mod checker;
+mod de;
 mod docpath;
 mod error;
 mod grants;
@@ -32,6 +34,8 @@ pub use schema::schema_json;
 
 use std::path::Path;
 use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 use crate::model::{DesiredState, SourceLocation};
 use docpath::DocPath;
@@ -68,7 +72,7 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
     let mut problems = parsed.problems;
-    let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
+    let Some(mut root) = parsed.root.filter(|r| !r.is_null()) else {
         problems.push(Problem::new(
             start,
             &DocPath::root(),
@@ -77,14 +81,14 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
         ));
         return Err(fail(problems));
     };
-    let shaped = shape::shape(&root, schema_value());
+    let shaped = shape::shape(&mut root, schema_value());
     problems.extend(shaped.problems);
-    let raw: raw::RawFile = match serde_json::from_value(shaped.value) {
+    // Everything but the clusters now; each cluster is read when it is checked, so that the raw
+    // mirror of the whole file never exists at once.
+    let raw = match raw::RawFile::deserialize(de::NodeDe::without(&root, "clusters")) {
         Ok(raw) => raw,
         Err(e) => {
-            // The shape walk lets through only values that fit the raw types; this is a bug.
-            let message = format!("internal error reading the checked document: {e}");
-            problems.push(Problem::new(start, &DocPath::root(), message, None));
+            problems.push(internal_error(&e));
             return Err(fail(sorted(problems)));
         }
     };
@@ -95,6 +99,13 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
     } else {
         Err(fail(sorted(problems)))
     }
+}
+
+/// The shape walk lets through only values that fit the raw types; this is a bug.
+fn internal_error(e: &de::DeError) -> Problem {
+    let message = format!("internal error reading the checked document: {e}");
+    let start = Some(SourceLocation { line: 1, column: 1 });
+    Problem::new(start, &DocPath::root(), message, None)
 }
 
 /// The schema, generated once per process.
