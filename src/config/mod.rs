@@ -39,6 +39,7 @@ use serde::Deserialize;
 
 use crate::model::{DesiredState, SourceLocation};
 use docpath::DocPath;
+use tree::Node;
 
 /// Files larger than this are refused before parsing (a 50,000-grant file is about 4 MiB).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
@@ -49,38 +50,56 @@ pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigErrors::single(&file, None, "", format!("cannot read the file: {e}"), None)
     })?;
-    parse(&text, &file)
+    let parsed = read_tree(&text, &file);
+    // The tree holds its own copy of every text: the file's text is not needed any more.
+    drop(text);
+    check(parsed?, &file)
 }
 
 /// Validates desired-state YAML text; `file` names it in messages.
 pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
-    let fail = |problems: Vec<Problem>| ConfigErrors {
+    check(read_tree(text, file)?, file)
+}
+
+fn fail(file: &str, problems: Vec<Problem>) -> ConfigErrors {
+    ConfigErrors {
         file: file.to_string(),
         problems,
-    };
+    }
+}
+
+/// The `yaml` phase: the marked tree and the problems that did not stop it.
+fn read_tree(text: &str, file: &str) -> Result<(Node, Vec<Problem>), ConfigErrors> {
     let start = Some(SourceLocation { line: 1, column: 1 });
     if text.len() > MAX_FILE_BYTES {
         let message = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
-        return Err(fail(vec![Problem::new(
-            start,
-            &DocPath::root(),
-            message,
-            None,
-        )]));
+        return Err(fail(
+            file,
+            vec![Problem::new(start, &DocPath::root(), message, None)],
+        ));
     }
     // Editors on Windows may save a byte-order mark; YAML allows it, the scanner would read a key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
+    let parsed = yaml::parse_tree(text).map_err(|p| fail(file, vec![p]))?;
     let mut problems = parsed.problems;
-    let Some(mut root) = parsed.root.filter(|r| !r.is_null()) else {
+    let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
         problems.push(Problem::new(
             start,
             &DocPath::root(),
             "the file is empty".into(),
             Some("start with `version: 1` and a `clusters:` list".into()),
         ));
-        return Err(fail(problems));
+        return Err(fail(file, problems));
     };
+    Ok((root, problems))
+}
+
+/// The phases after `yaml`: shape, raw, validate.
+fn check(
+    (mut root, mut problems): (Node, Vec<Problem>),
+    file: &str,
+) -> Result<DesiredState, ConfigErrors> {
+    let fail = |problems| fail(file, problems);
     let shaped = shape::shape(&mut root, schema_value());
     problems.extend(shaped.problems);
     // Everything but the clusters now; each cluster is read when it is checked, so that the raw

@@ -109,7 +109,7 @@ impl<'s> Walker<'s> {
         // The scalar's typed value, only to check it against `enum`, `minimum` and `maximum`.
         let value = match (ty, &node.kind) {
             _ if node.is_null() => None,
-            ("string", Kind::Scalar { text, .. }) => Some(Value::String(text.clone())),
+            ("string", Kind::Scalar { text, .. }) => Some(Value::String(text.to_string())),
             ("integer", Kind::Scalar { text, plain: true }) => {
                 text.parse::<i64>().ok().map(Value::from)
             }
@@ -118,7 +118,7 @@ impl<'s> Walker<'s> {
                 .ok()
                 .filter(|f| f.is_finite())
                 .map(Value::from),
-            ("boolean", Kind::Scalar { text, plain: true }) => match text.as_str() {
+            ("boolean", Kind::Scalar { text, plain: true }) => match &**text {
                 "true" | "True" | "TRUE" => Some(Value::Bool(true)),
                 "false" | "False" | "FALSE" => Some(Value::Bool(false)),
                 _ => None,
@@ -230,10 +230,10 @@ impl<'s> Walker<'s> {
             self.path.pop();
         }
         // A misspelt key (`rol:` for `role:`) or a merge key (`<<:`) already explains a missing one.
-        let merged = entries.iter().any(|e| e.key == "<<");
+        let merged = entries.iter().any(|e| &*e.key == "<<");
         let required = schema.get("required").and_then(Value::as_array);
         for r in required.into_iter().flatten().filter_map(Value::as_str) {
-            let present = entries.iter().any(|e| e.key == r);
+            let present = entries.iter().any(|e| &*e.key == r);
             if !present && !merged && !suggested.contains(&r) {
                 let hint = props.and_then(|p| p.get(r)).map(|s| self.add_hint(r, s));
                 self.report(at, format!("missing key `{r}`"), hint);
