@@ -146,7 +146,7 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
     let mut rg_count: BTreeMap<String, usize> = BTreeMap::new();
     for c in clusters {
         *rg_count
-            .entry(c.cluster.resource_group.clone())
+            .entry(c.cluster.resource_group.to_string())
             .or_default() += 1;
     }
     let default_rg = rg_count
@@ -189,7 +189,7 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
     }
     for c in clusters {
         let _ = writeln!(out, "  - name: {}", yaml_scalar(&c.cluster.cluster));
-        if default_rg.as_deref() != Some(c.cluster.resource_group.as_str()) {
+        if default_rg.as_deref() != Some(&*c.cluster.resource_group) {
             let _ = writeln!(
                 out,
                 "    resource_group: {}",

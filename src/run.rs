@@ -20,7 +20,7 @@ use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
 use crate::export::ClusterExport as ExportedCluster;
 use crate::model::{CurrentState, DesiredState, Scope, ScopeKind};
-use crate::plan::{Plan, SavedPlan, diff, planfile};
+use crate::plan::{Plan, SavedPlan, diff_into, planfile};
 use crate::render::{OutputFormat, Style, write_plan, write_report_text};
 
 /// Runs a parsed command line; returns the exit code.
@@ -278,21 +278,18 @@ async fn read_current(
     }
 }
 
-async fn make_plan(g: &GlobalArgs, targets: &[String]) -> Result<(Plan, DesiredState, Session)> {
+/// The plan, the file it was made from, and the session to apply it with.
+async fn make_plan(g: &GlobalArgs, targets: &[String]) -> Result<(Plan, String, Session)> {
     let desired = load_desired(g, targets)?;
     let session = connect(g).await?;
     let current = read_current(&session.client, &desired, g.parallelism as usize).await?;
-    Ok((diff(&desired, &current), desired, session))
+    let file = desired.file.clone();
+    Ok((diff_into(desired, current), file, session))
 }
 
-fn print_plan(
-    g: &GlobalArgs,
-    plan: &Plan,
-    desired: &DesiredState,
-    format: OutputFormat,
-) -> Result<()> {
+fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    write_plan(format, plan, &desired.file, style(g), &mut out).map_err(anyhow::Error::from)?;
+    write_plan(format, plan, file, style(g), &mut out).map_err(anyhow::Error::from)?;
     out.flush().map_err(anyhow::Error::from)?;
     Ok(())
 }
@@ -312,13 +309,13 @@ fn scope_errors(plan: &Plan) -> Error {
 }
 
 async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
-    let (plan, desired, _session) = make_plan(g, &args.target).await?;
-    print_plan(g, &plan, &desired, args.format)?;
+    let (plan, file, _session) = make_plan(g, &args.target).await?;
+    print_plan(g, &plan, &file, args.format)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
     }
     if let Some(path) = &args.out {
-        planfile::write(path, &SavedPlan::new(&plan, &desired.file, &g.api_version))?;
+        planfile::write(path, &SavedPlan::new(&plan, &file, &g.api_version))?;
         tracing::info!("saved the plan to {}", path.display());
     }
     Ok(if args.detailed_exitcode && plan.summary().has_changes() {
@@ -332,8 +329,8 @@ async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     if let Some(path) = &args.plan {
         return apply_saved(g, args, path).await;
     }
-    let (plan, desired, session) = make_plan(g, &args.target).await?;
-    show_plan_for_apply(g, args, &plan, &desired.file)?;
+    let (plan, file, session) = make_plan(g, &args.target).await?;
+    show_plan_for_apply(g, args, &plan, &file)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
     }

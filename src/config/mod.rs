@@ -5,14 +5,16 @@
 //! | phase         | does                                                                       |
 //! |---------------|----------------------------------------------------------------------------|
 //! | `yaml`        | text → marked tree; syntax, duplicate keys at their line, depth and alias limits |
-//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope |
-//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the conforming value        |
+//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope; |
+//! |               | leaves the tree conforming, in place                                       |
+//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the tree (`de`), one cluster at a time |
 //! | `validate`    | raw → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
 //! | `report`      | problems or a summary as text, JSON or GitHub annotations                  |
 //!
 //! Nothing here talks to Azure, and nothing but `load` reads a file.
 
 mod checker;
+mod de;
 mod docpath;
 mod error;
 mod grants;
@@ -33,8 +35,11 @@ pub use schema::schema_json;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use serde::Deserialize;
+
 use crate::model::{DesiredState, SourceLocation};
 use docpath::DocPath;
+use tree::Node;
 
 /// Files larger than this are refused before parsing (a 50,000-grant file is about 4 MiB).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
@@ -45,28 +50,37 @@ pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigErrors::single(&file, None, "", format!("cannot read the file: {e}"), None)
     })?;
-    parse(&text, &file)
+    let parsed = read_tree(&text, &file);
+    // The tree holds its own copy of every text: the file's text is not needed any more.
+    drop(text);
+    check(parsed?, &file)
 }
 
 /// Validates desired-state YAML text; `file` names it in messages.
 pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
-    let fail = |problems: Vec<Problem>| ConfigErrors {
+    check(read_tree(text, file)?, file)
+}
+
+fn fail(file: &str, problems: Vec<Problem>) -> ConfigErrors {
+    ConfigErrors {
         file: file.to_string(),
         problems,
-    };
+    }
+}
+
+/// The `yaml` phase: the marked tree and the problems that did not stop it.
+fn read_tree(text: &str, file: &str) -> Result<(Node, Vec<Problem>), ConfigErrors> {
     let start = Some(SourceLocation { line: 1, column: 1 });
     if text.len() > MAX_FILE_BYTES {
         let message = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
-        return Err(fail(vec![Problem::new(
-            start,
-            &DocPath::root(),
-            message,
-            None,
-        )]));
+        return Err(fail(
+            file,
+            vec![Problem::new(start, &DocPath::root(), message, None)],
+        ));
     }
     // Editors on Windows may save a byte-order mark; YAML allows it, the scanner would read a key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let parsed = yaml::parse_tree(text).map_err(|p| fail(vec![p]))?;
+    let parsed = yaml::parse_tree(text).map_err(|p| fail(file, vec![p]))?;
     let mut problems = parsed.problems;
     let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
         problems.push(Problem::new(
@@ -75,16 +89,25 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
             "the file is empty".into(),
             Some("start with `version: 1` and a `clusters:` list".into()),
         ));
-        return Err(fail(problems));
+        return Err(fail(file, problems));
     };
-    let shaped = shape::shape(&root, schema_value());
+    Ok((root, problems))
+}
+
+/// The phases after `yaml`: shape, raw, validate.
+fn check(
+    (mut root, mut problems): (Node, Vec<Problem>),
+    file: &str,
+) -> Result<DesiredState, ConfigErrors> {
+    let fail = |problems| fail(file, problems);
+    let shaped = shape::shape(&mut root, schema_value());
     problems.extend(shaped.problems);
-    let raw: raw::RawFile = match serde_json::from_value(shaped.value) {
+    // Everything but the clusters now; each cluster is read when it is checked, so that the raw
+    // mirror of the whole file never exists at once.
+    let raw = match raw::RawFile::deserialize(de::NodeDe::without(&root, "clusters")) {
         Ok(raw) => raw,
         Err(e) => {
-            // The shape walk lets through only values that fit the raw types; this is a bug.
-            let message = format!("internal error reading the checked document: {e}");
-            problems.push(Problem::new(start, &DocPath::root(), message, None));
+            problems.push(internal_error(&e));
             return Err(fail(sorted(problems)));
         }
     };
@@ -95,6 +118,13 @@ pub fn parse(text: &str, file: &str) -> Result<DesiredState, ConfigErrors> {
     } else {
         Err(fail(sorted(problems)))
     }
+}
+
+/// The shape walk lets through only values that fit the raw types; this is a bug.
+fn internal_error(e: &de::DeError) -> Problem {
+    let message = format!("internal error reading the checked document: {e}");
+    let start = Some(SourceLocation { line: 1, column: 1 });
+    Problem::new(start, &DocPath::root(), message, None)
 }
 
 /// The schema, generated once per process.

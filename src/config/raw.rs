@@ -34,6 +34,8 @@ pub struct RawFile {
     /// Thresholds of the plan's safety verdict; an unsafe plan needs `apply --force`.
     pub safety: Option<RawSafety>,
     /// The managed clusters. Only clusters and databases listed here are read or changed.
+    // In the schema; `validate` reads the clusters one at a time from the tree, not through here.
+    #[allow(dead_code)]
     #[schemars(required)]
     pub clusters: Option<Vec<RawCluster>>,
 }

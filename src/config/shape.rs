@@ -1,10 +1,10 @@
 //! The marked tree, walked against the JSON Schema of the raw mirror: every unknown key, missing
 //! key, wrong type and value outside an enum, each at its own line, all in one pass.
 //!
-//! The walk also converts the tree to a `serde_json::Value` that conforms to the schema: a wrong
-//! key or value is left out, a list element of the wrong type becomes `{}`. So serde reads the result
-//! without failing, list indices still match the document, and the semantic checks run on everything
-//! that is well-formed. Objects that lost something are named in `Shaped::tainted`, so the semantic
+//! The walk also makes the tree itself conform to the schema, in place: a wrong key or value is
+//! taken out, a list element of the wrong type becomes an empty mapping (at the same place). So serde
+//! reads the tree without failing (`de.rs`), list indices still match the document, and the semantic
+//! checks run on everything that is well-formed. No copy of the document is made. Objects that lost something are named in `Shaped::tainted`, so the semantic
 //! checks do not report the same mistake again (a `rol:` typo is not also "no role").
 //!
 //! Only the schema constructs schemars emits for `raw.rs` are understood: `$ref`, `type`,
@@ -12,34 +12,33 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::docpath::{DocPath, Seg};
 use super::error::Problem;
 use super::suggest;
 use super::yaml::{Entry, Kind, Node};
+use crate::model::SourceLocation;
 
-/// The conforming value, the problems found, and the paths of objects that had one.
+/// The problems found, and the paths of objects that had one.
 #[derive(Debug)]
 pub struct Shaped {
-    pub value: Value,
     pub problems: Vec<Problem>,
     pub tainted: HashSet<String>,
 }
 
-/// Walks `root` against `schema` (a root schema with `$defs`).
-pub fn shape(root: &Node, schema: &Value) -> Shaped {
+/// Walks `root` against `schema` (a root schema with `$defs`), leaving only what conforms.
+pub fn shape(root: &mut Node, schema: &Value) -> Shaped {
     let mut w = Walker {
         root: schema,
         problems: Vec::new(),
         tainted: HashSet::new(),
         path: DocPath::root(),
     };
-    let value = w
-        .walk(root, schema)
-        .unwrap_or_else(|| Value::Object(Map::new()));
+    if !w.walk(root, schema) {
+        root.kind = Kind::Map(Vec::new());
+    }
     Shaped {
-        value,
         problems: w.problems,
         tainted: w.tainted,
     }
@@ -86,20 +85,31 @@ impl<'s> Walker<'s> {
         schema
     }
 
-    fn report(&mut self, node_at: &Node, message: String, hint: Option<String>) {
+    fn report(&mut self, at: SourceLocation, message: String, hint: Option<String>) {
         self.problems
-            .push(Problem::new(Some(node_at.at), &self.path, message, hint));
+            .push(Problem::new(Some(at), &self.path, message, hint));
     }
 
-    /// The conforming value of `node`, or `None` after reporting why it has none.
-    fn walk(&mut self, node: &Node, schema: &'s Value) -> Option<Value> {
+    /// True when `node` conforms (made so in place); false after reporting why it cannot.
+    fn walk(&mut self, node: &mut Node, schema: &'s Value) -> bool {
         let schema = self.resolve(schema);
         let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+        let at = node.at;
+        match (ty, &mut node.kind) {
+            ("object", Kind::Map(entries)) => {
+                self.object(at, entries, schema);
+                return true;
+            }
+            ("array", Kind::Seq(items)) => {
+                self.array(items, schema);
+                return true;
+            }
+            _ => {}
+        }
+        // The scalar's typed value, only to check it against `enum`, `minimum` and `maximum`.
         let value = match (ty, &node.kind) {
-            ("object", Kind::Map(entries)) => return Some(self.object(node, entries, schema)),
-            ("array", Kind::Seq(items)) => return Some(self.array(items, schema)),
             _ if node.is_null() => None,
-            ("string", Kind::Scalar { text, .. }) => Some(Value::String(text.clone())),
+            ("string", Kind::Scalar { text, .. }) => Some(Value::String(text.to_string())),
             ("integer", Kind::Scalar { text, plain: true }) => {
                 text.parse::<i64>().ok().map(Value::from)
             }
@@ -108,7 +118,7 @@ impl<'s> Walker<'s> {
                 .ok()
                 .filter(|f| f.is_finite())
                 .map(Value::from),
-            ("boolean", Kind::Scalar { text, plain: true }) => match text.as_str() {
+            ("boolean", Kind::Scalar { text, plain: true }) => match &**text {
                 "true" | "True" | "TRUE" => Some(Value::Bool(true)),
                 "false" | "False" | "FALSE" => Some(Value::Bool(false)),
                 _ => None,
@@ -117,9 +127,9 @@ impl<'s> Walker<'s> {
         };
         let Some(value) = value else {
             self.mismatch(node, ty, schema);
-            return None;
+            return false;
         };
-        self.check_value(node, &value, schema).then_some(value)
+        self.check_value(node, &value, schema)
     }
 
     fn mismatch(&mut self, node: &Node, ty: &str, schema: &Value) {
@@ -136,10 +146,10 @@ impl<'s> Walker<'s> {
                     }
                     None => format!("expected {}", want(ty)),
                 };
-                self.report(node, format!("`{k}` has no value"), Some(hint));
+                self.report(node.at, format!("`{k}` has no value"), Some(hint));
             }
             _ => self.report(
-                node,
+                node.at,
                 format!("expected {}, found {}", want(ty), describe(node)),
                 None,
             ),
@@ -163,7 +173,7 @@ impl<'s> Walker<'s> {
                 };
                 (format!("unknown value `{text}`"), hint)
             };
-            self.report(node, message, Some(hint));
+            self.report(node.at, message, Some(hint));
             return false;
         }
         let below = schema.get("minimum").and_then(Value::as_f64);
@@ -178,7 +188,7 @@ impl<'s> Walker<'s> {
                 (None, None) => String::new(),
             };
             self.report(
-                node,
+                node.at,
                 format!("{n} is out of range"),
                 Some(format!("expected a number {range}")),
             );
@@ -187,25 +197,20 @@ impl<'s> Walker<'s> {
         true
     }
 
-    fn object(&mut self, node: &Node, entries: &[Entry], schema: &'s Value) -> Value {
+    fn object(&mut self, at: SourceLocation, entries: &mut Vec<Entry>, schema: &'s Value) {
         let props = schema.get("properties").and_then(Value::as_object);
         let extra = schema.get("additionalProperties").filter(|v| v.is_object());
         let known: Vec<&str> = props
             .map(|p| p.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        let mut out = Map::new();
+        let mut keep = Vec::with_capacity(entries.len());
         let mut suggested = Vec::new();
         let mut tainted = false;
-        for e in entries {
+        for e in entries.iter_mut() {
             self.path.push_key(&e.key);
-            let sub = props.and_then(|p| p.get(&e.key)).or(extra);
-            match sub {
-                Some(sub) => match self.walk(&e.value, sub) {
-                    Some(v) => {
-                        out.insert(e.key.clone(), v);
-                    }
-                    None => tainted = true,
-                },
+            let sub = props.and_then(|p| p.get(&*e.key)).or(extra);
+            let kept = match sub {
+                Some(sub) => self.walk(&mut e.value, sub),
                 None => {
                     let hint = suggest::unknown_key_hint(&e.key, &known);
                     if let Some(near) = suggest::closest(&e.key, &known) {
@@ -217,26 +222,29 @@ impl<'s> Walker<'s> {
                         format!("unknown key `{}`", e.key),
                         Some(hint),
                     ));
-                    tainted = true;
+                    false
                 }
-            }
+            };
+            tainted |= !kept;
+            keep.push(kept);
             self.path.pop();
         }
         // A misspelt key (`rol:` for `role:`) or a merge key (`<<:`) already explains a missing one.
-        let merged = entries.iter().any(|e| e.key == "<<");
+        let merged = entries.iter().any(|e| &*e.key == "<<");
         let required = schema.get("required").and_then(Value::as_array);
         for r in required.into_iter().flatten().filter_map(Value::as_str) {
-            let present = entries.iter().any(|e| e.key == r);
+            let present = entries.iter().any(|e| &*e.key == r);
             if !present && !merged && !suggested.contains(&r) {
                 let hint = props.and_then(|p| p.get(r)).map(|s| self.add_hint(r, s));
-                self.report(node, format!("missing key `{r}`"), hint);
+                self.report(at, format!("missing key `{r}`"), hint);
                 tainted = true;
             }
         }
         if tainted {
             self.tainted.insert(self.path.to_string());
         }
-        Value::Object(out)
+        let mut keep = keep.into_iter();
+        entries.retain(|_| keep.next().unwrap_or(false));
     }
 
     /// "add `role:` with one of …", or "add `name:`: the database name."
@@ -264,49 +272,54 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn array(&mut self, items: &[Node], schema: &'s Value) -> Value {
+    fn array(&mut self, items: &mut Vec<Node>, schema: &'s Value) {
         let Some(item_schema) = schema.get("items") else {
-            return Value::Array(Vec::new());
+            items.clear();
+            return;
         };
         let item_is_object = self.resolve(item_schema).get("type") == Some(&Value::from("object"));
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
+        let mut keep = Vec::with_capacity(items.len());
+        for (i, item) in items.iter_mut().enumerate() {
             self.path.push_index(i);
-            match self.walk(item, item_schema) {
-                Some(v) => out.push(v),
-                // Keep the indices of the document: the semantic checks locate by path.
-                None if item_is_object => {
-                    out.push(Value::Object(Map::new()));
-                    self.tainted.insert(self.path.to_string());
-                }
-                None => {}
+            let kept = self.walk(item, item_schema);
+            // Keep the indices of the document: the semantic checks locate by path.
+            if !kept && item_is_object {
+                item.kind = Kind::Map(Vec::new());
+                self.tainted.insert(self.path.to_string());
             }
+            keep.push(kept || item_is_object);
             self.path.pop();
         }
-        Value::Array(out)
+        let mut keep = keep.into_iter();
+        items.retain(|_| keep.next().unwrap_or(false));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::de::NodeDe;
     use crate::config::yaml::parse_tree;
 
-    fn run(yaml: &str) -> Shaped {
+    /// The problems, and the conforming tree as JSON.
+    fn run(yaml: &str) -> (Shaped, Value) {
         let schema = crate::config::schema::schema_value();
-        shape(&parse_tree(yaml).unwrap().root.unwrap(), &schema)
+        let mut root = parse_tree(yaml).unwrap().root.unwrap();
+        let shaped = shape(&mut root, &schema);
+        let value = serde::Deserialize::deserialize(NodeDe::new(&root)).unwrap();
+        (shaped, value)
     }
 
     #[test]
     fn a_conforming_value_keeps_list_indices() {
-        let s = run("version: 1\nclusters:\n  - oops\n  - name: kusto1\n    bogus: 1\n");
+        let (s, value) = run("version: 1\nclusters:\n  - oops\n  - name: kusto1\n    bogus: 1\n");
         let messages: Vec<&str> = s.problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(
             messages,
             ["expected a mapping, found `oops`", "unknown key `bogus`"]
         );
         assert_eq!(
-            s.value,
+            value,
             serde_json::json!({"version": 1, "clusters": [{}, {"name": "kusto1"}]})
         );
         assert!(s.tainted.contains("clusters[0]"));
@@ -315,7 +328,7 @@ mod tests {
 
     #[test]
     fn scalars_are_typed_by_the_schema() {
-        let s = run(
+        let (s, value) = run(
             "version: 1\nclusters: []\nsafety:\n  max_delete_fraction: 0.5\n  min_existing: -1\n  require_cluster_admin: yes\n",
         );
         let messages: Vec<&str> = s.problems.iter().map(|p| p.message.as_str()).collect();
@@ -327,7 +340,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            s.value["safety"],
+            value["safety"],
             serde_json::json!({"max_delete_fraction": 0.5})
         );
     }

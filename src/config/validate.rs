@@ -14,14 +14,17 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Deserialize;
+
 use super::checker::Checker;
+use super::de::NodeDe;
 use super::docpath::DocPath;
 use super::error::Problem;
 use super::grants::{ClusterNames, GrantContext, GrantEntry, ScopeGrants};
 use super::names;
 use super::principals::Fields;
 use super::raw::{RawCluster, RawDefaults, RawFile, RawUnmanaged};
-use super::yaml::Node;
+use super::yaml::{Kind, Node};
 use crate::model::{
     ClusterRef, DesiredScope, DesiredState, IgnoreRule, Role, SafetyConfig, Scope, Unmanaged,
 };
@@ -29,7 +32,8 @@ use crate::model::{
 /// The version of the format this build reads.
 pub const VERSION: u64 = 1;
 
-/// Checks the raw file; the state is complete only when no problem was found.
+/// Checks the raw file (read without its clusters) and each cluster of the conforming `tree`, read
+/// one at a time; the state is complete only when no problem was found.
 pub fn validate(
     raw: &RawFile,
     tree: &Node,
@@ -57,7 +61,21 @@ pub fn validate(
     };
     let mut scopes = Vec::new();
     let mut clusters_seen: HashMap<ClusterRef, usize> = HashMap::new();
-    for (i, cluster) in raw.clusters.iter().flatten().enumerate() {
+    let mut referenced: HashSet<String> = HashSet::new();
+    let cluster_nodes = match tree.get("clusters").map(|e| &e.value.kind) {
+        Some(Kind::Seq(items)) => items.as_slice(),
+        _ => &[],
+    };
+    for (i, node) in cluster_nodes.iter().enumerate() {
+        let cluster = match RawCluster::deserialize(NodeDe::new(node)) {
+            Ok(cluster) => cluster,
+            Err(e) => {
+                c.problems.push(super::internal_error(&e));
+                continue;
+            }
+        };
+        let cluster = &cluster;
+        referenced.extend(referenced_sets(cluster).map(str::to_string));
         let path = root.key("clusters").index(i);
         // A cluster that cannot be placed, or is listed twice, still has its grants checked, so
         // that one run shows every problem; only its scopes are left out.
@@ -82,7 +100,7 @@ pub fn validate(
             scopes.extend(own);
         }
     }
-    c.unused_sets(&sets, &referenced_sets(raw));
+    c.unused_sets(&sets, &referenced.iter().map(String::as_str).collect());
     c.ignored_and_granted(&ignore, &scopes);
     scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
     let state = DesiredState {
@@ -94,16 +112,15 @@ pub fn validate(
     (state, c.problems)
 }
 
-/// Every set name a grant refers to, placed or not: a set is unused only if nothing names it.
-fn referenced_sets(raw: &RawFile) -> HashSet<&str> {
-    let mut names = HashSet::new();
-    for cl in raw.clusters.iter().flatten() {
-        names.extend(cl.principals.iter().filter_map(|p| p.set.as_deref()));
-        for db in &cl.databases {
-            names.extend(db.principals.iter().filter_map(|p| p.set.as_deref()));
-        }
-    }
-    names
+/// Every set name a grant of the cluster refers to, placed or not: a set is unused only if nothing
+/// names it.
+fn referenced_sets(cl: &RawCluster) -> impl Iterator<Item = &str> {
+    let cluster = cl.principals.iter().filter_map(|p| p.set.as_deref());
+    let databases = cl
+        .databases
+        .iter()
+        .flat_map(|db| db.principals.iter().filter_map(|p| p.set.as_deref()));
+    cluster.chain(databases)
 }
 
 fn unmanaged_of(own: Option<RawUnmanaged>, inherited: Option<RawUnmanaged>) -> Unmanaged {
@@ -345,7 +362,9 @@ fn fields<'r>(
     }
 }
 
+/// Sorted, and trimmed to its length: a scope's list outlives the checks (100k grants in all).
 fn sorted(mut grants: Vec<crate::model::DesiredGrant>) -> Vec<crate::model::DesiredGrant> {
     grants.sort_by(|a, b| a.key.cmp(&b.key));
+    grants.shrink_to_fit();
     grants
 }

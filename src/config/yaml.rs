@@ -12,7 +12,8 @@
 //! A syntax error or a broken limit stops the pass (`Err`); duplicates and odd keys are collected and
 //! the pass goes on, so the rest of the file is still checked. No serde, no I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
@@ -53,14 +54,16 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         /// `None`: the next node is a key. `Some(None)`: the key was refused, drop the value.
-        key: Option<Option<(String, SourceLocation)>>,
+        key: Option<Option<(Arc<str>, SourceLocation)>>,
         /// Key → index, built once a mapping is large enough for a linear search to hurt.
-        index: Option<HashMap<String, usize>>,
+        index: Option<HashMap<Arc<str>, usize>>,
     },
 }
 
 struct Builder {
     frames: Vec<Frame>,
+    /// Every distinct key once: a file repeats the same few keys hundreds of thousands of times.
+    keys: HashSet<Arc<str>>,
     anchors: HashMap<usize, (Node, usize)>,
     aliased: usize,
     root: Option<Node>,
@@ -72,6 +75,7 @@ pub fn parse_tree(text: &str) -> Result<Parsed, Problem> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         frames: Vec::new(),
+        keys: HashSet::new(),
         anchors: HashMap::new(),
         aliased: 0,
         root: None,
@@ -126,7 +130,10 @@ pub fn parse_tree(text: &str) -> Result<Parsed, Problem> {
                 }
                 let node = Node {
                     at,
-                    kind: Kind::Scalar { text, plain },
+                    kind: Kind::Scalar {
+                        text: text.into_boxed_str(),
+                        plain,
+                    },
                 };
                 b.finish(node, anchor);
             }
@@ -227,19 +234,27 @@ impl Builder {
 
     fn close(&mut self) -> Result<(), Problem> {
         let (node, anchor) = match self.frames.pop() {
-            Some(Frame::Seq { at, anchor, items }) => (
-                Node {
-                    at,
-                    kind: Kind::Seq(items),
-                },
+            Some(Frame::Seq {
+                at,
                 anchor,
-            ),
+                mut items,
+            }) => {
+                items.shrink_to_fit();
+                (
+                    Node {
+                        at,
+                        kind: Kind::Seq(items),
+                    },
+                    anchor,
+                )
+            }
             Some(Frame::Map {
                 at,
                 anchor,
-                entries,
+                mut entries,
                 ..
             }) => {
+                entries.shrink_to_fit();
                 // A block mapping's start marker sits after its first key; point at the key.
                 let at = entries.first().map_or(at, |e| e.key_at.min(at));
                 (
@@ -289,7 +304,7 @@ impl Builder {
     fn take_key(&mut self, node: Node) {
         let at = node.at;
         let text = match node.kind {
-            Kind::Scalar { text, .. } => Some(text),
+            Kind::Scalar { text, .. } => Some(self.intern(text)),
             Kind::Seq(_) | Kind::Map(_) => None,
         };
         let problem = match &text {
@@ -301,7 +316,7 @@ impl Builder {
             Some(k) => self.first_line_of(k).map(|first| {
                 (
                     format!("duplicate key `{k}`, first at line {first}"),
-                    Some(k.clone()),
+                    Some(k.to_string()),
                     Some(
                         "YAML would keep only one of them; merge the two or rename one".to_string(),
                     ),
@@ -323,7 +338,7 @@ impl Builder {
                 if let Some(ix) = index {
                     ix.insert(k.clone(), entries.len());
                 } else if entries.len() >= 16 {
-                    let mut ix: HashMap<String, usize> = entries
+                    let mut ix: HashMap<Arc<str>, usize> = entries
                         .iter()
                         .enumerate()
                         .map(|(i, e)| (e.key.clone(), i))
@@ -345,6 +360,16 @@ impl Builder {
         }
     }
 
+    /// The shared copy of key `text`.
+    fn intern(&mut self, text: Box<str>) -> Arc<str> {
+        if let Some(k) = self.keys.get(&*text) {
+            return k.clone();
+        }
+        let k: Arc<str> = text.into();
+        self.keys.insert(k.clone());
+        k
+    }
+
     /// The line of an existing key `k` of the innermost mapping.
     fn first_line_of(&self, k: &str) -> Option<usize> {
         let Some(Frame::Map { entries, index, .. }) = self.frames.last() else {
@@ -352,7 +377,7 @@ impl Builder {
         };
         let i = match index {
             Some(ix) => *ix.get(k)?,
-            None => entries.iter().position(|e| e.key == k)?,
+            None => entries.iter().position(|e| &*e.key == k)?,
         };
         Some(entries[i].key_at.line)
     }
@@ -419,7 +444,7 @@ mod tests {
         let root = parsed.root.unwrap();
         let m = &root.get("m").unwrap().value;
         assert!(
-            matches!(&m.get("k3").unwrap().value.kind, Kind::Scalar { text, .. } if text == "3")
+            matches!(&m.get("k3").unwrap().value.kind, Kind::Scalar { text, .. } if &**text == "3")
         );
     }
 

@@ -23,9 +23,9 @@ impl AssignmentKey {
         let mut h = Sha256::new();
         let scope = &self.scope;
         for part in [
-            scope.cluster.subscription.as_str(),
-            scope.cluster.resource_group.as_str(),
-            scope.cluster.cluster.as_str(),
+            &*scope.cluster.subscription,
+            &*scope.cluster.resource_group,
+            &*scope.cluster.cluster,
             scope.database_name().unwrap_or(""),
             self.principal_type.as_str(),
             self.principal_id.as_str(),

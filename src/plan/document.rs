@@ -98,9 +98,9 @@ pub struct WireError {
 impl From<&Scope> for WireScope {
     fn from(s: &Scope) -> Self {
         WireScope {
-            subscription: s.cluster.subscription.clone(),
-            resource_group: s.cluster.resource_group.clone(),
-            cluster: s.cluster.cluster.clone(),
+            subscription: s.cluster.subscription.to_string(),
+            resource_group: s.cluster.resource_group.to_string(),
+            cluster: s.cluster.cluster.to_string(),
             database: s.database_name().map(str::to_string),
         }
     }

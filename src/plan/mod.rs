@@ -4,6 +4,7 @@
 //! |---------------|-----------------------------------------------------------------------|
 //! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`         |
 //! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`; no I/O, no clock        |
+//! |               | (`diff_into` takes both states by value, so nothing is copied)        |
 //! | `names`       | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
@@ -23,7 +24,7 @@ pub mod planfile;
 mod safety;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
-pub use diff::diff;
+pub use diff::{diff, diff_into};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
