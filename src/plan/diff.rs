@@ -148,6 +148,14 @@ impl Listed {
         found
     }
 
+    /// The assignments holding `g`'s key under `g`'s own spelling of the principal id.
+    fn direct(&self, g: &DesiredGrant) -> Vec<usize> {
+        self.holding(g)
+            .into_iter()
+            .filter(|&i| g.key.principal_id == self.items[i].key.principal_id)
+            .collect()
+    }
+
     /// Of duplicates holding `g`, the one to keep (see the module docs).
     fn keeper(&self, g: &DesiredGrant, fresh: &[usize]) -> usize {
         let by_file_name = |i: usize| {
@@ -230,21 +238,40 @@ fn diff_scope(
     desired.sort_by(|a, b| a.key.cmp(&b.key));
     desired.dedup_by(|b, a| a.key == b.key);
 
+    // An assignment whose principal id is spelled as a grant of the file spells it belongs to that
+    // grant: another grant that reaches it only through its object id may share it, never delete
+    // it as a duplicate. Grants with such direct holders are decided first, so that a grant that
+    // only shares can find the holder already kept.
+    let mut reserved = vec![false; cur.items.len()];
+    for g in &desired {
+        for i in cur.direct(g) {
+            reserved[i] = true;
+        }
+    }
+    desired.sort_by_key(|g| cur.direct(g).is_empty());
+    let mut keeper_of = vec![false; cur.items.len()];
+
     let mut decided: Vec<Decided> = Vec::new();
     let mut ignored: Vec<usize> = Vec::new();
     let mut kept: Vec<usize> = Vec::new();
     let mut missing: Vec<DesiredGrant> = Vec::new();
     for g in desired {
         let holding = cur.holding(&g);
-        let fresh: Vec<usize> = holding.iter().copied().filter(|&i| !cur.used[i]).collect();
+        let direct = cur.direct(&g);
+        let fresh: Vec<usize> = holding
+            .iter()
+            .copied()
+            .filter(|&i| !cur.used[i] && (!reserved[i] || direct.contains(&i)))
+            .collect();
         if fresh.is_empty() {
-            match holding.first() {
-                Some(&i) => decided.push(Decided::NoOp(i, g)),
+            match holding.iter().copied().find(|&i| keeper_of[i]) {
+                Some(i) => decided.push(Decided::NoOp(i, g)),
                 None => missing.push(g),
             }
             continue;
         }
         let keep = cur.keeper(&g, &fresh);
+        keeper_of[keep] = true;
         let mut g = Some(g);
         for i in fresh {
             cur.used[i] = true;

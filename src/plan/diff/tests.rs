@@ -480,3 +480,36 @@ fn readable_scopes_carry_the_fingerprint_of_everything_listed() {
     c.errors.insert(s.clone(), "gone".into());
     assert_eq!(diff(&d, &c).scopes[0].fingerprint, None);
 }
+
+/// Found by the property test: the file names one principal by UPN and a second grant by an object
+/// id that Azure reports for two assignments. The object-id grant must not delete the UPN grant's
+/// assignment as a "duplicate" of itself.
+#[test]
+fn an_object_id_grant_never_deletes_another_grants_assignment() {
+    let c = Scope::cluster(cluster());
+    let oid = "9b0f6a2e-0000-0000-0000-000000000002";
+    let mut bob = have(&c, "n11", App, "Bob@contoso.com", Role::AllDatabasesViewer);
+    bob.aad_object_id = Some(oid.into());
+    let mut alice = have(
+        &c,
+        "n10",
+        App,
+        "alice@contoso.com",
+        Role::AllDatabasesViewer,
+    );
+    alice.aad_object_id = Some(oid.into());
+    let desired = state(
+        &c,
+        Unmanaged::Delete,
+        vec![
+            want(&c, App, &oid.to_ascii_uppercase(), Role::AllDatabasesViewer),
+            want(&c, App, "Bob@contoso.com", Role::AllDatabasesViewer),
+        ],
+    );
+    let plan = diff(&desired, &current(&c, vec![bob, alice]));
+    assert!(
+        !plan.summary().has_changes(),
+        "{:#?}",
+        plan.scopes[0].changes
+    );
+}
