@@ -19,8 +19,8 @@ use crate::cli::{
 use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
 use crate::export::ClusterExport as ExportedCluster;
-use crate::model::{CurrentState, DesiredState, Scope, ScopeKind};
-use crate::plan::{Plan, SavedPlan, diff_into, planfile};
+use crate::model::{DesiredState, Scope, ScopeKind};
+use crate::plan::{Plan, SavedPlan, finish, plan_scope, planfile};
 use crate::render::{OutputFormat, Style, write_plan, write_report_text};
 
 /// Runs a parsed command line; returns the exit code.
@@ -213,78 +213,83 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         }))
 }
 
-/// Lists every managed scope, `parallelism` at a time. A scope that does not exist becomes an error of
-/// that scope (the plan still shows the rest); any other failure fails the command.
-async fn read_current(
-    client: &ArmClient,
-    desired: &DesiredState,
-    parallelism: usize,
-) -> Result<CurrentState> {
-    let results: Vec<_> = futures::stream::iter(desired.scopes.iter())
-        .map(|ds| async move { (ds.scope.clone(), client.list_assignments(&ds.scope).await) })
-        .buffer_unordered(parallelism.max(1))
-        .collect()
-        .await;
-    let mut current = CurrentState::default();
-    let mut first_error = None;
-    for (scope, result) in results {
-        match result {
-            Ok(items) => {
-                current.scopes.insert(scope, items);
-            }
-            Err(e) if e.is_not_found() => {
-                let what = match scope.kind() {
-                    ScopeKind::Cluster => format!(
-                        "cluster `{}` not found in resource group `{}` of subscription `{}`",
-                        scope.cluster.cluster,
-                        scope.cluster.resource_group,
-                        scope.cluster.subscription
-                    ),
-                    ScopeKind::Database => format!(
-                        "database `{}` not found in cluster `{}`",
-                        scope.database_name().unwrap_or_default(),
-                        scope.cluster.cluster
-                    ),
-                };
-                current
-                    .errors
-                    .insert(scope, format!("{what} ({})", e.message));
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    // A missing cluster makes every one of its databases "not found" too: say why, once.
-    let missing_clusters: Vec<Scope> = current
-        .errors
-        .keys()
-        .filter(|s| s.kind() == ScopeKind::Cluster)
-        .cloned()
-        .collect();
-    for (scope, message) in current.errors.iter_mut() {
-        if scope.kind() == ScopeKind::Database
-            && missing_clusters.iter().any(|c| c.cluster == scope.cluster)
-        {
-            *message = format!(
-                "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
-                scope.cluster.cluster, scope.cluster.resource_group, scope.cluster.subscription
-            );
-        }
-    }
-    match first_error {
-        Some(e) => Err(e.into()),
-        None => Ok(current),
-    }
+/// Why a scope that ARM says does not exist could not be planned.
+fn not_found_message(scope: &Scope, e: &crate::arm::ArmError) -> String {
+    let what = match scope.kind() {
+        ScopeKind::Cluster => format!(
+            "cluster `{}` not found in resource group `{}` of subscription `{}`",
+            scope.cluster.cluster, scope.cluster.resource_group, scope.cluster.subscription
+        ),
+        ScopeKind::Database => format!(
+            "database `{}` not found in cluster `{}`",
+            scope.database_name().unwrap_or_default(),
+            scope.cluster.cluster
+        ),
+    };
+    format!("{what} ({})", e.message)
 }
 
-/// The plan, the file it was made from, and the session to apply it with.
+/// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives,
+/// so that a fleet-wide plan never holds every listing at once: a scope with nothing to write keeps
+/// only its counts. A scope that does not exist becomes an error of that scope (the plan still
+/// shows the rest); any other failure fails the command.
 async fn make_plan(g: &GlobalArgs, targets: &[String]) -> Result<(Plan, String, Session)> {
     let desired = load_desired(g, targets)?;
     let session = connect(g).await?;
-    let current = read_current(&session.client, &desired, g.parallelism as usize).await?;
-    let file = desired.file.clone();
-    Ok((diff_into(desired, current), file, session))
+    let client = &session.client;
+    let DesiredState {
+        file,
+        scopes,
+        ignore,
+        safety,
+    } = desired;
+    let mut planned = Vec::with_capacity(scopes.len());
+    let mut listings = futures::stream::iter(scopes)
+        .map(|ds| async move {
+            let listed = client.list_assignments(&ds.scope).await;
+            (ds, listed)
+        })
+        .buffered(g.parallelism as usize);
+    let mut first_error = None;
+    while let Some((ds, listed)) = listings.next().await {
+        let mut sp = match listed {
+            Ok(items) => plan_scope(ds, items, None, &ignore),
+            Err(e) if e.is_not_found() => {
+                let message = not_found_message(&ds.scope, &e);
+                plan_scope(ds, Vec::new(), Some(message), &ignore)
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        sp.compact();
+        planned.push(sp);
+    }
+    drop(listings);
+    if let Some(e) = first_error {
+        return Err(e.into());
+    }
+    // A missing cluster makes every one of its databases "not found" too: say why, once.
+    let missing: Vec<crate::model::ClusterRef> = planned
+        .iter()
+        .filter(|sp| sp.error.is_some() && sp.scope.kind() == ScopeKind::Cluster)
+        .map(|sp| sp.scope.cluster.clone())
+        .collect();
+    for sp in &mut planned {
+        if sp.error.is_some()
+            && sp.scope.kind() == ScopeKind::Database
+            && missing.contains(&sp.scope.cluster)
+        {
+            sp.error = Some(format!(
+                "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
+                sp.scope.cluster.cluster,
+                sp.scope.cluster.resource_group,
+                sp.scope.cluster.subscription
+            ));
+        }
+    }
+    Ok((finish(planned, &safety), file, session))
 }
 
 fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {

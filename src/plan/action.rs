@@ -67,12 +67,28 @@ pub struct ScopePlan {
     /// saved plan so that `apply PLAN.json` can tell whether Azure changed since; `None` when the
     /// scope could not be read.
     pub fingerprint: Option<String>,
+    /// No-ops dropped by `compact` (a scope with nothing to write keeps only their count, so that a
+    /// fleet-wide plan does not hold every adopted assignment).
+    #[serde(skip)]
+    pub unchanged_compacted: usize,
 }
 
 impl ScopePlan {
     /// True when the scope has a change that writes (not only no-ops).
     pub fn is_touched(&self) -> bool {
         self.changes.iter().any(|c| !c.is_noop())
+    }
+
+    /// Drops the details of a scope with nothing to write, keeping the counts: its no-ops and
+    /// ignored assignments matter to nothing but the summary once the safety verdict cannot fail
+    /// for it (no write, so nothing is lost). A touched scope is left whole.
+    pub fn compact(&mut self) {
+        if self.is_touched() {
+            return;
+        }
+        self.unchanged_compacted += self.changes.len();
+        self.changes = Vec::new();
+        self.ignored = Vec::new();
     }
 
     /// Everything ARM listed at the scope: every `before`, the kept and the ignored assignments.
@@ -103,6 +119,7 @@ impl Summary {
         let mut s = Summary::default();
         for sp in scopes {
             s.unmanaged += sp.kept.len();
+            s.unchanged += sp.unchanged_compacted;
             for c in &sp.changes {
                 match c {
                     Change::Create { .. } => s.create += 1,

@@ -79,6 +79,23 @@ pub fn diff_into(desired: DesiredState, mut current: CurrentState) -> Plan {
     Plan { scopes, safety }
 }
 
+/// Plans one scope from what ARM listed there, or from the error that kept it from being read:
+/// `diff_into`, one scope at a time, for callers that stream listings.
+pub fn plan_scope(
+    ds: DesiredScope,
+    listed: Vec<CurrentAssignment>,
+    error: Option<String>,
+    ignore: &[IgnoreRule],
+) -> ScopePlan {
+    diff_scope(ds, listed, error, ignore)
+}
+
+/// The plan of scopes planned one by one, with its safety verdict.
+pub fn finish(scopes: Vec<ScopePlan>, safety: &crate::model::SafetyConfig) -> Plan {
+    let safety = safety_verdict(&scopes, safety);
+    Plan { scopes, safety }
+}
+
 type IndexKey = (PrincipalType, Role, String);
 
 /// The current assignments of one scope, sorted, with what the rules need to know about each.
@@ -226,6 +243,7 @@ fn diff_scope(
         ignored: Vec::new(),
         error,
         fingerprint: None,
+        unchanged_compacted: 0,
     };
     if plan.error.is_some() {
         return plan;

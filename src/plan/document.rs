@@ -240,6 +240,7 @@ impl PlanDocument {
                 ignored: Vec::new(),
                 error: None,
                 fingerprint: None,
+                unchanged_compacted: 0,
             })
         }
         for c in &self.changes {

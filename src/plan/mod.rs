@@ -24,7 +24,7 @@ pub mod planfile;
 mod safety;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
-pub use diff::{diff, diff_into};
+pub use diff::{diff, diff_into, finish, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
