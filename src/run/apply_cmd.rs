@@ -1,0 +1,210 @@
+//! `apply -f FILE` (plan, show, confirm, write) and `apply PLAN.json` (check the saved plan is still
+//! current, then write exactly it).
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::plan_cmd::{make_plan, scope_errors};
+use super::session::connect_with_api;
+use super::style;
+use crate::apply::ApplyOptions;
+use crate::arm::ArmClient;
+use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
+use crate::error::{Error, Result};
+use crate::model::Scope;
+use crate::plan::{Plan, planfile};
+use crate::render::{OutputFormat, Style, write_plan, write_report_text};
+
+pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
+    if let Some(path) = &args.plan {
+        return apply_saved(g, args, path).await;
+    }
+    let (plan, file, session) = make_plan(g, &args.target).await?;
+    show_plan_for_apply(g, args, &plan, &file)?;
+    if plan.has_errors() {
+        return Err(scope_errors(&plan));
+    }
+    if !plan.summary().has_changes() {
+        return Ok(0);
+    }
+    refuse_if_unsafe(&plan, args)?;
+    if !args.auto_approve && !confirm()? {
+        return Err(Error::Refused(
+            "apply cancelled; nothing was changed".into(),
+        ));
+    }
+    execute(g, args, &plan, &session.client).await
+}
+
+/// With `--format json` stdout carries only the report, so the plan shows on stderr.
+fn show_plan_for_apply(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, file: &str) -> Result<()> {
+    match args.format {
+        ReportFormat::Text => write_plan(
+            OutputFormat::Text,
+            plan,
+            file,
+            style(g),
+            &mut std::io::stdout().lock(),
+        ),
+        ReportFormat::Json => write_plan(
+            OutputFormat::Text,
+            plan,
+            file,
+            Style::PLAIN,
+            &mut std::io::stderr().lock(),
+        ),
+    }
+    .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
+    if plan.safety.ok || args.force {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the plan is unsafe ({}); nothing was changed. Review it, then rerun with --force to apply it anyway",
+        plan.safety.reasons.join("; ")
+    )))
+}
+
+/// `apply PLAN.json`: list every scope the plan writes to again; if any changed since the plan was
+/// made, refuse before any write and say what changed. Otherwise apply exactly the saved changes.
+async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+    let saved = planfile::read(path)?;
+    let session = connect_with_api(g, &saved.api_version).await?;
+    let client = &session.client;
+    let checks: Vec<_> = futures::stream::iter(saved.scopes.iter())
+        .map(|s| async move {
+            let scope = Scope::from(&s.scope);
+            let now = client.list_assignments(&scope).await;
+            (scope, s, now)
+        })
+        .buffered(g.parallelism as usize)
+        .collect()
+        .await;
+    let mut stale = Vec::new();
+    for (scope, s, now) in checks {
+        let now = match now {
+            Ok(items) => items,
+            Err(e) if e.is_not_found() => {
+                stale.push(format!("  {scope}: no longer exists"));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if crate::plan::fingerprint(&now) == s.fingerprint {
+            continue;
+        }
+        let (added, removed) = crate::plan::listing_changes(&s.listed, &crate::plan::listing(&now));
+        let mut what = format!("  {scope}: changed since the plan");
+        for a in added {
+            what.push_str(&format!("\n    + {a}"));
+        }
+        for r in removed {
+            what.push_str(&format!("\n    - {r}"));
+        }
+        stale.push(what);
+    }
+    if !stale.is_empty() {
+        return Err(Error::Refused(format!(
+            "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n{}\n  hint: make a new plan and review it",
+            path.display(),
+            stale.join("\n")
+        )));
+    }
+    let plan = saved.to_plan();
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
+    if !plan.summary().has_changes() {
+        return Ok(0);
+    }
+    refuse_if_unsafe(&plan, args)?;
+    // The saved plan was reviewed; it is applied without another question.
+    execute(g, args, &plan, client).await
+}
+
+/// Runs the writes of a plan and prints the report.
+async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClient) -> Result<i32> {
+    let cancel = CancellationToken::new();
+    watch_ctrl_c(cancel.clone());
+    let progress = crate::progress::for_stderr(
+        plan.actions()
+            .map(|c| match c {
+                crate::plan::Change::Replace { .. } => 2,
+                crate::plan::Change::Create { .. }
+                | crate::plan::Change::Delete { .. }
+                | crate::plan::Change::NoOp { .. } => 1,
+            })
+            .sum(),
+        std::io::stderr().is_terminal(),
+        !g.no_progress && !g.quiet,
+    );
+    let options = ApplyOptions {
+        parallelism: g.parallelism as usize,
+        cancel: cancel.clone(),
+        progress: progress.as_ref(),
+    };
+    let report = crate::apply::apply(plan, client, &options).await;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Text => {
+            writeln!(out).map_err(anyhow::Error::from)?;
+            write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(anyhow::Error::from)?;
+            writeln!(out).map_err(anyhow::Error::from)?;
+        }
+    }
+    out.flush().map_err(anyhow::Error::from)?;
+    if cancel.is_cancelled() {
+        return Err(Error::Interrupted);
+    }
+    let failed = report.failed();
+    if failed > 0 {
+        return Err(Error::ApplyFailed {
+            failed,
+            total: report.actions.len(),
+        });
+    }
+    Ok(0)
+}
+
+/// First Ctrl-C: no new writes start, running operations finish, the report is printed. Second:
+/// abandon at once.
+fn watch_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!(
+            "\ninterrupted: letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
+        );
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "abandoned: operations already sent to ARM may still complete; rerun plan to see where things stand"
+            );
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Asks for `yes` on a terminal; without one, `--auto-approve` is required.
+fn confirm() -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "apply needs --auto-approve when stdin is not a terminal; nothing was changed".into(),
+        ));
+    }
+    eprint!("\nApply these changes? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(anyhow::Error::from)?;
+    Ok(line.trim() == "yes")
+}
