@@ -88,7 +88,7 @@ pub fn resolve_endpoints(
     let authority = pick(authority_host, authority_default);
     let check = |text: &str, what: &str| {
         let url = Url::parse(text).map_err(|e| format!("{what} `{text}` is not a URL: {e}"))?;
-        super::client::check_scheme(&url).map_err(|e| format!("{what} `{text}`: {e}"))
+        super::endpoint::check_scheme(&url).map_err(|e| format!("{what} `{text}`: {e}"))
     };
     check(&arm, "the ARM endpoint (--arm-endpoint)")?;
     check(&authority, "the authority host (AZURE_AUTHORITY_HOST)")?;

@@ -8,63 +8,11 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::auth::Connection;
+use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
 use super::pacer::{OpClass, Pacer, subscription_of};
 use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
-use super::wire::{
-    AssignmentBody, AssignmentProperties, AssignmentResource, ErrorResponse, short_name,
-};
-use crate::model::{AssignmentKey, CurrentAssignment, PrincipalId, PrincipalType, Role, Scope};
-
-/// The ARM endpoint; the only host that ever sees the bearer token.
-#[derive(Debug, Clone)]
-pub struct ArmEndpoint {
-    base: Url,
-}
-
-impl ArmEndpoint {
-    /// Parses and checks an endpoint: https, or http only for a loopback address.
-    pub fn parse(endpoint: &str) -> Result<Self, ArmError> {
-        let bad = |m: String| ArmError::new("configure ARM endpoint", endpoint, m);
-        let base = Url::parse(endpoint).map_err(|e| bad(format!("not a URL: {e}")))?;
-        check_scheme(&base).map_err(bad)?;
-        Ok(ArmEndpoint { base })
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.base.as_str().trim_end_matches('/')
-    }
-
-    /// True when `url` is on this endpoint's scheme, host and port.
-    pub fn owns(&self, url: &Url) -> bool {
-        url.scheme() == self.base.scheme()
-            && url.host_str().map(str::to_ascii_lowercase)
-                == self.base.host_str().map(str::to_ascii_lowercase)
-            && url.port_or_known_default() == self.base.port_or_known_default()
-    }
-}
-
-/// True for `localhost` and loopback addresses.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-/// https, or http only on a loopback address (a local emulator or test server): a bearer token or a
-/// client secret never crosses a network in clear text.
-pub fn check_scheme(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        other => Err(format!(
-            "the scheme must be https (http only for loopback addresses), not `{other}`"
-        )),
-    }
-}
+use super::wire::ErrorResponse;
 
 /// A buffered response.
 #[derive(Debug)]
@@ -308,139 +256,6 @@ impl ArmClient {
             }
         }
     }
-
-    /// Lists the principal assignments at a scope, following `nextLink`.
-    pub async fn list_assignments(
-        &self,
-        scope: &Scope,
-    ) -> Result<Vec<CurrentAssignment>, ArmError> {
-        let path = scope.assignments_path();
-        let items: Vec<AssignmentResource> = self
-            .list_all("list principal assignments", &path, self.url(&path))
-            .await?;
-        Ok(items
-            .into_iter()
-            .filter_map(|r| to_current(scope, r))
-            .collect())
-    }
-
-    /// Gets one assignment; `None` when it does not exist.
-    pub async fn get_assignment(
-        &self,
-        scope: &Scope,
-        name: &str,
-    ) -> Result<Option<CurrentAssignment>, ArmError> {
-        let path = scope.assignment_path(name);
-        match self
-            .send(
-                "get principal assignment",
-                &path,
-                Method::GET,
-                self.url(&path),
-                None,
-            )
-            .await
-        {
-            Ok(resp) => {
-                let r: AssignmentResource = parse_json("get principal assignment", &path, &resp)?;
-                Ok(to_current(scope, r))
-            }
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Creates (or updates) the assignment `name` for `key`, waits for the operation and returns the
-    /// assignment as ARM then lists it (with its resolved fields).
-    pub async fn put_assignment(
-        &self,
-        key: &AssignmentKey,
-        name: &str,
-        tenant: Option<&str>,
-    ) -> Result<CurrentAssignment, ArmError> {
-        let op = "create principal assignment";
-        let path = key.scope.assignment_path(name);
-        let body = serde_json::to_value(AssignmentBody {
-            properties: AssignmentProperties {
-                principal_id: Some(key.principal_id.as_str().to_string()),
-                role: Some(key.role.as_str().to_string()),
-                principal_type: Some(key.principal_type.as_str().to_string()),
-                tenant_id: tenant.map(str::to_string),
-                ..Default::default()
-            },
-        })
-        .expect("the body serialises");
-        self.write_and_wait(op, &path, Method::PUT, Some(&body))
-            .await?;
-        match self.get_assignment(&key.scope, name).await? {
-            Some(a) => Ok(a),
-            None => Err(ArmError::new(
-                op,
-                &path,
-                "the operation succeeded but the assignment is not there",
-            )),
-        }
-    }
-
-    /// Sends a PUT or DELETE and waits for the operation it starts; starts it again when the operation
-    /// failed for a reason worth retrying (`RetryClass::of_operation`): Entra ID lag of a new identity
-    /// within the principal budget, a server-side failure within `max_attempts`. A 204 (nothing to
-    /// delete) or a synchronous 200 ends at once.
-    async fn write_and_wait(
-        &self,
-        op: &str,
-        path: &str,
-        method: Method,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(), ArmError> {
-        let url = self.url(path);
-        let mut attempt = Attempt::first();
-        loop {
-            let resp = self
-                .send(op, path, method.clone(), url.clone(), body)
-                .await?;
-            if resp.status == 204 {
-                return Ok(());
-            }
-            let e = match self.wait(op, path, &resp, &url).await {
-                Ok(()) => return Ok(()),
-                Err(e) => e,
-            };
-            let class = RetryClass::of_operation(e.code.as_deref(), &e.message);
-            let jitter = rand::random::<f64>();
-            let Some(d) =
-                self.retry
-                    .next_delay(class, attempt, is_idempotent(&method), None, jitter)
-            else {
-                return Err(e);
-            };
-            tracing::info!(
-                "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
-                e.message,
-                d.as_secs_f64()
-            );
-            tokio::time::sleep(d).await;
-            attempt.number += 1;
-            if class == RetryClass::PrincipalNotFound {
-                attempt.principal_wait += d;
-            }
-        }
-    }
-
-    /// Deletes the assignment `name` and waits until it is gone. Deleting a missing one succeeds.
-    pub async fn delete_assignment(&self, scope: &Scope, name: &str) -> Result<(), ArmError> {
-        let op = "delete principal assignment";
-        let path = scope.assignment_path(name);
-        self.write_and_wait(op, &path, Method::DELETE, None).await?;
-        match self.get_assignment(scope, name).await? {
-            None => Ok(()),
-            Some(_) => Err(ArmError::new(
-                op,
-                &path,
-                "the operation succeeded but the assignment is still there",
-            )),
-        }
-    }
 }
 
 /// Turns a non-2xx response into an `ArmError` with ARM's code, message and request id.
@@ -496,36 +311,6 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// ARM's resource → our model. Items with a role or type this version does not know are left out with
-/// a warning: never deleting what we do not understand is the safe side.
-fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment> {
-    let name = short_name(&r)?;
-    let p = r.properties.unwrap_or_default();
-    let role_text = p.role.unwrap_or_default();
-    let type_text = p.principal_type.unwrap_or_default();
-    let (Some(role), Some(principal_type)) =
-        (Role::parse(&role_text), PrincipalType::parse(&type_text))
-    else {
-        tracing::warn!(
-            "{scope}: assignment `{name}` has role `{role_text}` and type `{type_text}`, which this version does not know; leaving it alone"
-        );
-        return None;
-    };
-    Some(CurrentAssignment {
-        key: AssignmentKey {
-            scope: scope.clone(),
-            principal_type,
-            principal_id: PrincipalId::new(p.principal_id.unwrap_or_default()),
-            role,
-        },
-        name,
-        tenant_id: p.tenant_id.filter(|s| !s.is_empty()),
-        tenant_name: p.tenant_name.filter(|s| !s.is_empty()),
-        principal_name: p.principal_name.filter(|s| !s.is_empty()),
-        aad_object_id: p.aad_object_id.filter(|s| !s.is_empty()),
-    })
-}
-
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
@@ -556,24 +341,6 @@ fn error_chain(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints_need_https_unless_loopback() {
-        assert!(ArmEndpoint::parse("https://management.azure.com").is_ok());
-        assert!(ArmEndpoint::parse("http://127.0.0.1:8080").is_ok());
-        assert!(ArmEndpoint::parse("http://localhost:8080").is_ok());
-        assert!(ArmEndpoint::parse("http://management.azure.com").is_err());
-        assert!(ArmEndpoint::parse("ftp://127.0.0.1").is_err());
-    }
-
-    #[test]
-    fn only_the_arm_host_is_owned() {
-        let e = ArmEndpoint::parse("https://127.0.0.1:8443").unwrap();
-        assert!(e.owns(&Url::parse("https://127.0.0.1:8443/x?y=1").unwrap()));
-        assert!(!e.owns(&Url::parse("https://127.0.0.1:9443/x").unwrap()));
-        assert!(!e.owns(&Url::parse("https://evil.example/x").unwrap()));
-        assert!(!e.owns(&Url::parse("http://127.0.0.1:8443/x").unwrap()));
-    }
 
     #[test]
     fn errors_carry_code_message_and_request_id() {

@@ -32,11 +32,8 @@ impl GithubOidcAssertion {
     ) -> anyhow::Result<Self> {
         let mut url = Url::parse(request_url)
             .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))?;
-        let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || url.host_str() == Some("localhost");
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            anyhow::bail!("ACTIONS_ID_TOKEN_REQUEST_URL must be https");
-        }
+        super::endpoint::check_scheme(&url)
+            .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL: {e}"))?;
         url.query_pairs_mut().append_pair("audience", AUDIENCE);
         Ok(GithubOidcAssertion {
             http,

@@ -12,9 +12,11 @@
 //!
 //! Nothing here decides what to change; the bearer token goes only to the ARM endpoint's host.
 
+mod assignments;
 mod auth;
 mod client;
 mod discovery;
+mod endpoint;
 mod error;
 mod github;
 mod pacer;
@@ -27,6 +29,7 @@ pub use auth::{
     Connection, Endpoints, build_http_client, client_secret_credential, cloud_endpoints,
     credential_for, resolve_endpoints,
 };
-pub use client::{ArmClient, ArmEndpoint};
+pub use client::ArmClient;
+pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
 pub use retry::{Attempt, RetryClass, RetryPolicy};
