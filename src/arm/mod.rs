@@ -26,8 +26,8 @@ mod retry;
 mod wire;
 
 pub use auth::{
-    Connection, Endpoints, build_http_client, client_secret_credential, cloud_endpoints,
-    credential_for, resolve_endpoints,
+    Connection, Endpoints, build_http_client, client_secret_credential, credential_for,
+    resolve_endpoints,
 };
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;

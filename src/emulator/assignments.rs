@@ -10,8 +10,6 @@
 //! | DELETE, missing                | 204                                                           |
 //! | GET / list                     | resolved fields (`tenantName`, `principalName`, `aadObjectId`) once provisioned |
 
-use std::time::Instant;
-
 use axum::http::StatusCode;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -273,22 +271,11 @@ fn start(
     kind: OpKind,
     error: Option<ArmError>,
 ) -> usize {
-    let c = &w.clusters[s.cluster];
-    w.operations.push(Operation {
-        id: uuid::Uuid::new_v4().to_string(),
-        subscription: c.subscription.clone(),
-        location: c.location.clone(),
-        kind,
-        scope: s,
-        name: name.to_string(),
-        polls_left: ctx.lro_polls,
-        started: Instant::now(),
-        start_time: OffsetDateTime::now_utc(),
-        finished: None,
-        error,
+    let op = Operation {
         history_index: Some(w.history.len()),
-        caller_admin: None,
-    });
+        ..Operation::begin(&w.clusters[s.cluster], s, name, kind, ctx.lro_polls, error)
+    };
+    w.operations.push(op);
     w.operations.len() - 1
 }
 

@@ -12,11 +12,8 @@
 //! A deleted database stays in the world as a tombstone (running operations hold its index); it is
 //! invisible to every read and to the state dump.
 
-use std::time::Instant;
-
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 use super::assignments::{Ctx, check_write};
 use super::body::json;
@@ -204,21 +201,11 @@ fn start(
             ),
         )
     });
-    w.operations.push(Operation {
-        id: uuid::Uuid::new_v4().to_string(),
-        subscription: c.subscription.clone(),
-        location: c.location.clone(),
-        kind,
-        scope: s,
-        name: name.to_string(),
-        polls_left: ctx.lro_polls,
-        started: Instant::now(),
-        start_time: OffsetDateTime::now_utc(),
-        finished: None,
-        error,
-        history_index: None,
+    let op = Operation {
         caller_admin,
-    });
+        ..Operation::begin(c, s, name, kind, ctx.lro_polls, error)
+    };
+    w.operations.push(op);
     w.operations.len() - 1
 }
 

@@ -97,8 +97,16 @@ impl Directory {
 
 /// A stable GUID for a principal the open directory has never heard of.
 pub fn synthetic_object_id(ty: PrincipalType, id: &str) -> String {
-    let h = Sha256::digest(format!("{ty}:{}", id.to_lowercase()));
-    let x: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    stable_guid(&format!("{ty}:{}", id.to_lowercase()))
+}
+
+/// A version-4-shaped GUID derived from `seed`: the same seed always gives the same GUID.
+pub fn stable_guid(seed: &str) -> String {
+    let x: String = Sha256::digest(seed)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
         "{}-{}-4{}-8{}-{}",
         &x[0..8],

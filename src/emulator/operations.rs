@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use super::reply::{ArmError, Reply};
 use super::route::percent_encode;
-use super::world::{ScopeIdx, World, not_found};
+use super::world::{Cluster, ScopeIdx, World, not_found};
 use crate::model::ScopeKind;
 
 /// Adding or dropping a principal assignment; creating or deleting a database.
@@ -68,6 +68,36 @@ pub struct Operation {
     pub history_index: Option<usize>,
     /// A database create that makes this client (app id) the database's `Admin` when done (P6).
     pub caller_admin: Option<String>,
+}
+
+impl Operation {
+    /// An operation on `scope` of `cluster`, started now, that ends after `polls` polls, failing with
+    /// `error` when one is given. Not in the write history and making nobody an admin until the
+    /// caller says otherwise.
+    pub fn begin(
+        cluster: &Cluster,
+        scope: ScopeIdx,
+        name: &str,
+        kind: OpKind,
+        polls: u32,
+        error: Option<ArmError>,
+    ) -> Operation {
+        Operation {
+            id: uuid::Uuid::new_v4().to_string(),
+            subscription: cluster.subscription.clone(),
+            location: cluster.location.clone(),
+            kind,
+            scope,
+            name: name.to_string(),
+            polls_left: polls,
+            started: Instant::now(),
+            start_time: OffsetDateTime::now_utc(),
+            finished: None,
+            error,
+            history_index: None,
+            caller_admin: None,
+        }
+    }
 }
 
 /// The two polling URLs of an operation.

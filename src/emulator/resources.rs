@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::assignments::Ctx;
+use super::directory::stable_guid;
 use super::paging::page;
 use super::reply::{ArmError, Reply};
 use super::route::ClusterPath;
@@ -75,7 +76,7 @@ fn cluster_body(w: &World, c: &Cluster) -> Value {
             "provisioningState": "Succeeded"
         },
         "identity": {
-            "principalId": uuid_for(&format!("identity:{}", cluster_id(c))),
+            "principalId": stable_guid(&format!("identity:{}", cluster_id(c))),
             "tenantId": w.tenant_id,
             "type": "SystemAssigned"
         }
@@ -104,24 +105,6 @@ pub fn database_body(c: &Cluster, d: &Database) -> Value {
         "kind": "ReadWrite",
         "properties": props
     })
-}
-
-/// A stable GUID derived from a string.
-fn uuid_for(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let x: String = Sha256::digest(s)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &x[0..8],
-        &x[8..12],
-        &x[13..16],
-        &x[17..20],
-        &x[20..32]
-    )
 }
 
 /// Clusters of a subscription, or of one resource group of it.

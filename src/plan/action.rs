@@ -161,4 +161,14 @@ impl Plan {
             .flat_map(|s| s.changes.iter())
             .filter(|c| !c.is_noop())
     }
+
+    /// How many ARM writes applying the plan takes: a replace is a create and a delete.
+    pub fn write_count(&self) -> usize {
+        self.actions()
+            .map(|c| match c {
+                Change::Replace { .. } => 2,
+                Change::Create { .. } | Change::Delete { .. } | Change::NoOp { .. } => 1,
+            })
+            .sum()
+    }
 }

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use crate::model::{
     CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    PrincipalType, Role, Scope, Unmanaged,
+    PrincipalType, Role, Unmanaged,
 };
 
 use super::action::{Change, Plan, ScopePlan};
@@ -37,57 +37,19 @@ use super::fingerprint::fingerprint;
 use super::names::Names;
 use super::safety::safety_verdict;
 
-/// Plans every scope of `desired` against `current`.
+/// Plans every scope of `desired` against `current`. The CLI plans scope by scope as listings
+/// arrive (`plan_scope`, then `finish`); this is the same over states already in memory.
 pub fn diff(desired: &DesiredState, current: &CurrentState) -> Plan {
-    diff_into(desired.clone(), current.clone())
-}
-
-/// `diff`, consuming both states: the grants and assignments move into the plan's changes instead
-/// of being copied. At 100,000 grants the copies were as large as both states together.
-pub fn diff_into(desired: DesiredState, mut current: CurrentState) -> Plan {
-    let DesiredState {
-        scopes: desired_scopes,
-        ignore,
-        safety,
-        ..
-    } = desired;
-    // A scope listed twice (`config` never does) is planned twice from the same listing: the
-    // listing moves out at the scope's last occurrence only.
-    let last: HashMap<&Scope, usize> = desired_scopes
+    let scopes = desired
+        .scopes
         .iter()
-        .enumerate()
-        .map(|(i, ds)| (&ds.scope, i))
-        .collect();
-    let take_at: Vec<bool> = (0..desired_scopes.len())
-        .map(|i| last.get(&desired_scopes[i].scope) == Some(&i))
-        .collect();
-    drop(last);
-    let scopes: Vec<ScopePlan> = desired_scopes
-        .into_iter()
-        .zip(take_at)
-        .map(|(ds, take)| {
+        .map(|ds| {
+            let listed = current.scopes.get(&ds.scope).cloned().unwrap_or_default();
             let error = current.errors.get(&ds.scope).cloned();
-            let listed = if take {
-                current.scopes.remove(&ds.scope)
-            } else {
-                current.scopes.get(&ds.scope).cloned()
-            };
-            diff_scope(ds, listed.unwrap_or_default(), error, &ignore)
+            plan_scope(ds.clone(), listed, error, &desired.ignore)
         })
         .collect();
-    let safety = safety_verdict(&scopes, &safety);
-    Plan { scopes, safety }
-}
-
-/// Plans one scope from what ARM listed there, or from the error that kept it from being read:
-/// `diff_into`, one scope at a time, for callers that stream listings.
-pub fn plan_scope(
-    ds: DesiredScope,
-    listed: Vec<CurrentAssignment>,
-    error: Option<String>,
-    ignore: &[IgnoreRule],
-) -> ScopePlan {
-    diff_scope(ds, listed, error, ignore)
+    finish(scopes, &desired.safety)
 }
 
 /// The plan of scopes planned one by one, with its safety verdict.
@@ -224,7 +186,9 @@ impl Handout {
     }
 }
 
-fn diff_scope(
+/// Plans one scope from what ARM listed there (moved into the plan, not copied), or from the error
+/// that kept it from being read.
+pub fn plan_scope(
     ds: DesiredScope,
     listed: Vec<CurrentAssignment>,
     error: Option<String>,

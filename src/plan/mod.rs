@@ -3,8 +3,8 @@
 //! | file          | owns                                                                  |
 //! |---------------|-----------------------------------------------------------------------|
 //! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`         |
-//! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`; no I/O, no clock        |
-//! |               | (`diff_into` takes both states by value, so nothing is copied)        |
+//! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`, or scope by scope with  |
+//! |               | `plan_scope` + `finish` as listings stream in; no I/O, no clock       |
 //! | `names`       | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
@@ -24,7 +24,7 @@ pub mod planfile;
 mod safety;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
-pub use diff::{diff, diff_into, finish, plan_scope};
+pub use diff::{diff, finish, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};

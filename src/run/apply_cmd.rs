@@ -131,14 +131,7 @@ async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClie
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let progress = crate::progress::for_stderr(
-        plan.actions()
-            .map(|c| match c {
-                crate::plan::Change::Replace { .. } => 2,
-                crate::plan::Change::Create { .. }
-                | crate::plan::Change::Delete { .. }
-                | crate::plan::Change::NoOp { .. } => 1,
-            })
-            .sum(),
+        plan.write_count(),
         std::io::stderr().is_terminal(),
         !g.no_progress && !g.quiet,
     );

@@ -1,7 +1,7 @@
 //! Issue 5: every credential source end to end through the emulator's token endpoint, secrets never
 //! in any output, clear 401/403 errors, and the endpoint and authority rules.
 
-use crate::arm_stub::{Answer, Stub, c1, one_cluster_file, run_env, run_on_stub};
+use crate::arm_stub::{Answer, Stub, c1, one_cluster_file, run_on_stub};
 use crate::harness::{Run, TestEnv, repo_file};
 
 fn example(env: &TestEnv) -> String {
@@ -26,8 +26,7 @@ fn assert_demo_plan(run: &Run) {
 fn client_secret_gets_a_token_from_the_token_endpoint() {
     let env = TestEnv::demo();
     let file = example(&env);
-    let run = run_env(
-        &env,
+    let run = env.run_with(
         &[
             "plan",
             "-f",
@@ -44,8 +43,7 @@ fn client_secret_gets_a_token_from_the_token_endpoint() {
     assert!(run.stderr.contains("auth: client secret"), "{run:?}");
     assert!(env.emu().request_counts().get("token") >= 1);
 
-    let wrong = run_env(
-        &env,
+    let wrong = env.run_with(
         &["plan", "-f", &file, "--auth", "client-secret"],
         &[("AZURE_CLIENT_SECRET", "wrong-s3cret-value")],
         &[],
@@ -68,8 +66,7 @@ fn workload_identity_sends_the_token_file_as_client_assertion() {
     );
     let token_file = token_file.to_str().unwrap();
     // `auto` picks workload identity because the token file is set; no secret is available.
-    let run = run_env(
-        &env,
+    let run = env.run_with(
         &["plan", "-f", &file, "--detailed-exitcode", "-v"],
         &[("AZURE_FEDERATED_TOKEN_FILE", token_file)],
         &["AZURE_CLIENT_SECRET"],
@@ -84,8 +81,7 @@ fn workload_identity_sends_the_token_file_as_client_assertion() {
 
     // The assertion really goes to the token endpoint: one that is not a JWT is refused there.
     let bad = env.write("bad-token", "not-a-jwt");
-    let refused = run_env(
-        &env,
+    let refused = env.run_with(
         &["plan", "-f", &file],
         &[("AZURE_FEDERATED_TOKEN_FILE", bad.to_str().unwrap())],
         &["AZURE_CLIENT_SECRET"],
@@ -111,8 +107,7 @@ fn github_oidc_fetches_an_id_token_for_the_entra_audience() {
         }
     });
     let url = format!("{}/idtoken?api-version=2.0", actions.url);
-    let run = run_env(
-        &env,
+    let run = env.run_with(
         &["plan", "-f", &file, "--detailed-exitcode", "-v"],
         &[
             ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
@@ -141,8 +136,7 @@ fn github_oidc_fetches_an_id_token_for_the_entra_audience() {
     );
 
     // Without `id-token: write` the runner refuses; the error says what to check.
-    let refused = run_env(
-        &env,
+    let refused = env.run_with(
         &["plan", "-f", &file, "--auth", "github-oidc"],
         &[
             ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
@@ -175,7 +169,7 @@ fn plan_and_apply_at_vv_never_print_the_secret_or_a_token() {
         ],
         vec!["plan", "-f", &file, "-vvv", "--auth", "client-secret"],
     ] {
-        let run = run_env(&env, &args, &[], &[]);
+        let run = env.run_with(&args, &[], &[]);
         assert!(run.code == 0 || run.code == 2, "{run:?}");
         // -vv really is chatty: every request is logged, with its span.
         assert!(run.stderr.contains("arm request"), "{run:?}");
@@ -251,8 +245,7 @@ fn unauthorized_names_the_identity() {
 fn endpoints_must_be_https_except_on_loopback() {
     let env = TestEnv::demo();
     let file = example(&env);
-    let arm = run_env(
-        &env,
+    let arm = env.run_with(
         &[
             "plan",
             "-f",
@@ -268,8 +261,7 @@ fn endpoints_must_be_https_except_on_loopback() {
         arm.stderr.contains("--arm-endpoint") && arm.stderr.contains("must be https"),
         "{arm:?}"
     );
-    let authority = run_env(
-        &env,
+    let authority = env.run_with(
         &["plan", "-f", &file],
         &[("AZURE_AUTHORITY_HOST", "http://login.example.com")],
         &[],
@@ -311,8 +303,7 @@ fn the_cloud_sets_the_arm_endpoint_and_authority() {
             "https://login.microsoftonline.com",
         ),
     ] {
-        let run = run_env(
-            &env,
+        let run = env.run_with(
             &[
                 "plan",
                 "-f",
@@ -342,12 +333,7 @@ fn the_cloud_sets_the_arm_endpoint_and_authority() {
         );
     }
     // An explicit endpoint and authority win over the cloud's.
-    let run = run_env(
-        &env,
-        &["plan", "-f", &file, "--cloud", "china", "-v"],
-        &[],
-        &[],
-    );
+    let run = env.run_with(&["plan", "-f", &file, "--cloud", "china", "-v"], &[], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let emu = env.emu().endpoint();
     assert!(

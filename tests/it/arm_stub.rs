@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-use crate::harness::{Run, TestEnv, bare_command};
+use crate::harness::{Run, TestEnv};
 
 /// One request as the stub saw it.
 #[derive(Debug, Clone)]
@@ -188,22 +188,6 @@ async fn serve(tcp: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Se
     }
 }
 
-/// Runs the binary with the emulator's environment, then `set` (overriding) and without `unset`.
-pub fn run_env(env: &TestEnv, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Run {
-    let mut cmd = bare_command();
-    for (k, v) in env.emu().env() {
-        if !unset.contains(&k.as_str()) {
-            cmd.env(k, v);
-        }
-    }
-    for (k, v) in set {
-        cmd.env(k, v);
-    }
-    cmd.current_dir(env.dir.path());
-    cmd.args(args);
-    cmd.output().expect("run the binary").into()
-}
-
 pub const SUB: &str = "12345678-1234-1234-1234-123456789098";
 
 /// The ARM path of cluster `stubcluster` in resource group `rg` (what `one_cluster_file` manages).
@@ -241,8 +225,7 @@ pub fn listed(name: &str, principal_id: &str, role: &str) -> serde_json::Value {
 
 /// A run of the binary against `stub` as the ARM endpoint (tokens still from the emulator).
 pub fn run_on_stub(env: &TestEnv, stub: &Stub, args: &[&str]) -> Run {
-    run_env(
-        env,
+    env.run_with(
         args,
         &[("KUSTO_PRINCIPALS_ARM_ENDPOINT", stub.url.as_str())],
         &[],

@@ -101,8 +101,18 @@ impl TestEnv {
 
     /// Runs the binary with the emulator's environment.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[], &[])
+    }
+
+    /// Runs the binary with the emulator's environment, then `set` (overriding) and without `unset`.
+    pub fn run_with(&self, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> Run {
         let mut cmd = bare_command();
         for (k, v) in self.emu().env() {
+            if !unset.contains(&k.as_str()) {
+                cmd.env(k, v);
+            }
+        }
+        for (k, v) in set {
             cmd.env(k, v);
         }
         cmd.current_dir(self.dir.path());
