@@ -20,6 +20,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parses the process's command line (exits with clap's usage message on a bad one), noting whether
+/// `-f` was given: clap's derive cannot tell a default from a value.
+pub fn parse() -> Cli {
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli =
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let leaf = matches.subcommand().map_or(&matches, |(_, m)| m);
+    cli.global.file_given = matches!(
+        leaf.value_source("file"),
+        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+    );
+    cli
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The desired-state file.
@@ -31,6 +45,11 @@ pub struct GlobalArgs {
         default_value = "principals.yaml"
     )]
     pub file: PathBuf,
+
+    /// True when `-f` (or `KUSTO_PRINCIPALS_FILE`) was given rather than defaulted: `apply PLAN.json
+    /// -f FILE` then re-plans from FILE and applies only if it plans exactly the saved changes.
+    #[arg(skip)]
+    pub file_given: bool,
 
     /// The Azure cloud: sets the ARM endpoint, token scope and authority.
     #[arg(long, global = true, value_enum, default_value_t = Cloud::Public)]
@@ -139,6 +158,8 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved by `plan --out`: apply exactly it, or refuse (exit 3) if Azure changed since.
+    /// With `-f FILE`, re-plan from FILE and apply only if that plans exactly the saved changes
+    /// (exit 3 otherwise); a plan already applied exits 0.
     #[arg(value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
 
@@ -154,7 +175,8 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
-    /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
+    /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable. Not with PLAN.json (a saved
+    /// plan keeps the targets it was made with): exit 1.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]
     pub target: Vec<String>,
 }

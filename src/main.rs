@@ -1,9 +1,7 @@
 //! Parses the command line, runs it, prints the error once and maps it to an exit code.
 
-use clap::Parser;
-
 fn main() {
-    let cli = kusto_principals::cli::Cli::parse();
+    let cli = kusto_principals::cli::parse();
     let code = match kusto_principals::run::run(cli) {
         Ok(code) => code,
         Err(err) => {

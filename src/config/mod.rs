@@ -18,7 +18,7 @@ mod de;
 mod docpath;
 mod error;
 mod grants;
-mod names;
+pub(crate) mod names;
 mod principals;
 mod raw;
 pub mod report;

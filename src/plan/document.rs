@@ -18,7 +18,7 @@ use super::action::{Change, Plan, ScopePlan, Summary};
 use super::safety::SafetyVerdict;
 
 /// The version of the document's shape.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// `plan --format json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,27 +17,78 @@
 //!
 //! Pure: no I/O.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::CurrentAssignment;
+use crate::model::{CurrentAssignment, PrincipalType, Role};
+
+/// One assignment as listed, with exactly the fields the fingerprint covers: saved with the plan so
+/// that the loader can check the fingerprint against it and a stale plan can say what changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedEntry {
+    pub name: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    pub role: Role,
+    pub tenant: Option<String>,
+}
+
+impl From<&CurrentAssignment> for ListedEntry {
+    fn from(a: &CurrentAssignment) -> Self {
+        ListedEntry {
+            name: a.name.clone(),
+            principal_type: a.key.principal_type,
+            principal_id: a.key.principal_id.to_string(),
+            role: a.key.role,
+            tenant: a.tenant_id.clone(),
+        }
+    }
+}
+
+impl ListedEntry {
+    /// The fingerprint's canonical line: tab-separated, lowercased.
+    fn canonical(&self) -> String {
+        [
+            self.name.as_str(),
+            self.principal_type.as_str(),
+            self.principal_id.as_str(),
+            self.role.as_str(),
+            self.tenant.as_deref().unwrap_or(""),
+        ]
+        .map(str::to_ascii_lowercase)
+        .join("\t")
+    }
+
+    /// `name type:id role [tenant=…]`, for messages.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} {}:{} {}",
+            self.name,
+            self.principal_type.file_key(),
+            self.principal_id,
+            self.role
+        );
+        if let Some(t) = &self.tenant {
+            line.push_str(&format!(" tenant={t}"));
+        }
+        line
+    }
+
+    /// Same assignment, ignoring case as ARM does.
+    pub fn same(&self, other: &ListedEntry) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
 
 /// `sha256:` + 64 hex digits over the canonical form of every assignment ARM listed at one scope,
 /// ignored ones included. The order of `assignments` does not matter.
 pub fn fingerprint(assignments: &[CurrentAssignment]) -> String {
-    let mut lines: Vec<String> = assignments
-        .iter()
-        .map(|a| {
-            [
-                a.name.as_str(),
-                a.key.principal_type.as_str(),
-                a.key.principal_id.as_str(),
-                a.key.role.as_str(),
-                a.tenant_id.as_deref().unwrap_or(""),
-            ]
-            .map(str::to_ascii_lowercase)
-            .join("\t")
-        })
-        .collect();
+    fingerprint_entries(&listing(assignments))
+}
+
+/// `fingerprint` over saved entries (what the plan file holds).
+pub fn fingerprint_entries(entries: &[ListedEntry]) -> String {
+    let mut lines: Vec<String> = entries.iter().map(ListedEntry::canonical).collect();
     lines.sort_unstable();
     let mut h = Sha256::new();
     for line in &lines {
@@ -48,35 +99,27 @@ pub fn fingerprint(assignments: &[CurrentAssignment]) -> String {
     format!("sha256:{hex}")
 }
 
-/// What ARM listed at a scope, one readable line per assignment (`name type:id role [tenant]`),
-/// sorted: saved with the plan, so that a stale plan can say what was added or removed since.
-pub fn listing<'a>(assignments: impl IntoIterator<Item = &'a CurrentAssignment>) -> Vec<String> {
-    let mut lines: Vec<String> = assignments
-        .into_iter()
-        .map(|a| {
-            let mut line = format!(
-                "{} {}:{} {}",
-                a.name,
-                a.key.principal_type.file_key(),
-                a.key.principal_id,
-                a.key.role
-            );
-            if let Some(t) = &a.tenant_id {
-                line.push_str(&format!(" tenant={t}"));
-            }
-            line
-        })
-        .collect();
-    lines.sort_by_key(|l| l.to_ascii_lowercase());
-    lines
+/// What ARM listed at a scope, sorted: saved with the plan.
+pub fn listing<'a>(
+    assignments: impl IntoIterator<Item = &'a CurrentAssignment>,
+) -> Vec<ListedEntry> {
+    let mut entries: Vec<ListedEntry> = assignments.into_iter().map(ListedEntry::from).collect();
+    entries.sort_by_key(ListedEntry::canonical);
+    entries
 }
 
-/// `(added, removed)`: the lines of `now` not in `then`, and the reverse, ignoring case.
-pub fn listing_changes(then: &[String], now: &[String]) -> (Vec<String>, Vec<String>) {
-    let has = |list: &[String], l: &String| list.iter().any(|x| x.eq_ignore_ascii_case(l));
+/// `(added, removed)`: readable lines of the entries of `now` not in `then`, and the reverse.
+pub fn listing_changes(then: &[ListedEntry], now: &[ListedEntry]) -> (Vec<String>, Vec<String>) {
+    let has = |list: &[ListedEntry], e: &ListedEntry| list.iter().any(|x| x.same(e));
     (
-        now.iter().filter(|l| !has(then, l)).cloned().collect(),
-        then.iter().filter(|l| !has(now, l)).cloned().collect(),
+        now.iter()
+            .filter(|e| !has(then, e))
+            .map(ListedEntry::line)
+            .collect(),
+        then.iter()
+            .filter(|e| !has(now, e))
+            .map(ListedEntry::line)
+            .collect(),
     )
 }
 

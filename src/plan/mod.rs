@@ -9,7 +9,10 @@
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
 //! | `document`    | the versioned JSON document of a plan (`--format json`)               |
-//! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version |
+//! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version, |
+//! |               | the desired file's SHA-256; every field checked as it is read          |
+//! | `stale`       | whether a saved plan still applies: fingerprints, "already applied",   |
+//! |               | safety recomputed, a re-plan's differences from the saved changes      |
 //!
 //! Apply order is decided in `apply`, not by how the plan happens to be sorted.
 
@@ -22,10 +25,11 @@ pub(crate) mod fixtures;
 mod names;
 pub mod planfile;
 mod safety;
+pub mod stale;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
 pub use diff::{diff, finish, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
-pub use fingerprint::{fingerprint, listing, listing_changes};
+pub use fingerprint::{ListedEntry, fingerprint, fingerprint_entries, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};

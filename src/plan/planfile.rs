@@ -6,10 +6,15 @@
 //! | (document)       | every field of `PlanDocument`, `format_version` first                  |
 //! | `tool_version`   | the version of kusto-principals that made the plan                     |
 //! | `api_version`    | the Microsoft.Kusto api-version the scopes were read with              |
+//! | `file_sha256`    | `sha256:` of the desired-state file's bytes when the plan was made     |
+//! | `targets`        | the `--target`s the plan was made with (`apply PLAN.json -f` re-plans with them) |
 //! | `scopes[]`       | every scope the plan writes to, with the `fingerprint` of what ARM listed |
 //!
 //! The file holds no clock reading, so the same inputs save byte-identical files. Reading checks
-//! `format_version` before anything else; this module does no other I/O than `read` and `write`.
+//! `format_version` before anything else, then every field (`check`): a plan file is input like
+//! any other, and is refused whole when one field is wrong. The `safety` verdict it carries is
+//! shown to reviewers but never trusted: `apply` recomputes it (`stale`). This module does no other
+//! I/O than `read`, `write` and `file_sha256`.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +24,12 @@ use crate::model::Scope;
 
 use super::action::Plan;
 use super::document::{FORMAT_VERSION, PlanDocument, WireScope};
+use super::fingerprint::ListedEntry;
+
+mod check;
+
+/// Plan files larger than this are refused before parsing (a 100,000-grant plan is about 60 MiB).
+pub const MAX_PLAN_BYTES: u64 = 512 << 20;
 
 /// A plan as saved to and read from a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +38,10 @@ pub struct SavedPlan {
     pub document: PlanDocument,
     pub tool_version: String,
     pub api_version: String,
+    /// `sha256:` + 64 hex digits of the desired-state file's bytes.
+    pub file_sha256: String,
+    /// The `--target`s the plan was made with; empty for the whole file.
+    pub targets: Vec<String>,
     pub scopes: Vec<SavedScope>,
 }
 
@@ -36,9 +51,9 @@ pub struct SavedScope {
     pub scope: WireScope,
     /// `fingerprint()` of the scope's assignments as listed at plan time.
     pub fingerprint: String,
-    /// The same listing, readable (`fingerprint::listing`), to say what changed when it is stale.
-    #[serde(default)]
-    pub listed: Vec<String>,
+    /// The same listing (`fingerprint::listing`): the loader checks it hashes to `fingerprint` and
+    /// that every delete is in it; a refused apply says what was added or removed since.
+    pub listed: Vec<ListedEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,15 +77,34 @@ pub enum PlanFileError {
         "`{path}` has plan format_version {found}, this kusto-principals reads version {FORMAT_VERSION}; make the plan again with this version"
     )]
     Version { path: PathBuf, found: u64 },
+    #[error("`{path}` is larger than {} MiB; it is not a plan this tool wrote", MAX_PLAN_BYTES >> 20)]
+    TooLarge { path: PathBuf },
+    #[error(
+        "`{path}` is not a plan this tool wrote, or was edited; nothing was changed:\n  {}",
+        problems.join("\n  ")
+    )]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
 }
 
 impl SavedPlan {
-    /// The plan of `file`, read from ARM with `api_version`, as it is saved.
-    pub fn new(plan: &Plan, file: &str, api_version: &str) -> Self {
+    /// The plan of `file` (whose bytes hash to `file_sha256`, planned for `targets`), read from ARM
+    /// with `api_version`, as it is saved.
+    pub fn new(
+        plan: &Plan,
+        file: &str,
+        file_sha256: String,
+        targets: &[String],
+        api_version: &str,
+    ) -> Self {
         SavedPlan {
             document: PlanDocument::new(plan, file),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             api_version: api_version.to_string(),
+            file_sha256,
+            targets: targets.to_vec(),
             scopes: plan
                 .scopes
                 .iter()
@@ -113,7 +147,7 @@ impl SavedPlan {
         s
     }
 
-    /// Parses a saved plan; `path` names it in errors.
+    /// Parses a saved plan and checks every field (`check::problems`); `path` names it in errors.
     pub fn from_json(text: &str, path: &Path) -> Result<Self, PlanFileError> {
         let parse = |source| PlanFileError::Parse {
             path: path.to_path_buf(),
@@ -130,17 +164,43 @@ impl SavedPlan {
                 found: v.format_version,
             });
         }
-        serde_json::from_str(text).map_err(parse)
+        let saved: SavedPlan = serde_json::from_str(text).map_err(parse)?;
+        let problems = check::problems(&saved);
+        if !problems.is_empty() {
+            return Err(PlanFileError::Invalid {
+                path: path.to_path_buf(),
+                problems,
+            });
+        }
+        Ok(saved)
     }
 }
 
 /// Reads a plan saved by `plan --out`.
 pub fn read(path: &Path) -> Result<SavedPlan, PlanFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
+    let read_err = |source| PlanFileError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let len = std::fs::metadata(path).map_err(read_err)?.len();
+    if len > MAX_PLAN_BYTES {
+        return Err(PlanFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(read_err)?;
     SavedPlan::from_json(&text, path)
+}
+
+/// `sha256:` + 64 hex digits of a file's bytes: what a saved plan records of its desired-state file.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path)?;
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hex}"))
 }
 
 /// Writes a plan for `apply PLAN.json`.
@@ -152,4 +212,4 @@ pub fn write(path: &Path, saved: &SavedPlan) -> Result<(), PlanFileError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

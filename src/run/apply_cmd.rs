@@ -1,26 +1,21 @@
-//! `apply -f FILE` (plan, show, confirm, write) and `apply PLAN.json` (check the saved plan is still
-//! current, then write exactly it).
+//! `apply -f FILE`: plan, show, confirm, write. `apply PLAN.json` is in `saved_cmd` and shares the
+//! showing, the safety refusal and the writing from here.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
-
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::plan_cmd::{make_plan, scope_errors};
-use super::session::connect_with_api;
 use super::style;
 use crate::apply::ApplyOptions;
 use crate::arm::ArmClient;
 use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
-use crate::model::Scope;
-use crate::plan::{Plan, planfile};
+use crate::plan::Plan;
 use crate::render::{OutputFormat, Style, write_plan, write_report_text};
 
 pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     if let Some(path) = &args.plan {
-        return apply_saved(g, args, path).await;
+        return super::saved_cmd::apply_saved(g, args, path).await;
     }
     let (plan, file, session) = make_plan(g, &args.target).await?;
     show_plan_for_apply(g, args, &plan, &file)?;
@@ -40,7 +35,12 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
 }
 
 /// With `--format json` stdout carries only the report, so the plan shows on stderr.
-fn show_plan_for_apply(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, file: &str) -> Result<()> {
+pub(super) fn show_plan_for_apply(
+    g: &GlobalArgs,
+    args: &ApplyArgs,
+    plan: &Plan,
+    file: &str,
+) -> Result<()> {
     match args.format {
         ReportFormat::Text => write_plan(
             OutputFormat::Text,
@@ -61,7 +61,7 @@ fn show_plan_for_apply(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, file: &str
     Ok(())
 }
 
-fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
+pub(super) fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
     if plan.safety.ok || args.force {
         return Ok(());
     }
@@ -71,63 +71,13 @@ fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
     )))
 }
 
-/// `apply PLAN.json`: list every scope the plan writes to again; if any changed since the plan was
-/// made, refuse before any write and say what changed. Otherwise apply exactly the saved changes.
-async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
-    let saved = planfile::read(path)?;
-    let session = connect_with_api(g, &saved.api_version).await?;
-    let client = &session.client;
-    let checks: Vec<_> = futures::stream::iter(saved.scopes.iter())
-        .map(|s| async move {
-            let scope = Scope::from(&s.scope);
-            let now = client.list_assignments(&scope).await;
-            (scope, s, now)
-        })
-        .buffered(g.parallelism as usize)
-        .collect()
-        .await;
-    let mut stale = Vec::new();
-    for (scope, s, now) in checks {
-        let now = match now {
-            Ok(items) => items,
-            Err(e) if e.is_not_found() => {
-                stale.push(format!("  {scope}: no longer exists"));
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if crate::plan::fingerprint(&now) == s.fingerprint {
-            continue;
-        }
-        let (added, removed) = crate::plan::listing_changes(&s.listed, &crate::plan::listing(&now));
-        let mut what = format!("  {scope}: changed since the plan");
-        for a in added {
-            what.push_str(&format!("\n    + {a}"));
-        }
-        for r in removed {
-            what.push_str(&format!("\n    - {r}"));
-        }
-        stale.push(what);
-    }
-    if !stale.is_empty() {
-        return Err(Error::Refused(format!(
-            "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n{}\n  hint: make a new plan and review it",
-            path.display(),
-            stale.join("\n")
-        )));
-    }
-    let plan = saved.to_plan();
-    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
-    if !plan.summary().has_changes() {
-        return Ok(0);
-    }
-    refuse_if_unsafe(&plan, args)?;
-    // The saved plan was reviewed; it is applied without another question.
-    execute(g, args, &plan, client).await
-}
-
 /// Runs the writes of a plan and prints the report.
-async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClient) -> Result<i32> {
+pub(super) async fn execute(
+    g: &GlobalArgs,
+    args: &ApplyArgs,
+    plan: &Plan,
+    client: &ArmClient,
+) -> Result<i32> {
     let cancel = CancellationToken::new();
     watch_ctrl_c(cancel.clone());
     let progress = crate::progress::for_stderr(

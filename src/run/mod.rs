@@ -6,12 +6,14 @@
 //! | `mod`        | dispatch, logging, `validate`, `schema`, `completions` |
 //! | `session`    | connecting to ARM, or to the in-process emulator        |
 //! | `plan_cmd`   | `plan`, and the planning that `apply -f` shares          |
-//! | `apply_cmd`  | `apply -f FILE`, `apply PLAN.json`                       |
+//! | `apply_cmd`  | `apply -f FILE`, and the writing every apply shares      |
+//! | `saved_cmd`  | `apply PLAN.json [-f FILE]` (the checks are in `plan`)   |
 //! | `export_cmd` | `export`                                                 |
 
 mod apply_cmd;
 mod export_cmd;
 mod plan_cmd;
+mod saved_cmd;
 mod session;
 
 use std::io::IsTerminal;

@@ -38,7 +38,16 @@ pub(super) async fn make_plan(
 ) -> Result<(Plan, String, Session)> {
     let desired = load_desired(g, targets)?;
     let session = connect(g).await?;
-    let client = &session.client;
+    let (plan, file) = plan_desired(g, desired, &session.client).await?;
+    Ok((plan, file, session))
+}
+
+/// Plans `desired` against what `client` lists (`make_plan` without loading or connecting).
+pub(super) async fn plan_desired(
+    g: &GlobalArgs,
+    desired: DesiredState,
+    client: &crate::arm::ArmClient,
+) -> Result<(Plan, String)> {
     let DesiredState {
         file,
         scopes,
@@ -91,7 +100,7 @@ pub(super) async fn make_plan(
             ));
         }
     }
-    Ok((finish(planned, &safety), file, session))
+    Ok((finish(planned, &safety), file))
 }
 
 fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {
@@ -122,7 +131,14 @@ pub(super) async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32>
         return Err(scope_errors(&plan));
     }
     if let Some(path) = &args.out {
-        planfile::write(path, &SavedPlan::new(&plan, &file, &g.api_version))?;
+        let sha = planfile::file_sha256(&g.file).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read `{}` again to record its SHA-256: {e}",
+                g.file.display()
+            ))
+        })?;
+        let saved = SavedPlan::new(&plan, &file, sha, &args.target, &g.api_version);
+        planfile::write(path, &saved)?;
         tracing::info!("saved the plan to {}", path.display());
     }
     Ok(if args.detailed_exitcode && plan.summary().has_changes() {

@@ -24,4 +24,5 @@ mod emulator_semantics;
 mod emulator_skeleton;
 mod export_roundtrip;
 mod saved_plan;
+mod saved_plan_checks;
 mod standalone;

@@ -25,7 +25,7 @@ fn a_fresh_saved_plan_applies_exactly_and_converges() {
     ]);
     assert_eq!(plan.code, 2, "{plan:?}");
     let saved = std::fs::read_to_string(env.dir.path().join("plan.json")).unwrap();
-    assert!(saved.contains("\"format_version\": 1"), "{saved}");
+    assert!(saved.contains("\"format_version\": 2"), "{saved}");
     assert!(saved.contains("\"fingerprint\": \"sha256:"), "{saved}");
 
     let apply = env.run(&["apply", "plan.json"]);

@@ -34,7 +34,7 @@ fn as_saved(plan: &Plan) -> Plan {
             sp.ignored.clear();
             sp
         })
-        .filter(|sp| !sp.changes.is_empty() || !sp.kept.is_empty() || sp.error.is_some())
+        .filter(|sp| sp.error.is_none() && (!sp.changes.is_empty() || !sp.kept.is_empty()))
         .collect();
     scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
     Plan {
@@ -43,12 +43,22 @@ fn as_saved(plan: &Plan) -> Plan {
     }
 }
 
+pub(crate) const SHA: &str =
+    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The saved plan of `plan`, without its unreadable scopes (`plan --out` saves no plan that has one).
+pub(crate) fn saved_of(plan: &Plan, file: &str) -> SavedPlan {
+    let mut plan = plan.clone();
+    plan.scopes.retain(|sp| sp.error.is_none());
+    SavedPlan::new(&plan, file, SHA.into(), &[], "2024-04-13")
+}
+
 #[test]
 fn a_saved_plan_round_trips() {
     let (desired, current) = sample();
     let plan = diff(&desired, &current);
     assert!(plan.actions().count() >= 3, "{plan:#?}");
-    let saved = SavedPlan::new(&plan, "principals.yaml", "2024-04-13");
+    let saved = saved_of(&plan, "principals.yaml");
     let json = saved.to_json();
     let back = SavedPlan::from_json(&json, Path::new("p.json")).expect("parses");
     assert_eq!(back, saved);
@@ -56,14 +66,14 @@ fn a_saved_plan_round_trips() {
     assert_eq!(back.to_plan(), as_saved(&plan));
     assert_eq!(back.tool_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(back.api_version, "2024-04-13");
-    assert!(json.starts_with("{\n  \"format_version\": 1,"), "{json}");
+    assert!(json.starts_with("{\n  \"format_version\": 2,"), "{json}");
 }
 
 #[test]
 fn only_touched_scopes_carry_fingerprints() {
     let (desired, current) = sample();
     let plan = diff(&desired, &current);
-    let saved = SavedPlan::new(&plan, "principals.yaml", "2024-04-13");
+    let saved = saved_of(&plan, "principals.yaml");
     let got: Vec<String> = saved
         .fingerprints()
         .iter()
@@ -83,20 +93,20 @@ fn files_and_versions_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
     let (desired, current) = sample();
-    let saved = SavedPlan::new(&diff(&desired, &current), "p.yaml", "2024-04-13");
+    let saved = saved_of(&diff(&desired, &current), "p.yaml");
     write(&path, &saved).unwrap();
     assert_eq!(read(&path).unwrap(), saved);
 
     let newer = saved
         .to_json()
-        .replacen("\"format_version\": 1", "\"format_version\": 2", 1);
+        .replacen("\"format_version\": 2", "\"format_version\": 3", 1);
     std::fs::write(&path, newer).unwrap();
     let err = read(&path).unwrap_err();
     assert!(
-        matches!(err, PlanFileError::Version { found: 2, .. }),
+        matches!(err, PlanFileError::Version { found: 3, .. }),
         "{err:?}"
     );
-    assert!(err.to_string().contains("format_version 2"), "{err}");
+    assert!(err.to_string().contains("format_version 3"), "{err}");
 
     std::fs::write(&path, "{\"hello\": 1}").unwrap();
     assert!(matches!(read(&path), Err(PlanFileError::Parse { .. })));

@@ -1,0 +1,137 @@
+//! `apply PLAN.json [-f FILE]`: read and check the saved plan (`plan::planfile`), list its scopes
+//! again, let `plan::stale` judge, and write exactly the reviewed changes or refuse before any write.
+//!
+//! | given                 | applies                                   | refuses (exit 3, nothing written) |
+//! |-----------------------|-------------------------------------------|-----------------------------------|
+//! | `PLAN.json`           | the saved changes, if every fingerprint holds | a scope changed since the plan |
+//! | `PLAN.json -f FILE`   | the re-plan of FILE, if its changes are the saved ones | the changes differ       |
+//! | either, all in Azure  | nothing: "already applied", exit 0        |                                   |
+//!
+//! Without `-f` the safety verdict is recomputed with the default rules (the plan file cannot say
+//! which rules the desired file set); with `-f` it is the re-plan's, under the file's rules.
+
+use std::io::Write;
+use std::path::Path;
+
+use futures::StreamExt;
+
+use super::apply_cmd::{execute, refuse_if_unsafe, show_plan_for_apply};
+use super::plan_cmd::plan_desired;
+use super::session::connect_with_api;
+use crate::arm::ArmClient;
+use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
+use crate::error::{Error, Result};
+use crate::model::{SafetyConfig, Scope};
+use crate::plan::stale::{self, Listed, Verdict};
+use crate::plan::{Plan, SavedPlan, planfile};
+
+pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+    if !args.target.is_empty() {
+        return Err(Error::Usage(format!(
+            "--target cannot be used with a saved plan (`{}`): the plan applies the targets it was made with; nothing was changed",
+            path.display()
+        )));
+    }
+    let saved = planfile::read(path)?;
+    let session = connect_with_api(g, &saved.api_version).await?;
+    let client = &session.client;
+    let now = list_saved_scopes(g, &saved, client).await?;
+    let plan = match stale::check(&saved, &now, &SafetyConfig::default()) {
+        Verdict::AlreadyApplied => return already_applied(args, path),
+        Verdict::Current(plan) if !g.file_given => plan,
+        Verdict::Stale(what) if !g.file_given => {
+            return Err(Error::Refused(format!(
+                "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n  {}\n  hint: make a new plan and review it",
+                path.display(),
+                what.join("\n  ")
+            )));
+        }
+        Verdict::Current(_) | Verdict::Stale(_) => replan_matching(g, &saved, path, client).await?,
+    };
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
+    if !plan.summary().has_changes() {
+        return Ok(0);
+    }
+    refuse_if_unsafe(&plan, args)?;
+    // The saved plan was reviewed; it is applied without another question.
+    execute(g, args, &plan, client).await
+}
+
+/// Lists every scope the saved plan writes to, `parallelism` at a time; a scope that no longer
+/// exists is `None`, any other failure fails the command.
+async fn list_saved_scopes(
+    g: &GlobalArgs,
+    saved: &SavedPlan,
+    client: &ArmClient,
+) -> Result<Vec<Listed>> {
+    let listed: Vec<_> = futures::stream::iter(saved.scopes.iter())
+        .map(|s| async move {
+            let scope = Scope::from(&s.scope);
+            let now = client.list_assignments(&scope).await;
+            (scope, now)
+        })
+        .buffered(g.parallelism as usize)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(listed.len());
+    for (scope, now) in listed {
+        match now {
+            Ok(items) => out.push((scope, Some(items))),
+            Err(e) if e.is_not_found() => out.push((scope, None)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// `-f FILE`: plans FILE again (with the plan's targets) and returns that plan only if it writes
+/// exactly the saved changes.
+async fn replan_matching(
+    g: &GlobalArgs,
+    saved: &SavedPlan,
+    path: &Path,
+    client: &ArmClient,
+) -> Result<Plan> {
+    let refused = |why: String| {
+        Error::Refused(format!(
+            "the saved plan `{}` does not match `{}`, so nothing was written: {why}\n  hint: make a new plan from the file and review it",
+            path.display(),
+            g.file.display()
+        ))
+    };
+    let desired = match super::load_desired(g, &saved.targets) {
+        Err(Error::Usage(m)) => return Err(refused(m)),
+        other => other?,
+    };
+    let (plan, _) = plan_desired(g, desired, client).await?;
+    if plan.has_errors() {
+        return Err(super::plan_cmd::scope_errors(&plan));
+    }
+    let differences = stale::differences(saved, &plan);
+    if !differences.is_empty() {
+        return Err(refused(format!(
+            "planning from it now gives other changes.\n  {}",
+            differences.join("\n  ")
+        )));
+    }
+    if planfile::file_sha256(&g.file).ok().as_deref() != Some(saved.file_sha256.as_str()) {
+        tracing::warn!(
+            "`{}` is not byte-identical to the file the plan was made from, but it plans exactly the saved changes",
+            g.file.display()
+        );
+    }
+    Ok(plan)
+}
+
+fn already_applied(args: &ApplyArgs, path: &Path) -> Result<i32> {
+    let message = format!(
+        "The saved plan `{}` is already applied: every change it holds is in Azure. Nothing was written.",
+        path.display()
+    );
+    match args.format {
+        ReportFormat::Text => writeln!(std::io::stdout(), "{message}"),
+        ReportFormat::Json => writeln!(std::io::stderr(), "{message}"),
+    }
+    .map_err(anyhow::Error::from)?;
+    Ok(0)
+}
