@@ -3,12 +3,15 @@
 //!
 //! `render` is pure: clusters sorted by name, principals sorted by (role, type, id), defaults factored
 //! out (the subscription, and the most common resource group), display names as comments, existing
-//! assignment names kept, and principal sets only where they make the file shorter.
+//! assignment names kept, and principal sets only where they make the file shorter. Every value is
+//! written through `render::inert` (one YAML quoter, inert comments): what ARM returns cannot add a
+//! key or a grant to the file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::{ClusterRef, CurrentAssignment, PrincipalType, Role};
+use crate::render::inert::{self, yaml_scalar};
 
 /// One cluster as found in Azure.
 #[derive(Debug, Clone)]
@@ -78,26 +81,11 @@ fn principal_line(t: PrincipalType, id: &str) -> String {
     format!("{}: {}", t.file_key(), yaml_scalar(id))
 }
 
-/// Quotes a scalar when YAML would otherwise read it as something else.
-fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "null" | "on" | "off" | "~"
-        )
-        && s.parse::<f64>().is_err();
-    if plain {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).expect("strings serialise")
-    }
-}
-
+/// A display name as a comment: made one inert line, so no name can end the comment and start a
+/// key or a grant.
 fn comment(a: &CurrentAssignment) -> String {
     match &a.principal_name {
-        Some(n) => format!("   # {}", n.replace('\n', " ")),
+        Some(n) => format!("   # {}", inert::text(n)),
         None => String::new(),
     }
 }

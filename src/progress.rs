@@ -1,6 +1,7 @@
 //! Apply progress on stderr: a bar on a terminal, plain lines otherwise, nothing with `--no-progress`
 //! or `-q`.
 
+use crate::render::inert::text;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::apply::{ActionReport, Outcome, Progress};
@@ -37,14 +38,20 @@ struct Bar(ProgressBar);
 
 impl Progress for Bar {
     fn begin(&self, action: &'static str, key: &AssignmentKey, name: &str) {
-        self.0.set_message(format!("{action} {key} [{name}]"));
+        self.0.set_message(format!(
+            "{action} {} [{}]",
+            text(&key.to_string()),
+            text(name)
+        ));
     }
     fn end(&self, report: &ActionReport) {
         self.0.inc(1);
         if let Outcome::Failed { .. } = report.outcome {
             self.0.println(format!(
                 "failed: {} {} [{}]",
-                report.action, report.key, report.name
+                report.action,
+                text(&report.key.to_string()),
+                text(&report.name)
             ));
         }
         if self.0.position() >= self.0.length().unwrap_or(0) {
@@ -69,7 +76,10 @@ impl Progress for Lines {
         };
         eprintln!(
             "[{n}/{}] {} {} [{}]: {outcome}",
-            self.total, r.action, r.key, r.name
+            self.total,
+            r.action,
+            text(&r.key.to_string()),
+            text(&r.name)
         );
     }
 }

@@ -142,9 +142,9 @@ impl SavedPlan {
 
     /// Pretty JSON with a final newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a plan always serialises");
-        s.push('\n');
-        s
+        let s = serde_json::to_string_pretty(self).expect("a plan always serialises");
+        // A plan file is read by people too (`cat`, review tools): no terminal control in it.
+        crate::render::inert::json(&s).into_owned() + "\n"
     }
 
     /// Parses a saved plan and checks every field (`check::problems`); `path` names it in errors.

@@ -22,6 +22,7 @@ use crate::model::{AssignmentKey, CurrentAssignment};
 use crate::plan::{Change, Plan, ScopePlan};
 
 use super::Style;
+use super::inert::{self, yaml_scalar as scalar};
 
 pub fn write_plan_diff(plan: &Plan, style: Style, w: &mut dyn Write) -> io::Result<()> {
     for sp in plan.scopes.iter().filter(|sp| sp.is_touched()) {
@@ -32,8 +33,8 @@ pub fn write_plan_diff(plan: &Plan, style: Style, w: &mut dyn Write) -> io::Resu
             .unified_diff()
             .context_radius(3)
             .header(
-                &format!("{} (Azure now)", sp.scope),
-                &format!("{} (after apply)", sp.scope),
+                &format!("{} (Azure now)", inert::text(&sp.scope.to_string())),
+                &format!("{} (after apply)", inert::text(&sp.scope.to_string())),
             )
             .to_string();
         for line in text.lines() {
@@ -104,24 +105,10 @@ fn line(key: &AssignmentKey, name: &str, display: Option<&str>) -> String {
     );
     if let Some(d) = display {
         s.push_str("  # ");
-        s.push_str(&d.replace(['\n', '\r'], " "));
+        s.push_str(&inert::text(d));
     }
     s.push('\n');
     s
-}
-
-/// A YAML scalar: plain when that is unambiguous inside a flow mapping, else double-quoted (JSON
-/// string syntax is valid YAML).
-fn scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
-        && !s.starts_with(['-', '@', '.']);
-    if plain {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).expect("a string serialises")
-    }
 }
 
 #[cfg(test)]
@@ -129,16 +116,6 @@ mod tests {
     use super::*;
     use crate::plan::diff;
     use crate::plan::fixtures::sample;
-
-    #[test]
-    fn scalars_are_quoted_only_when_needed() {
-        assert_eq!(scalar("alice@contoso.com"), "alice@contoso.com");
-        assert_eq!(scalar("kp-0123"), "kp-0123");
-        assert_eq!(scalar("a b"), "\"a b\"");
-        assert_eq!(scalar("-x"), "\"-x\"");
-        assert_eq!(scalar("x: y"), "\"x: y\"");
-        assert_eq!(scalar(""), "\"\"");
-    }
 
     #[test]
     fn each_side_is_valid_yaml() {

@@ -20,6 +20,7 @@ use crate::model::ClusterRef;
 use crate::plan::{Plan, ScopePlan, Summary};
 
 use super::Style;
+use super::inert::{html, md_code, md_fence, md_text, text};
 use super::text::{change_line, kept_line, scope_heading};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
@@ -87,11 +88,12 @@ pub fn render(plan: &Plan, file: &str, limit: usize) -> String {
 }
 
 fn head(plan: &Plan, file: &str) -> String {
-    let mut s = format!("### kusto-principals plan for `{file}`\n\n");
+    let mut s = format!("### kusto-principals plan for {}\n\n", md_code(file));
     if !plan.safety.ok {
         s.push_str("> [!CAUTION]\n> **Unsafe plan: `apply` will refuse it without `--force`.**\n");
         for r in &plan.safety.reasons {
-            s.push_str(&format!("> - {r}\n"));
+            // Reasons are this program's sentences around validated scope names.
+            s.push_str(&format!("> - {}\n", text(r)));
         }
         s.push('\n');
     }
@@ -103,14 +105,18 @@ fn head(plan: &Plan, file: &str) -> String {
         ));
         for sp in errors {
             let e = sp.error.as_deref().unwrap_or_default();
-            s.push_str(&format!("> - `{}`: {e}\n", sp.scope));
+            s.push_str(&format!(
+                "> - {}: {}\n",
+                md_code(&sp.scope.to_string()),
+                md_text(e)
+            ));
         }
         s.push('\n');
     }
     s.push_str("| Cluster | Create | Replace | Delete | Unchanged | Unmanaged (kept) |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|\n");
     for (cluster, scopes) in by_cluster(plan) {
-        s.push_str(&row(&format!("`{cluster}`"), &summary(&scopes)));
+        s.push_str(&row(&md_code(&cluster.to_string()), &summary(&scopes)));
     }
     s.push_str(&row("**Total**", &plan.summary()));
     s.push('\n');
@@ -160,8 +166,12 @@ fn sections(plan: &Plan) -> Vec<Section> {
             continue;
         }
         let mut blocks = vec![Block::Text(format!(
-            "<details><summary><code>{cluster}</code>: {} to add, {} to replace, {} to delete, {} unmanaged kept</summary>\n\n",
-            s.create, s.replace, s.delete, s.unmanaged
+            "<details><summary><code>{}</code>: {} to add, {} to replace, {} to delete, {} unmanaged kept</summary>\n\n",
+            html(&cluster.to_string()),
+            s.create,
+            s.replace,
+            s.delete,
+            s.unmanaged
         ))];
         for sp in &scopes {
             let lines: Vec<String> = sp
@@ -172,7 +182,10 @@ fn sections(plan: &Plan) -> Vec<Section> {
             if lines.is_empty() {
                 continue;
             }
-            blocks.push(Block::Text(format!("**{}**\n\n", scope_heading(&sp.scope))));
+            blocks.push(Block::Text(format!(
+                "**{}**\n\n",
+                md_text(&scope_heading(&sp.scope))
+            )));
             blocks.push(Block::Code("diff", lines));
         }
         let kept: Vec<String> = scopes
@@ -193,9 +206,11 @@ fn sections(plan: &Plan) -> Vec<Section> {
 
 const CLOSE: &str = "</details>\n\n";
 
-fn code(lang: &str, lines: &[String]) -> String {
+/// A code block of `lines` behind `fence` (`md_fence` of the whole block, so that a cut block
+/// keeps the fence its size was counted with).
+fn code(fence: &str, lang: &str, lines: &[String]) -> String {
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    format!("```{lang}\n{body}```\n\n")
+    format!("{fence}{lang}\n{body}{fence}\n\n")
 }
 
 fn full_section(s: &Section) -> String {
@@ -203,7 +218,7 @@ fn full_section(s: &Section) -> String {
     for b in &s.blocks {
         match b {
             Block::Text(t) => out.push_str(t),
-            Block::Code(lang, lines) => out.push_str(&code(lang, lines)),
+            Block::Code(lang, lines) => out.push_str(&code(&md_fence(lines), lang, lines)),
         }
     }
     out + CLOSE
@@ -227,7 +242,8 @@ fn cut_section(s: &Section, budget: usize) -> (String, usize) {
                 }
             }
             Block::Code(lang, lines) => {
-                let mut size = chars(&code(lang, &[]));
+                let fence = md_fence(lines);
+                let mut size = chars(&code(&fence, lang, &[]));
                 let mut shown = Vec::new();
                 for l in lines {
                     let line = chars(l) + "\n".len();
@@ -241,7 +257,7 @@ fn cut_section(s: &Section, budget: usize) -> (String, usize) {
                 }
                 if !shown.is_empty() {
                     used += size;
-                    out.push_str(&code(lang, &shown));
+                    out.push_str(&code(&fence, lang, &shown));
                 }
             }
         }

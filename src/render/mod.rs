@@ -9,8 +9,10 @@
 //! | `diff`     | a unified diff of each scope's grants, now vs after apply       |
 //! | `report`   | the apply report                                                |
 //! | `style`    | colour or not                                                   |
+//! | `inert`    | how untrusted text is written in each format (every renderer uses it) |
 
 mod diff;
+pub mod inert;
 mod json;
 mod markdown;
 mod report;

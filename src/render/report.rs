@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use crate::apply::{ApplyReport, Outcome};
 
 use super::Style;
+use super::inert::text;
 
 pub fn write_report_text(report: &ApplyReport, style: Style, w: &mut dyn Write) -> io::Result<()> {
     if report.actions.is_empty() {
@@ -19,13 +20,19 @@ pub fn write_report_text(report: &ApplyReport, style: Style, w: &mut dyn Write) 
                 w,
                 "  {} {sign} {} [{}]",
                 style.green("ok    "),
-                a.key,
-                a.name
+                text(&a.key.to_string()),
+                text(&a.name)
             )?,
             Outcome::Failed { message, .. } => {
-                writeln!(w, "  {} {sign} {} [{}]", style.red("FAILED"), a.key, a.name)?;
+                writeln!(
+                    w,
+                    "  {} {sign} {} [{}]",
+                    style.red("FAILED"),
+                    text(&a.key.to_string()),
+                    text(&a.name)
+                )?;
                 for line in message.lines() {
-                    writeln!(w, "           {line}")?;
+                    writeln!(w, "           {}", text(line))?;
                 }
             }
             Outcome::Skipped { reason } => {
@@ -33,10 +40,10 @@ pub fn write_report_text(report: &ApplyReport, style: Style, w: &mut dyn Write) 
                     w,
                     "  {} {sign} {} [{}]",
                     style.yellow("skip  "),
-                    a.key,
-                    a.name
+                    text(&a.key.to_string()),
+                    text(&a.name)
                 )?;
-                writeln!(w, "           {reason}")?;
+                writeln!(w, "           {}", text(reason))?;
             }
         }
     }

@@ -6,6 +6,7 @@ use crate::model::{CurrentAssignment, DesiredGrant, Scope, ScopeKind};
 use crate::plan::{Change, Plan};
 
 use super::Style;
+use super::inert::text;
 
 pub(super) fn scope_heading(scope: &Scope) -> String {
     match scope.kind() {
@@ -18,15 +19,23 @@ pub(super) fn scope_heading(scope: &Scope) -> String {
 }
 
 fn who_current(a: &CurrentAssignment) -> String {
-    let mut s = format!("{}:{}", a.key.principal_type.file_key(), a.key.principal_id);
+    let mut s = format!(
+        "{}:{}",
+        a.key.principal_type.file_key(),
+        text(a.key.principal_id.as_str())
+    );
     if let Some(n) = &a.principal_name {
-        s.push_str(&format!(" ({n})"));
+        s.push_str(&format!(" ({})", text(n)));
     }
     s
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
-    format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id)
+    format!(
+        "{}:{}",
+        g.key.principal_type.file_key(),
+        text(g.key.principal_id.as_str())
+    )
 }
 
 /// Writes the plan; `file` names the desired-state file in the headline.
@@ -39,10 +48,11 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             style.red(&style.bold("UNSAFE: apply will refuse this plan without --force:"))
         )?;
         for r in &plan.safety.reasons {
-            writeln!(w, "  - {r}")?;
+            writeln!(w, "  - {}", text(r))?;
         }
         writeln!(w)?;
     }
+    let file = text(file);
     if summary.has_changes() {
         writeln!(
             w,
@@ -83,7 +93,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(w)?;
         writeln!(w, "{}", style.red("Could not plan these scopes:"))?;
         for (scope, e) in errors {
-            writeln!(w, "  {scope}: {e}")?;
+            writeln!(w, "  {}: {}", text(&scope.to_string()), text(e))?;
         }
     }
     writeln!(w)?;
@@ -130,14 +140,14 @@ pub(super) fn change_line(c: &Change, style: Style) -> Option<String> {
             style.green("+"),
             who_desired(after),
             after.key.role,
-            after.create_name()
+            text(&after.create_name())
         ),
         Change::Delete { before } => format!(
             "{} {}  {}  [{}]",
             style.red("-"),
             who_current(before),
             before.key.role,
-            before.name
+            text(&before.name)
         ),
         Change::Replace { before, after } => {
             let what = if before.key.principal_type != after.key.principal_type {
@@ -156,8 +166,8 @@ pub(super) fn change_line(c: &Change, style: Style) -> Option<String> {
                 style.yellow("-/+"),
                 who_current(before),
                 what,
-                before.name,
-                after.create_name()
+                text(&before.name),
+                text(&after.create_name())
             )
         }
         Change::NoOp { .. } => return None,
@@ -168,9 +178,9 @@ pub(super) fn change_line(c: &Change, style: Style) -> Option<String> {
 pub(super) fn kept_line(a: &CurrentAssignment) -> String {
     format!(
         "{}  {}  {}  [{}]",
-        a.key.scope,
+        text(&a.key.scope.to_string()),
         who_current(a),
         a.key.role,
-        a.name
+        text(&a.name)
     )
 }

@@ -98,8 +98,8 @@ pub(super) async fn execute(
             write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
         }
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).map_err(anyhow::Error::from)?;
-            writeln!(out).map_err(anyhow::Error::from)?;
+            let json = serde_json::to_string_pretty(&report).map_err(anyhow::Error::from)?;
+            writeln!(out, "{}", crate::render::inert::json(&json)).map_err(anyhow::Error::from)?;
         }
     }
     out.flush().map_err(anyhow::Error::from)?;

@@ -134,7 +134,7 @@ fn validate(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
     }
 }
 
-/// `error: …` and the cause chain.
+/// `error: …` and the cause chain, inert (`render::inert::lines`): errors quote the file and ARM.
 pub fn format_error(err: &Error) -> String {
     let mut out = format!("error: {err}");
     let mut source = std::error::Error::source(err);
@@ -142,5 +142,26 @@ pub fn format_error(err: &Error) -> String {
         out.push_str(&format!("\n  caused by: {s}"));
         source = s.source();
     }
-    out
+    crate::render::inert::lines(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_quoting_arm_or_the_file_are_printed_inert() {
+        let err =
+            Error::Usage("ARM said: \u{1b}]0;owned\u{7}\u{1b}[2J\r\nerror: fake\u{9b}1m".into());
+        let printed = format_error(&err);
+        assert!(
+            !printed.chars().any(|c| c.is_control() && c != '\n'),
+            "{printed:?}"
+        );
+        // Line breaks stay (messages have several lines); a carriage return cannot rewrite one.
+        assert!(
+            printed.contains("\\u{1b}[2J\\r\nerror: fake\\u{9b}1m"),
+            "{printed:?}"
+        );
+    }
 }

@@ -23,6 +23,7 @@ mod emulator_replay;
 mod emulator_semantics;
 mod emulator_skeleton;
 mod export_roundtrip;
+mod output_inert;
 mod saved_plan;
 mod saved_plan_checks;
 mod standalone;
