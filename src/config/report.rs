@@ -28,8 +28,8 @@ pub fn write_problems(
                 valid: false,
                 problems: errors.problems.iter().map(JsonProblem::from).collect(),
             };
-            serde_json::to_writer_pretty(&mut *w, &report)?;
-            writeln!(w)
+            let json = serde_json::to_string_pretty(&report)?;
+            writeln!(w, "{}", crate::render::inert::json(&json))
         }
         ValidateFormat::Github => {
             for p in &errors.problems {
@@ -129,7 +129,11 @@ impl<'a> From<&'a Problem> for JsonProblem<'a> {
 
 /// `::error file=F,line=L,col=C::message (at `path`)` with the hint on a second line.
 fn github_annotation(file: &str, p: &Problem) -> String {
-    let mut props = format!("file={}", escape_property(file));
+    // Problems quote the file: inert first (`render::inert`), then GitHub's own escaping.
+    let mut props = format!(
+        "file={}",
+        escape_property(&crate::render::inert::text(file))
+    );
     if let Some(loc) = p.location {
         props.push_str(&format!(",line={},col={}", loc.line, loc.column));
     }
@@ -140,7 +144,10 @@ fn github_annotation(file: &str, p: &Problem) -> String {
     if let Some(h) = &p.hint {
         message.push_str(&format!("\nhint: {h}"));
     }
-    format!("::error {props}::{}", escape_data(&message))
+    format!(
+        "::error {props}::{}",
+        escape_data(&crate::render::inert::lines(&message))
+    )
 }
 
 /// GitHub's escaping of a workflow command's message.
