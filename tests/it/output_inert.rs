@@ -2,8 +2,7 @@
 //! sequence reaches the terminal, no principal id closes a Markdown fence, and no display name adds
 //! a key or a grant to an exported file.
 
-use kusto_principals::emulator::{AssignmentState, EmulatorState};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, EmulatorState, PrincipalType, Role, demo_state};
 
 use crate::harness::{Run, TestEnv, repo_file};
 
@@ -22,7 +21,7 @@ const HOSTILE: [&str; 4] = [
 const FENCE_ID: &str = "mallory```</details>``````@contoso.com";
 
 fn hostile_state() -> EmulatorState {
-    let mut state = kusto_principals::emulator::demo_state();
+    let mut state = demo_state();
     for (i, e) in state.directory.as_mut().unwrap().iter_mut().enumerate() {
         e.display_name = HOSTILE[i % HOSTILE.len()].to_string();
     }
