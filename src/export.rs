@@ -150,8 +150,9 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Exported by kusto-principals {} from subscription {subscription}.",
-        env!("CARGO_PKG_VERSION")
+        "# Exported by kusto-principals {} from subscription {}.",
+        env!("CARGO_PKG_VERSION"),
+        inert::text(subscription)
     );
     out.push_str(
         "# `kusto-principals plan` on this file reports no changes; edit it to change access.\n",

@@ -68,7 +68,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(
             w,
             "  {}",
-            style.bold(&format!("# {}", scope_heading(&sp.scope)))
+            style.bold(&format!("# {}", text(&scope_heading(&sp.scope))))
         )?;
         for c in changes {
             if let Some(line) = change_line(c, style) {
