@@ -52,6 +52,12 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
     if !plan.summary().has_changes() {
         return Ok(0);
     }
+    if !g.file_given && !plan.safety.ok && !args.force {
+        return Err(Error::Refused(format!(
+            "the plan is unsafe ({}); nothing was changed. The verdict was computed again with the default safety rules (a plan file cannot say which rules its file set): rerun with -f FILE to use the file's, or with --force to apply it anyway",
+            plan.safety.reasons.join("; ")
+        )));
+    }
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
     execute(g, args, &plan, client).await

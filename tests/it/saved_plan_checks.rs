@@ -186,4 +186,41 @@ fn an_edited_safety_verdict_is_not_believed() {
         run.stderr.contains("no AllDatabasesAdmin") && run.stderr.contains("--force"),
         "{run:?}"
     );
+    assert!(run.stderr.contains("default safety rules"), "{run:?}");
+    let file = file.to_str().unwrap();
+    let run = apply_refused(&env, &doc, &["-f", file]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("no AllDatabasesAdmin") && run.stderr.contains("--force"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_targeted_plan_is_replanned_with_its_targets() {
+    let env = TestEnv::demo();
+    let file = example(&env);
+    let plan = env.run(&[
+        "plan",
+        "-f",
+        &file,
+        "--target",
+        "mykustocluster/sales",
+        "--out",
+        "plan.json",
+    ]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let apply = env.run(&["apply", "plan.json", "-f", &file]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply.stdout.contains("Apply complete: 1 applied, 0 failed"),
+        "{apply:?}"
+    );
+    // The other scopes were neither planned nor written: they still differ from the file.
+    let rest = env.run(&["plan", "-f", &file, "--detailed-exitcode"]);
+    assert_eq!(rest.code, 2, "{rest:?}");
+    assert!(
+        !rest.stdout.contains("database mykustocluster/sales"),
+        "{rest:?}"
+    );
 }
