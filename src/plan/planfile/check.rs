@@ -144,8 +144,28 @@ fn change(
         );
         return;
     };
+    against_listing(
+        p,
+        at,
+        listed,
+        before.as_ref(),
+        creates.then_some(g),
+        created,
+    );
+}
+
+/// A change against its scope's listing: what it removes was listed; what it creates is a free
+/// name, claimed once.
+fn against_listing(
+    p: &mut Problems,
+    at: &str,
+    listed: &SavedScope,
+    before: Option<&ListedEntry>,
+    creates: Option<&WireGrant>,
+    created: &mut HashSet<(String, String)>,
+) {
     if let Some(b) = before
-        && !listed.listed.iter().any(|e| e.same(&b))
+        && !listed.listed.iter().any(|e| e.same(b))
     {
         p.add(
             at,
@@ -155,7 +175,7 @@ fn change(
             ),
         );
     }
-    if creates {
+    if let Some(g) = creates {
         let name = g.name.to_ascii_lowercase();
         if listed
             .listed
@@ -167,7 +187,7 @@ fn change(
                 format!("creates `{}`, a name already in use at its scope (the write would overwrite that assignment)", g.name),
             );
         }
-        if !created.insert((key, name)) {
+        if !created.insert((scope_key(&listed.scope), name)) {
             p.add(at, format!("creates `{}` twice at one scope", g.name));
         }
     }
