@@ -148,3 +148,32 @@ fn exported_display_names_cannot_inject_grants() {
     assert!(plan.stdout.contains("No changes."), "{plan:?}");
     assert_eq!(env.emu().request_counts().writes(), 0);
 }
+
+#[test]
+fn a_value_echoed_back_in_an_error_reaches_no_terminal() {
+    // Whether the file's validation or ARM's answer quotes it, the printed error is inert.
+    let env = TestEnv::demo();
+    let file = env.write(
+        "bad.yaml",
+        &format!(
+            "version: 1\ndefaults:\n  subscription: {SUBSCRIPTION}\n  resource_group: testrg\n  unmanaged: keep\nclusters:\n  - name: mykustocluster\n    unmanaged: keep\n    principals:\n      - user: \"x\\e[2J\\e]0;owned\\a\\u009b1m@contoso.com\"\n        role: AllDatabasesViewer\n"
+        ),
+    );
+    let file = file.to_str().unwrap();
+    for args in [vec!["validate", "-f", file], vec!["plan", "-f", file]] {
+        let run = env.run(&args);
+        assert_inert(&args.join(" "), &run);
+    }
+    let apply = [
+        "apply",
+        "-f",
+        file,
+        "--auto-approve",
+        "--principal-wait",
+        "0s",
+    ];
+    let run = env.run(&apply);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("error"), "{run:?}");
+    assert_inert("apply", &run);
+}
