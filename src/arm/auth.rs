@@ -6,6 +6,7 @@
 //! are logged at info level; secrets never are.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
@@ -19,6 +20,7 @@ use azure_identity::{
 };
 use url::Url;
 
+use super::transport::BoundedTransport;
 use crate::cli::{AuthMethod, Cloud};
 
 /// Everything needed to reach ARM: endpoint, token scope, credential and HTTP client.
@@ -28,6 +30,8 @@ pub struct Connection {
     pub token_scope: String,
     pub credential: Arc<dyn TokenCredential>,
     pub http: reqwest::Client,
+    /// The deadline of one attempt: sending and reading the whole answer (`--request-timeout`).
+    pub request_timeout: Duration,
     /// Which identity is in use, for messages (never a secret).
     pub identity: String,
 }
@@ -95,31 +99,24 @@ pub fn resolve_endpoints(
     Ok(Endpoints { arm, authority })
 }
 
-/// One `reqwest` client for ARM and identity. `extra_roots` (PEM) are trusted in addition to the
-/// platform's roots.
-pub fn build_http_client(extra_roots: Option<&[u8]>) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("kusto-principals/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(30))
-        .timeout(std::time::Duration::from_secs(120))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .tcp_nodelay(true);
-    if let Some(pem) = extra_roots {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| anyhow::anyhow!("cannot read the CA certificate file: {e}"))?;
-        if certs.is_empty() {
-            anyhow::bail!("the CA certificate file holds no PEM certificate");
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
-    Ok(builder.build()?)
+/// One `reqwest` client for ARM and identity (`http::build_client`: no redirects, bounded time).
+/// `extra_roots` (PEM) are trusted in addition to the platform's roots.
+pub fn build_http_client(
+    extra_roots: Option<&[u8]>,
+    request_timeout: Duration,
+) -> anyhow::Result<reqwest::Client> {
+    super::http::build_client(extra_roots, request_timeout)
 }
 
-fn client_options(http: &reqwest::Client, authority: &str) -> ClientOptions {
+fn client_options(http: &reqwest::Client, authority: &str, timeout: Duration) -> ClientOptions {
     let mut cloud = CustomConfiguration::default();
     cloud.authority_host = authority.to_string();
+    let transport = BoundedTransport {
+        http: http.clone(),
+        timeout,
+    };
     ClientOptions {
-        transport: Some(Transport::new(Arc::new(http.clone()))),
+        transport: Some(Transport::new(Arc::new(transport))),
         cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
         // Our own retry loop handles ARM; for tokens a short budget keeps failures quick to report.
         retry: RetryOptions::none(),
@@ -182,8 +179,9 @@ pub fn credential_for(
     method: AuthMethod,
     http: &reqwest::Client,
     authority: &str,
+    request_timeout: Duration,
 ) -> anyhow::Result<(Arc<dyn TokenCredential>, String)> {
-    let options = || client_options(http, authority);
+    let options = || client_options(http, authority, request_timeout);
     let chosen = match method {
         AuthMethod::Auto => {
             let (m, why) = resolve_auto();
@@ -238,7 +236,12 @@ pub fn credential_for(
                 ],
                 "github-oidc auth (set `permissions: id-token: write` in the workflow)",
             )?;
-            let assertion = super::github::GithubOidcAssertion::new(http.clone(), &v[2], &v[3])?;
+            let assertion = super::github::GithubOidcAssertion::new(
+                http.clone(),
+                request_timeout,
+                &v[2],
+                &v[3],
+            )?;
             let cred = ClientAssertionCredential::new(
                 v[0].clone(),
                 v[1].clone(),
@@ -322,13 +325,14 @@ pub fn client_secret_credential(
     tenant: &str,
     client_id: &str,
     secret: &str,
+    request_timeout: Duration,
 ) -> anyhow::Result<Arc<dyn TokenCredential>> {
     Ok(ClientSecretCredential::new(
         tenant,
         client_id.to_string(),
         Secret::new(secret.to_string()),
         Some(ClientSecretCredentialOptions {
-            client_options: client_options(http, authority),
+            client_options: client_options(http, authority, request_timeout),
         }),
     )?)
 }

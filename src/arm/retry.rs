@@ -175,14 +175,40 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After` in seconds (ARM never sends the HTTP-date form here).
+/// The longest `Retry-After` taken as given: anything longer is read as this (and then clamped to
+/// what is left of the operation's budget by `retry_after_within`).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After`: delay-seconds (decimals accepted) or an HTTP-date. Never panics: negative
+/// values, garbage, `inf`/`NaN` are `None`; huge values (`1e20`) saturate at `MAX_RETRY_AFTER`.
 pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    value?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    parse_retry_after_at(value, std::time::SystemTime::now())
+}
+
+/// `parse_retry_after` with the clock given (an HTTP-date is relative to `now`).
+pub fn parse_retry_after_at(value: Option<&str>, now: std::time::SystemTime) -> Option<Duration> {
+    let text = value?.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let wait = if let Ok(secs) = text.parse::<u64>() {
+        Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs()))
+    } else if let Ok(secs) = text.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        Duration::try_from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())).ok()?
+    } else {
+        let at = httpdate::parse_http_date(text).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// `Retry-After` parsed and clamped to `remaining` (what is left of the operation's budget), so no
+/// server can make a wait outlast `--operation-timeout`. Shared by requests and operation polls.
+pub fn retry_after_within(value: Option<&str>, remaining: Duration) -> Option<Duration> {
+    parse_retry_after(value).map(|d| d.min(remaining))
 }
 
 #[cfg(test)]
@@ -391,5 +417,50 @@ mod tests {
         );
         assert_eq!(parse_retry_after(Some("soon")), None);
         assert_eq!(parse_retry_after(None), None);
+    }
+
+    #[test]
+    fn hostile_retry_after_values_never_panic_and_are_bounded() {
+        for v in [
+            "-1", "-0.5", "", "  ", "NaN", "inf", "-inf", "1e", "0x10", "3 s", "\u{0}",
+        ] {
+            assert_eq!(parse_retry_after(Some(v)), None, "{v:?}");
+        }
+        for v in [
+            "1000000000",
+            "1e20",
+            "1e308",
+            "18446744073709551615",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_retry_after(Some(v)), Some(MAX_RETRY_AFTER), "{v:?}");
+        }
+        assert_eq!(
+            retry_after_within(Some("1e20"), Duration::from_secs(2)),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after_within(Some("1"), Duration::from_secs(2)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            retry_after_within(Some("junk"), Duration::from_secs(2)),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_http_dates_relative_to_now() {
+        let now = httpdate::parse_http_date("Tue, 01 Dec 2026 22:00:00 GMT").unwrap();
+        let at = |v| parse_retry_after_at(Some(v), now);
+        assert_eq!(
+            at("Tue, 01 Dec 2026 22:00:30 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        // A date in the past means now.
+        assert_eq!(at("Tue, 01 Dec 2026 21:00:00 GMT"), Some(Duration::ZERO));
+        // Far in the future saturates.
+        assert_eq!(at("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(at("Tue, 32 Dec 2026 22:00:30 GMT"), None);
     }
 }
