@@ -92,6 +92,13 @@ pub fn resolve_endpoints(
     let authority = pick(authority_host, authority_default);
     let check = |text: &str, what: &str| {
         let url = Url::parse(text).map_err(|e| format!("{what} `{text}` is not a URL: {e}"))?;
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            // Endpoints are printed in messages, which never show a query or credentials.
+            return Err(format!(
+                "{what} `{}` must be a plain scheme://host[:port] without query, fragment or user",
+                super::http::display_url(&url)
+            ));
+        }
         super::endpoint::check_scheme(&url).map_err(|e| format!("{what} `{text}`: {e}"))
     };
     check(&arm, "the ARM endpoint (--arm-endpoint)")?;
@@ -382,6 +389,12 @@ mod tests {
             resolve_endpoints(Cloud::Public, None, Some("http://login.example")).unwrap_err();
         assert!(auth.contains("AZURE_AUTHORITY_HOST"), "{auth}");
         assert!(resolve_endpoints(Cloud::Public, Some("not a url"), None).is_err());
+        let query = resolve_endpoints(Cloud::Public, Some("https://arm.example/?sig=S3CRET"), None)
+            .unwrap_err();
+        assert!(
+            query.contains("without query") && !query.contains("S3CRET"),
+            "{query}"
+        );
         // An empty variable is as good as unset.
         assert_eq!(
             resolve_endpoints(Cloud::Public, Some(" "), Some("")).unwrap(),

@@ -12,7 +12,9 @@ use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
 use super::http::{Answer, exchange};
 use super::pacer::{OpClass, Pacer, subscription_of};
-use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
+use super::retry::{
+    Attempt, MAX_RETRY_AFTER, RetryClass, RetryPolicy, is_idempotent, parse_retry_after,
+};
 use super::wire::ErrorResponse;
 
 /// A buffered response.
@@ -174,29 +176,24 @@ impl ArmClient {
                 err,
                 drained,
             } = failed;
+            let idempotent = is_idempotent(&method);
             let delay = self.retry.next_delay(
                 class,
                 attempt,
-                is_idempotent(&method),
+                idempotent,
                 retry_after,
                 rand::random::<f64>(),
             );
+            let left = deadline.saturating_duration_since(Instant::now());
+            // A wait that would end past the budget is not started: the error says so now.
+            let asked = retry_after.filter(|_| idempotent && class != RetryClass::Fatal);
+            let too_long = delay.or(asked).filter(|d| *d > left);
+            if let Some(d) = too_long {
+                return Err(self.gave_up(err, d, left));
+            }
             let Some(d) = delay else {
                 return Err(err);
             };
-            let left = deadline.saturating_duration_since(Instant::now());
-            if d > left {
-                // Waiting would end past the budget: say so now instead of sleeping into it.
-                let mut err = err;
-                err.message = format!(
-                    "{}; gave up: the next attempt would be in {:.1}s, past the {:.1}s left of --operation-timeout ({})",
-                    err.message,
-                    d.as_secs_f64(),
-                    left.as_secs_f64(),
-                    humantime::format_duration(self.operation_timeout)
-                );
-                return Err(err);
-            }
             tracing::info!(
                 "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
                 err.message,
@@ -215,6 +212,21 @@ impl ArmClient {
                 _ => {}
             }
         }
+    }
+
+    fn gave_up(&self, mut err: ArmError, wait: Duration, left: Duration) -> ArmError {
+        let wait = if wait >= MAX_RETRY_AFTER {
+            "a day or more".to_string()
+        } else {
+            format!("{:.1}s", wait.as_secs_f64())
+        };
+        err.message = format!(
+            "{}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
+            err.message,
+            left.as_secs_f64(),
+            humantime::format_duration(self.operation_timeout)
+        );
+        err
     }
 
     /// One attempt: `Ok(Ok)` for 2xx, `Ok(Err)` for a failure the retry policy decides on, `Err`
