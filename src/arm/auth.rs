@@ -115,12 +115,21 @@ pub fn build_http_client(
     super::http::build_client(extra_roots, request_timeout)
 }
 
-fn client_options(http: &reqwest::Client, authority: &str, timeout: Duration) -> ClientOptions {
+/// `azure_identity`'s options: our bounded transport, the authority, no SDK retries. With
+/// `only_authority`, the transport refuses every other origin (credentials that talk to nothing
+/// else: client secret, workload identity, client assertion).
+fn client_options(
+    http: &reqwest::Client,
+    authority: &str,
+    timeout: Duration,
+    only_authority: bool,
+) -> ClientOptions {
     let mut cloud = CustomConfiguration::default();
     cloud.authority_host = authority.to_string();
     let transport = BoundedTransport {
         http: http.clone(),
         timeout,
+        only: Url::parse(authority).ok().filter(|_| only_authority),
     };
     ClientOptions {
         transport: Some(Transport::new(Arc::new(transport))),
@@ -188,7 +197,9 @@ pub fn credential_for(
     authority: &str,
     request_timeout: Duration,
 ) -> anyhow::Result<(Arc<dyn TokenCredential>, String)> {
-    let options = || client_options(http, authority, request_timeout);
+    let options = || client_options(http, authority, request_timeout, true);
+    // Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
+    let open_options = || client_options(http, authority, request_timeout, false);
     let chosen = match method {
         AuthMethod::Auto => {
             let (m, why) = resolve_auto();
@@ -276,7 +287,7 @@ pub fn credential_for(
                 Secret::new(v[3].clone()),
                 Some(AzurePipelinesCredentialOptions {
                     credential_options: ClientAssertionCredentialOptions {
-                        client_options: options(),
+                        client_options: open_options(),
                     },
                 }),
             )?;
@@ -286,7 +297,7 @@ pub fn credential_for(
             let user_assigned = env("AZURE_CLIENT_ID");
             let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
-                client_options: options(),
+                client_options: open_options(),
             }))?;
             let who = match user_assigned {
                 Some(id) => format!("user-assigned managed identity `{id}`"),
@@ -339,7 +350,7 @@ pub fn client_secret_credential(
         client_id.to_string(),
         Secret::new(secret.to_string()),
         Some(ClientSecretCredentialOptions {
-            client_options: client_options(http, authority, request_timeout),
+            client_options: client_options(http, authority, request_timeout, true),
         }),
     )?)
 }

@@ -15,6 +15,15 @@ use super::http::{Failure, display_url, exchange};
 pub struct BoundedTransport {
     pub http: reqwest::Client,
     pub timeout: Duration,
+    /// The one origin (the authority) this credential's requests may go to, when it has only one:
+    /// a client secret or assertion is never sent anywhere else.
+    pub only: Option<url::Url>,
+}
+
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn method(m: Method) -> Option<reqwest::Method> {
@@ -33,6 +42,16 @@ fn method(m: Method) -> Option<reqwest::Method> {
 impl HttpClient for BoundedTransport {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         let url = request.url().clone();
+        if let Some(only) = self.only.as_ref().filter(|o| !same_origin(o, &url)) {
+            return Err(azure_core::Error::with_message(
+                ErrorKind::Credential,
+                format!(
+                    "refusing to send a token request to `{}`: only the authority `{}` gets one",
+                    display_url(&url),
+                    display_url(only)
+                ),
+            ));
+        }
         let method = method(request.method()).ok_or_else(|| {
             azure_core::Error::with_message(ErrorKind::Other, "unsupported HTTP method")
         })?;
@@ -72,5 +91,50 @@ impl HttpClient for BoundedTransport {
             headers,
             answer.body,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://Login.Example"),
+            &u("https://login.example:443/t/oauth2/v2.0/token?x=1")
+        ));
+        assert!(!same_origin(
+            &u("https://login.example"),
+            &u("https://evil.example/t")
+        ));
+        assert!(!same_origin(
+            &u("https://login.example"),
+            &u("https://login.example:444/t")
+        ));
+        assert!(!same_origin(
+            &u("https://login.example"),
+            &u("http://login.example/t")
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_request_to_another_origin_never_leaves() {
+        let t = BoundedTransport {
+            http: reqwest::Client::new(),
+            timeout: Duration::from_secs(1),
+            only: Some(url::Url::parse("https://login.example").unwrap()),
+        };
+        let req = Request::new(
+            url::Url::parse("https://127.0.0.1:9/t?sig=S3CRET").unwrap(),
+            Method::Post,
+        );
+        let err = t.execute_request(&req).await.unwrap_err().to_string();
+        assert!(
+            err.contains("only the authority `https://login.example/`"),
+            "{err}"
+        );
+        assert!(!err.contains("S3CRET"), "{err}");
     }
 }
