@@ -11,9 +11,6 @@ use url::Url;
 /// hundred assignments); a body past this is a broken or hostile server, not a big estate.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// The default deadline for one attempt (connect, send, and read the whole answer).
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// A buffered answer.
 #[derive(Debug)]
 pub struct Answer {

@@ -36,5 +36,5 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
-pub use http::{DEFAULT_REQUEST_TIMEOUT, MAX_BODY_BYTES, display_url};
+pub use http::{MAX_BODY_BYTES, display_url};
 pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};
