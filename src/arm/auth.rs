@@ -8,9 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
     AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
@@ -20,7 +18,7 @@ use azure_identity::{
 };
 use url::Url;
 
-use super::transport::BoundedTransport;
+use super::transport::client_options;
 use crate::cli::{AuthMethod, Cloud};
 
 /// Everything needed to reach ARM: endpoint, token scope, credential and HTTP client.
@@ -113,31 +111,6 @@ pub fn build_http_client(
     request_timeout: Duration,
 ) -> anyhow::Result<reqwest::Client> {
     super::http::build_client(extra_roots, request_timeout)
-}
-
-/// `azure_identity`'s options: our bounded transport, the authority, no SDK retries. With
-/// `only_authority`, the transport refuses every other origin (credentials that talk to nothing
-/// else: client secret, workload identity, client assertion).
-fn client_options(
-    http: &reqwest::Client,
-    authority: &str,
-    timeout: Duration,
-    only_authority: bool,
-) -> ClientOptions {
-    let mut cloud = CustomConfiguration::default();
-    cloud.authority_host = authority.to_string();
-    let transport = BoundedTransport {
-        http: http.clone(),
-        timeout,
-        only: Url::parse(authority).ok().filter(|_| only_authority),
-    };
-    ClientOptions {
-        transport: Some(Transport::new(Arc::new(transport))),
-        cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
-        // Our own retry loop handles ARM; for tokens a short budget keeps failures quick to report.
-        retry: RetryOptions::none(),
-        ..Default::default()
-    }
 }
 
 fn env(name: &str) -> Option<String> {

@@ -73,7 +73,7 @@ pub async fn exchange(
     url: &Url,
     timeout: Duration,
 ) -> Result<Answer, Failure> {
-    match tokio::time::timeout(timeout, exchange_unbounded_in_time(request, url, timeout)).await {
+    match tokio::time::timeout(timeout, send_and_read(request, url, timeout)).await {
         Ok(result) => result,
         Err(_) => Err(timed_out(url, timeout)),
     }
@@ -87,7 +87,7 @@ fn timed_out(url: &Url, timeout: Duration) -> Failure {
     ))
 }
 
-async fn exchange_unbounded_in_time(
+async fn send_and_read(
     request: reqwest::RequestBuilder,
     url: &Url,
     timeout: Duration,

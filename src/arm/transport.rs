@@ -4,9 +4,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
-use azure_core::http::{AsyncRawResponse, Body, HttpClient, Method, Request};
+use azure_core::http::{
+    AsyncRawResponse, Body, ClientOptions, HttpClient, Method, Request, RetryOptions, Transport,
+};
 
 use super::http::{Failure, display_url, exchange};
 
@@ -91,6 +96,31 @@ impl HttpClient for BoundedTransport {
             headers,
             answer.body,
         ))
+    }
+}
+
+/// `azure_identity`'s options: our bounded transport, the authority, no SDK retries. With
+/// `only_authority`, the transport refuses every other origin (credentials that talk to nothing
+/// else: client secret, workload identity, client assertion).
+pub fn client_options(
+    http: &reqwest::Client,
+    authority: &str,
+    timeout: Duration,
+    only_authority: bool,
+) -> ClientOptions {
+    let mut cloud = CustomConfiguration::default();
+    cloud.authority_host = authority.to_string();
+    let transport = BoundedTransport {
+        http: http.clone(),
+        timeout,
+        only: url::Url::parse(authority).ok().filter(|_| only_authority),
+    };
+    ClientOptions {
+        transport: Some(Transport::new(Arc::new(transport))),
+        cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
+        // Our own retry loop handles ARM; for tokens a short budget keeps failures quick to report.
+        retry: RetryOptions::none(),
+        ..Default::default()
     }
 }
 
