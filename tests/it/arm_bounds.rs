@@ -272,3 +272,31 @@ fn query_strings_never_reach_stderr_at_vvv() {
     assert_eq!(arm.seen().len(), 2, "{:#?}", arm.seen());
     assert_no_query_strings(&run);
 }
+
+#[test]
+fn a_redirect_from_the_github_oidc_url_is_not_followed() {
+    let env = TestEnv::demo();
+    let file = one_cluster_file(&env);
+    let other = Stub::start(&env, |_, _| Answer::json(200, json!({"value": "eyJ.x.y"})));
+    let to = format!("{}/idtoken?{SIGNED}", other.url);
+    let actions = Stub::start(&env, move |_, _| Answer::empty(308).header("location", &to));
+    let url = format!("{}/idtoken?api-version=2.0", actions.url);
+    let run = env.run_with(
+        &["plan", "-f", &file, "--auth", "github-oidc", "-vvv"],
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"),
+        ],
+        &["AZURE_CLIENT_SECRET"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("answered HTTP 308, a redirect")
+            && run.stderr.contains("redirects are not followed"),
+        "{run:?}"
+    );
+    assert_eq!(actions.seen().len(), 1, "{:#?}", actions.seen());
+    assert!(other.seen().is_empty(), "followed: {:#?}", other.seen());
+    assert!(!all(&run).contains("gh-request-token"), "{run:?}");
+    assert_no_query_strings(&run);
+}
