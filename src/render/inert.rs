@@ -17,6 +17,9 @@
 //! What is replaced is shown, not dropped: `\r`, `\n`, `\t`, or `\u{…}` with the code point, so a
 //! reviewer sees that a display name held an escape sequence. Text this program writes itself
 //! (headings, colour codes of `Style`) does not pass through here.
+//!
+//! Log lines on stderr (`tracing`) are escaped by `tracing-subscriber` itself, which since 0.3.20
+//! sanitises control sequences in every message; nothing here switches that off.
 
 use std::borrow::Cow;
 
