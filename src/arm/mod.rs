@@ -5,6 +5,7 @@
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
 //! | `pager`     | following `nextLink`                                                     |
+//! | `path`      | every ARM URL path: fixed segments, names checked and percent-encoded    |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
@@ -21,6 +22,7 @@ mod error;
 mod github;
 mod pacer;
 mod pager;
+mod path;
 mod poller;
 mod retry;
 mod wire;
@@ -32,4 +34,5 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
+pub use path::{ArmPath, encode_segment, id_is_under};
 pub use retry::{Attempt, RetryClass, RetryPolicy};

@@ -18,7 +18,6 @@ mod de;
 mod docpath;
 mod error;
 mod grants;
-mod names;
 mod principals;
 mod raw;
 pub mod report;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::checker::Checker;
 use super::docpath::DocPath;
-use super::names;
+use crate::model::names;
 use super::raw::{RawIgnore, RawMember};
 use super::suggest;
 use crate::model::{IgnoreRule, PrincipalId, PrincipalType, Role};

@@ -21,7 +21,7 @@ use super::de::NodeDe;
 use super::docpath::DocPath;
 use super::error::Problem;
 use super::grants::{ClusterNames, GrantContext, GrantEntry, ScopeGrants};
-use super::names;
+use crate::model::names;
 use super::principals::Fields;
 use super::raw::{RawCluster, RawDefaults, RawFile, RawUnmanaged};
 use super::yaml::{Kind, Node};
