@@ -13,6 +13,12 @@
 //! | not desired, not ignored, policy keep           | kept (reported as unmanaged)                |
 //! | matched by an `ignore` rule                     | never touched, never reported               |
 //! | scope could not be read                         | no changes; the scope carries its error     |
+//! | held only by one still in progress (`Creating`)   | pending: no write; what it replaces waits   |
+//! | not `Succeeded` and not desired                 | pending: left until it settles              |
+//! | `Failed`/`Canceled`                             | holds nothing: replaced or deleted          |
+//!
+//! Before any rule, the listing passes `listing`: one entry per name (ARM names are
+//! case-insensitive), a contradictory listing is an error of the scope, in-progress ones set aside.
 //!
 //! A key matches when the principal type and role are equal, the principal id equals the current
 //! `principalId` or `aadObjectId` ignoring case, and the tenants agree where the file sets one.
@@ -32,8 +38,9 @@ use crate::model::{
     PrincipalType, Role, Unmanaged,
 };
 
-use super::action::{Change, Plan, ScopePlan};
+use super::action::{Change, Pending, Plan, ScopePlan};
 use super::fingerprint::fingerprint;
+use super::listing;
 use super::names::Names;
 use super::safety::safety_verdict;
 
@@ -87,6 +94,10 @@ impl Listed {
             .collect();
         let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
         for (i, a) in items.iter().enumerate() {
+            if !a.is_held() {
+                // Failed or canceled: it holds no grant, it can only be replaced or deleted.
+                continue;
+            }
             let k = &a.key;
             let ids = std::iter::once(k.principal_id.as_str()).chain(a.aad_object_id.as_deref());
             for id in ids {
@@ -207,18 +218,37 @@ pub fn plan_scope(
         ignored: Vec::new(),
         error,
         fingerprint: None,
+        pending: Vec::new(),
         unchanged_compacted: 0,
     };
     if plan.error.is_some() {
         return plan;
     }
-    plan.fingerprint = Some(fingerprint(&listed));
+    let fingerprint = fingerprint(&listed);
+    let listed = match listing::dedupe(listed) {
+        Ok(l) => l,
+        Err(e) => {
+            plan.error = Some(e);
+            return plan;
+        }
+    };
+    plan.fingerprint = Some(fingerprint);
+    // Every listed name is taken, in progress or not: a PUT to it would overwrite it.
     let mut names = Names::new(&listed);
+    let (listed, in_progress) = listing::set_aside(listed, ignore);
     let mut cur = Listed::new(listed, ignore);
-    plan.existing = cur.ignored.iter().filter(|&&ig| !ig).count();
+    plan.existing = (0..cur.items.len())
+        .filter(|&i| !cur.ignored[i] && cur.items[i].is_held())
+        .count();
 
     desired.sort_by(|a, b| a.key.cmp(&b.key));
     desired.dedup_by(|b, a| a.key == b.key);
+    // A grant held only by an assignment still in progress is neither created again nor done: it
+    // waits, and so does the delete of what it replaces.
+    let (in_flight, mut desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) =
+        desired.into_iter().partition(|g| {
+            cur.holding(g).is_empty() && in_progress.iter().any(|a| holds(g, a))
+        });
 
     // An assignment whose principal id is spelled as a grant of the file spells it belongs to that
     // grant: another grant that reaches it only through its object id may share it, never delete
@@ -283,6 +313,19 @@ pub fn plan_scope(
         });
     }
 
+    let mut waiting: Vec<(usize, String)> = Vec::new();
+    for g in &in_flight {
+        let Some(i) = (match unmanaged {
+            Unmanaged::Delete => cur.replaceable(g),
+            Unmanaged::Keep => None,
+        }) else {
+            continue;
+        };
+        cur.used[i] = true;
+        let by = in_progress.iter().find(|a| holds(g, a)).map(|a| a.name.clone());
+        waiting.push((i, by.unwrap_or_default()));
+    }
+
     for i in 0..cur.items.len() {
         if cur.used[i] {
             continue;
@@ -300,7 +343,7 @@ pub fn plan_scope(
             uses[*i] += 1;
         }
     }
-    for &i in ignored.iter().chain(&kept) {
+    for &i in ignored.iter().chain(&kept).chain(waiting.iter().map(|(i, _)| i)) {
         uses[i] += 1;
     }
     let mut out = Handout {
@@ -324,6 +367,23 @@ pub fn plan_scope(
         .collect();
     plan.ignored = ignored.into_iter().map(|i| out.get(i)).collect();
     plan.kept = kept.into_iter().map(|i| out.get(i)).collect();
+    plan.pending = in_progress
+        .into_iter()
+        .map(|assignment| Pending {
+            assignment,
+            waits_for: None,
+        })
+        .chain(waiting.into_iter().map(|(i, by)| Pending {
+            assignment: out.get(i),
+            waits_for: Some(by),
+        }))
+        .collect();
+    plan.pending.sort_by(|a, b| {
+        let (a, b) = (&a.assignment, &b.assignment);
+        a.key
+            .cmp(&b.key)
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+    });
     plan.changes.sort_by(|a, b| {
         a.key()
             .cmp(b.key())
@@ -349,6 +409,14 @@ fn name(c: &Change) -> String {
         | Change::NoOp { before, .. } => before.name.clone(),
         Change::Create { after } => after.create_name(),
     }
+}
+
+/// True when `a` is an assignment of `g`'s key (whatever its state).
+fn holds(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
+    g.key.principal_type == a.key.principal_type
+        && g.key.role == a.key.role
+        && id_matches(g, a)
+        && tenant_ok(g, a)
 }
 
 fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {

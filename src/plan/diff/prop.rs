@@ -81,6 +81,7 @@ fn build_current(picks: &[Pick]) -> CurrentState {
             tenant_name: None,
             principal_name: None,
             aad_object_id: OIDS[oid].map(str::to_string),
+            provisioning: Default::default(),
         });
     }
     current
@@ -142,6 +143,7 @@ fn apply(plan: &Plan, current: &CurrentState) -> CurrentState {
                         tenant_name: None,
                         principal_name: None,
                         aad_object_id: None,
+                        provisioning: Default::default(),
                     });
                 }
                 Change::Delete { .. } | Change::NoOp { .. } => {}
