@@ -122,27 +122,33 @@ fn only_dots(value: &str) -> bool {
 }
 
 pub fn database(value: &str) -> Result<(), String> {
-    const RULE: &str = "database names have 1 to 260 letters, digits, spaces, `_`, `-` and `.`, \
-                        do not start or end with a space and are not only dots";
     let ok_char = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.');
-    segment(value).map_err(|e| format!("{e}; {RULE}"))?;
-    if value.chars().all(ok_char) && !only_dots(value) {
-        Ok(())
-    } else {
-        Err(RULE.into())
-    }
+    kind_rule(
+        value,
+        ok_char,
+        "database names have 1 to 260 letters, digits, spaces, `_`, `-` and `.`",
+    )
 }
 
 pub fn assignment(value: &str) -> Result<(), String> {
-    const RULE: &str = "assignment names have 1 to 260 letters, digits, spaces, `.` and `-`, \
-                        do not start or end with a space and are not only dots";
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-');
-    segment(value).map_err(|e| format!("{e}; {RULE}"))?;
-    if value.chars().all(ok_char) && !only_dots(value) {
-        Ok(())
-    } else {
-        Err(RULE.into())
+    kind_rule(
+        value,
+        ok_char,
+        "assignment names have 1 to 260 letters, digits, spaces, `.` and `-`",
+    )
+}
+
+/// `segment`, then the kind's characters, then not only dots; the hint says which failed.
+fn kind_rule(value: &str, ok_char: impl Fn(char) -> bool, rule: &str) -> Result<(), String> {
+    segment(value).map_err(|e| format!("{e}; {rule}"))?;
+    if !value.chars().all(ok_char) {
+        return Err(rule.into());
     }
+    if only_dots(value) {
+        return Err(format!("a name cannot be only dots; {rule}"));
+    }
+    Ok(())
 }
 
 const ID_SHAPE: &str = "expected `/subscriptions/{guid}/resourceGroups/{group}/providers/Microsoft.Kusto/clusters/{name}`";
