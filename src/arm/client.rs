@@ -10,8 +10,8 @@ use url::Url;
 use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
-use super::path::ArmPath;
 use super::pacer::{OpClass, Pacer, subscription_of};
+use super::path::ArmPath;
 use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
 use super::wire::ErrorResponse;
 

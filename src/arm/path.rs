@@ -68,7 +68,9 @@ impl ArmPath {
         if let Some(rg) = resource_group {
             p = p.fixed("resourceGroups").name("the resource group", rg)?;
         }
-        Ok(p.fixed("providers").fixed("Microsoft.Kusto").fixed("clusters"))
+        Ok(p.fixed("providers")
+            .fixed("Microsoft.Kusto")
+            .fixed("clusters"))
     }
 
     /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`

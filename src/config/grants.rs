@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::checker::Checker;
 use super::docpath::DocPath;
-use crate::model::names;
 use super::principals::{Fields, Identity, Sets, Who};
+use crate::model::names;
 use crate::model::{AssignmentKey, DesiredGrant, PrincipalId, PrincipalType, Role, Scope};
 
 /// One principal entry of a cluster or database, whichever it is.

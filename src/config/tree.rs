@@ -71,5 +71,4 @@ impl Node {
         }
         Some((node.at, key_at))
     }
-
 }

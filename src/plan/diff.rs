@@ -245,10 +245,9 @@ pub fn plan_scope(
     desired.dedup_by(|b, a| a.key == b.key);
     // A grant held only by an assignment still in progress is neither created again nor done: it
     // waits, and so does the delete of what it replaces.
-    let (in_flight, mut desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) =
-        desired.into_iter().partition(|g| {
-            cur.holding(g).is_empty() && in_progress.iter().any(|a| holds(g, a))
-        });
+    let (in_flight, mut desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) = desired
+        .into_iter()
+        .partition(|g| cur.holding(g).is_empty() && in_progress.iter().any(|a| holds(g, a)));
 
     // An assignment whose principal id is spelled as a grant of the file spells it belongs to that
     // grant: another grant that reaches it only through its object id may share it, never delete
@@ -322,7 +321,10 @@ pub fn plan_scope(
             continue;
         };
         cur.used[i] = true;
-        let by = in_progress.iter().find(|a| holds(g, a)).map(|a| a.name.clone());
+        let by = in_progress
+            .iter()
+            .find(|a| holds(g, a))
+            .map(|a| a.name.clone());
         waiting.push((i, by.unwrap_or_default()));
     }
 
@@ -343,7 +345,11 @@ pub fn plan_scope(
             uses[*i] += 1;
         }
     }
-    for &i in ignored.iter().chain(&kept).chain(waiting.iter().map(|(i, _)| i)) {
+    for &i in ignored
+        .iter()
+        .chain(&kept)
+        .chain(waiting.iter().map(|(i, _)| i))
+    {
         uses[i] += 1;
     }
     let mut out = Handout {

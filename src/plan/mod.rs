@@ -18,9 +18,9 @@ mod action;
 mod diff;
 pub mod document;
 mod fingerprint;
-mod listing;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod listing;
 mod names;
 pub mod planfile;
 mod safety;

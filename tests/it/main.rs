@@ -25,3 +25,4 @@ mod emulator_skeleton;
 mod export_roundtrip;
 mod saved_plan;
 mod standalone;
+mod trust_input;

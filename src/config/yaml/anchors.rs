@@ -64,9 +64,15 @@ impl Builder {
     pub(super) fn define(&mut self, id: usize, node: &Node) {
         let anchored = match self.frames.last() {
             Some(Frame::Map { key: None, .. }) => Anchored::Key(node.clone()),
-            _ if self.frames.iter().any(
-                |f| matches!(f, Frame::Map { key: Some(None), .. }),
-            ) =>
+            _ if self.frames.iter().any(|f| {
+                matches!(
+                    f,
+                    Frame::Map {
+                        key: Some(None),
+                        ..
+                    }
+                )
+            }) =>
             {
                 Anchored::Dropped
             }
