@@ -206,3 +206,6 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         provisioning: Provisioning::parse(p.provisioning_state.as_deref()),
     })
 }
+
+#[cfg(test)]
+mod prop;
