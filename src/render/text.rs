@@ -117,6 +117,12 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             w,
             "No changes in the scopes that could be read; {unread} could not be (see above)."
         )?;
+    } else if summary.pending > 0 {
+        writeln!(
+            w,
+            "No changes to make now; {} assignment(s) pending in Azure (see above): plan again once they settle.",
+            summary.pending
+        )?;
     } else {
         let read = plan.scopes.len();
         writeln!(
