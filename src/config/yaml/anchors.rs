@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn one_long_text_copied_many_times_is_refused() {
         let long = "x".repeat(1 << 20);
-        let aliases = vec!["*s"; 9].join(", ");
+        let aliases = ["*s"; 9].join(", ");
         let e = parse_tree(&format!("a: &s \"{long}\"\nb: [{aliases}]\n")).unwrap_err();
         assert!(e.message.contains("8 MiB of text"), "{}", e.message);
         let fine = parse_tree(&format!("a: &s \"{long}\"\nb: [*s, *s]\n")).unwrap();
