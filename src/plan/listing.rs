@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use super::action::Pending;
 use crate::model::{CurrentAssignment, IgnoreRule, Provisioning, names};
 
 /// One entry per name (compared as ARM compares names), in listing order.
@@ -64,6 +65,32 @@ pub(super) fn set_aside(
     listed.into_iter().partition(|a| {
         !matches!(a.provisioning, Provisioning::Pending(_)) || ignore.iter().any(|r| r.matches(a))
     })
+}
+
+/// The plan's pending list: the assignments in progress, then the held ones whose delete waits
+/// (with the in-progress name each waits for), sorted by key and name.
+pub(super) fn pending(
+    in_progress: Vec<CurrentAssignment>,
+    waiting: Vec<(CurrentAssignment, String)>,
+) -> Vec<Pending> {
+    let mut out: Vec<Pending> = in_progress
+        .into_iter()
+        .map(|assignment| Pending {
+            assignment,
+            waits_for: None,
+        })
+        .chain(waiting.into_iter().map(|(assignment, by)| Pending {
+            assignment,
+            waits_for: Some(by),
+        }))
+        .collect();
+    out.sort_by(|a, b| {
+        let (a, b) = (&a.assignment, &b.assignment);
+        a.key
+            .cmp(&b.key)
+            .then_with(|| names::fold(&a.name).cmp(&names::fold(&b.name)))
+    });
+    out
 }
 
 #[cfg(test)]

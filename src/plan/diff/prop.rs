@@ -6,7 +6,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{
-    AssignmentKey, ClusterRef, DesiredScope, PrincipalId, SafetyConfig, Scope, SourceLocation,
+    AssignmentKey, ClusterRef, DesiredScope, PrincipalId, PrincipalType, Role, SafetyConfig, Scope,
+    SourceLocation,
 };
 
 const IDS: [&str; 5] = [
