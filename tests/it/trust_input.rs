@@ -313,3 +313,54 @@ fn the_old_half_of_a_role_change_waits_while_the_new_grant_is_creating() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(writes(&stub), Vec::<String>::new());
 }
+
+/// Every database in `v` (a saved plan) renamed to `name`.
+fn rename_databases(v: &mut Value, name: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if k == "database" && x.is_string() {
+                    *x = json!(name);
+                } else {
+                    rename_databases(x, name);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| rename_databases(x, name)),
+        _ => {}
+    }
+}
+
+/// Whatever validates a saved plan, the URL builder is the last line: a scope `..` in a saved plan
+/// never becomes a request, let alone a delete at the cluster.
+#[test]
+fn a_saved_plan_naming_database_dot_dot_sends_nothing_there() {
+    let env = TestEnv::demo();
+    let text =
+        std::fs::read_to_string(crate::harness::repo_file("principals.example.yaml")).unwrap();
+    let file = env.write("principals.yaml", &text);
+    let plan = env.run(&["plan", "-f", file.to_str().unwrap(), "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let path = env.dir.path().join("plan.json");
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    rename_databases(&mut saved, "..");
+    std::fs::write(&path, saved.to_string()).unwrap();
+    let before = env.emu().request_log().len();
+
+    let apply = env.run(&["apply", "plan.json"]);
+    assert_ne!(apply.code, 0, "{apply:?}");
+    assert!(apply.stderr.contains("`..`"), "{apply:?}");
+    assert!(
+        env.emu().write_history().is_empty(),
+        "{:#?}",
+        env.emu().write_history()
+    );
+    let sent = env.emu().request_log();
+    assert!(
+        sent[before..]
+            .iter()
+            .all(|r| !r.path.contains("/..") && !r.path.contains("%2E")),
+        "{:#?}",
+        &sent[before..]
+    );
+}
