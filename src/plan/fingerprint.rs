@@ -11,6 +11,7 @@
 //! | principal id   | `principalId`               |
 //! | role           | `role`                      |
 //! | tenant         | `tenantId`, empty if absent |
+//! | state          | `provisioningState`, only when not `Succeeded` (a plan made while an assignment was in progress is stale once it settles) |
 //!
 //! Display fields (`principalName`, `tenantName`, `aadObjectId`) are left out: ARM resolves them
 //! after the fact, and they never change what a plan does to a grant.
@@ -31,6 +32,10 @@ pub struct ListedEntry {
     pub principal_id: String,
     pub role: Role,
     pub tenant: Option<String>,
+    /// ARM's `provisioningState` when it is not `Succeeded` (absent when it is): a plan made while
+    /// an assignment was in progress is stale once it settles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 impl From<&CurrentAssignment> for ListedEntry {
@@ -41,6 +46,7 @@ impl From<&CurrentAssignment> for ListedEntry {
             principal_id: a.key.principal_id.to_string(),
             role: a.key.role,
             tenant: a.tenant_id.clone(),
+            state: (!a.is_held()).then(|| a.provisioning.as_str().to_string()),
         }
     }
 }
@@ -48,7 +54,7 @@ impl From<&CurrentAssignment> for ListedEntry {
 impl ListedEntry {
     /// The fingerprint's canonical line: tab-separated, lowercased.
     fn canonical(&self) -> String {
-        [
+        let mut line = [
             self.name.as_str(),
             self.principal_type.as_str(),
             self.principal_id.as_str(),
@@ -56,7 +62,12 @@ impl ListedEntry {
             self.tenant.as_deref().unwrap_or(""),
         ]
         .map(str::to_ascii_lowercase)
-        .join("\t")
+        .join("\t");
+        if let Some(state) = &self.state {
+            line.push('\t');
+            line.push_str(&state.to_ascii_lowercase());
+        }
+        line
     }
 
     /// `name type:id role [tenant=…]`, for messages.
@@ -71,12 +82,25 @@ impl ListedEntry {
         if let Some(t) = &self.tenant {
             line.push_str(&format!(" tenant={t}"));
         }
+        if let Some(state) = &self.state {
+            line.push_str(&format!(" ({state})"));
+        }
         line
     }
 
     /// Same assignment, ignoring case as ARM does.
     pub fn same(&self, other: &ListedEntry) -> bool {
         self.canonical() == other.canonical()
+    }
+
+    /// Same assignment whatever its provisioning state: what a change (which carries no state)
+    /// names.
+    pub fn same_grant(&self, other: &ListedEntry) -> bool {
+        let plain = |e: &ListedEntry| ListedEntry {
+            state: None,
+            ..e.clone()
+        };
+        plain(self).canonical() == plain(other).canonical()
     }
 }
 
@@ -141,6 +165,7 @@ mod tests {
             tenant_name: None,
             principal_name: None,
             aad_object_id: None,
+            provisioning: Default::default(),
         }
     }
 

@@ -74,7 +74,9 @@ fn applied(c: &Change, now: &[Listed]) -> bool {
     let Some(items) = listed_at(now, &c.key().scope) else {
         return false;
     };
-    let present = |key: &crate::model::AssignmentKey| items.iter().any(|a| &a.key == key);
+    // Only a succeeded grant is in force: a create still `Creating` is not applied yet.
+    let present =
+        |key: &crate::model::AssignmentKey| items.iter().any(|a| &a.key == key && a.is_held());
     let gone = |b: &CurrentAssignment| {
         !items
             .iter()
@@ -88,25 +90,41 @@ fn applied(c: &Change, now: &[Listed]) -> bool {
     }
 }
 
-/// The plan with the counts a saved plan does not carry filled in from the fresh listings, and its
-/// safety verdict computed from them. What ARM lists that no change touches counts as untouched
-/// (an ignored or kept admin is still an admin); `unmanaged` entries of the file that ARM does not
-/// list are dropped, so an edited plan cannot invent an admin to pass the check.
+/// The plan with what a saved plan does not carry filled in from the fresh listings, and its
+/// safety verdict computed from them. Every assignment the verdict counts is ARM's, with ARM's
+/// provisioning state: a change's old grant, the kept and waiting ones, and everything else listed
+/// (untouched: an ignored admin is still an admin). A kept or waiting entry of the file that ARM
+/// does not list is dropped, so an edited plan cannot invent an admin to pass the check.
 pub fn recheck_safety(mut plan: Plan, now: &[Listed], safety: &SafetyConfig) -> Plan {
     for sp in &mut plan.scopes {
         let Some(items) = listed_at(now, &sp.scope) else {
             continue;
         };
-        let named = |a: &CurrentAssignment, list: &[CurrentAssignment]| {
-            list.iter().any(|x| x.name.eq_ignore_ascii_case(&a.name))
+        let fresh = |a: &CurrentAssignment| {
+            items
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(&a.name))
+                .cloned()
         };
-        let befores: Vec<CurrentAssignment> = sp.listed().into_iter().cloned().collect();
-        sp.kept.retain(|k| named(k, items));
-        sp.ignored = items
-            .iter()
-            .filter(|a| !named(a, &befores) && !named(a, &sp.kept))
-            .cloned()
-            .collect();
+        for c in &mut sp.changes {
+            if let Change::Delete { before } | Change::Replace { before, .. } = c
+                && let Some(listed) = fresh(before)
+            {
+                *before = listed;
+            }
+        }
+        sp.kept = sp.kept.iter().filter_map(fresh).collect();
+        sp.pending.retain_mut(|p| match fresh(&p.assignment) {
+            Some(listed) => {
+                p.assignment = listed;
+                true
+            }
+            None => false,
+        });
+        let counted: Vec<CurrentAssignment> = sp.listed().into_iter().cloned().collect();
+        let named =
+            |a: &CurrentAssignment| counted.iter().any(|x| x.name.eq_ignore_ascii_case(&a.name));
+        sp.ignored = items.iter().filter(|a| !named(a)).cloned().collect();
         sp.existing = items.len();
     }
     plan.safety = safety_verdict(&plan.scopes, safety);

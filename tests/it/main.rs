@@ -21,3 +21,4 @@ mod output_inert;
 mod saved_plan;
 mod saved_plan_checks;
 mod standalone;
+mod trust_input;

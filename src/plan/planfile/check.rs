@@ -1,16 +1,16 @@
-//! Every field of a saved plan, checked once as it is read: the same naming rules as the
-//! desired-state file (`config::names`), plus what makes the plan consistent with itself. The
-//! extra path-segment rule (`segment`) is in this one function until the shared name rules of the
-//! model cover it.
+//! Every field of a saved plan, checked once as it is read: the naming rules the desired-state file
+//! and ARM's answers are held to (`model::names`, one set for all three), plus what makes the plan
+//! consistent with itself.
 //!
 //! | field                                  | rule                                                    |
 //! |----------------------------------------|---------------------------------------------------------|
 //! | scope `subscription`                   | a GUID                                                  |
-//! | scope `resource_group`, `cluster`, `database` | the file's rules; never `.`, `..`, `/`, edge spaces, control characters |
+//! | scope `resource_group`, `cluster`, `database` | the file's rules (never `.`, `..`, `/`, `\`, edge spaces, control characters) |
 //! | `principal_id`                         | 1–1024 characters, no control characters or edge spaces; a GUID for an `App` |
 //! | `role`                                 | a role of the scope's kind (cluster or database)        |
 //! | `name` of a create                     | the file's assignment-name rule                         |
-//! | `name` of what ARM listed              | one safe path segment of 1–260 characters (ARM accepts any name) |
+//! | `name` of what ARM listed              | one safe path segment (`names::segment`; ARM accepts any name) |
+//! | `listed[].state`                       | absent, or a provisioning state other than `Succeeded`  |
 //! | `tenant`                               | a GUID, or `null`                                       |
 //! | `api_version`                          | `YYYY-MM-DD`, optionally `-preview`                     |
 //! | `file_sha256`, `fingerprint`           | `sha256:` and 64 lowercase hex digits                   |
@@ -25,7 +25,7 @@
 
 use std::collections::HashSet;
 
-use crate::config::names;
+use crate::model::names::{self, NameKind};
 use crate::model::{Role, ScopeKind};
 
 use super::super::document::{WireChange, WireGrant, WireScope};
@@ -61,6 +61,9 @@ pub(super) fn problems(saved: &SavedPlan) -> Vec<String> {
     }
     for (i, g) in saved.document.unmanaged.iter().enumerate() {
         grant(&mut p, &format!("unmanaged[{i}]"), g, Origin::Listed);
+    }
+    for (i, w) in saved.document.pending.iter().enumerate() {
+        grant(&mut p, &format!("pending[{i}]"), &w.grant, Origin::Listed);
     }
     if !saved.document.errors.is_empty() {
         // `plan --out` writes no file when a scope could not be read.
@@ -98,6 +101,16 @@ fn saved_scope(p: &mut Problems, at: &str, s: &SavedScope) {
         let at = format!("{at}.listed[{j}]");
         principal(p, &at, e.principal_type, &e.principal_id, e.role, kind);
         fields(p, &at, &e.name, e.tenant.as_deref(), Origin::Listed);
+        if let Some(state) = &e.state
+            && (state.eq_ignore_ascii_case("Succeeded")
+                || names::segment(state).is_err()
+                || state.chars().count() > 64)
+        {
+            p.add(
+                &format!("{at}.state"),
+                "a provisioning state other than `Succeeded`, as ARM spells it".into(),
+            );
+        }
     }
 }
 
@@ -123,6 +136,7 @@ fn change(
                 principal_id: b.principal_id.clone(),
                 role: b.role,
                 tenant: b.tenant.clone(),
+                state: None,
             };
             (&r.grant, Some(before), true)
         }
@@ -165,7 +179,7 @@ fn against_listing(
     created: &mut HashSet<(String, String)>,
 ) {
     if let Some(b) = before
-        && !listed.listed.iter().any(|e| e.same(b))
+        && !listed.listed.iter().any(|e| e.same_grant(b))
     {
         p.add(
             at,
@@ -210,18 +224,11 @@ fn grant(p: &mut Problems, at: &str, g: &WireGrant, origin: Origin) {
 }
 
 fn fields(p: &mut Problems, at: &str, name: &str, tenant: Option<&str>, origin: Origin) {
-    let rule = match origin {
-        Origin::Created => names::assignment(name).and_then(|()| segment(name)),
-        Origin::Listed => segment(name).and_then(|()| {
-            let len = name.chars().count();
-            if (1..=260).contains(&len) {
-                Ok(())
-            } else {
-                Err("an assignment name has 1 to 260 characters".into())
-            }
-        }),
+    let kind = match origin {
+        Origin::Created => NameKind::Assignment,
+        Origin::Listed => NameKind::ListedAssignment,
     };
-    if let Err(e) = rule {
+    if let Err(e) = names::check(kind, name) {
         p.add(&format!("{at}.name"), e);
     }
     if let Some(t) = tenant
@@ -251,36 +258,17 @@ fn principal(
 }
 
 fn scope(p: &mut Problems, at: &str, s: &WireScope) {
-    let mut part = |field: &str, value: &str, rule: fn(&str) -> Result<(), String>| {
-        if let Err(e) = rule(value).and_then(|()| segment(value)) {
+    let mut part = |field: &str, value: &str, kind: NameKind| {
+        if let Err(e) = names::check(kind, value) {
             p.add(&format!("{at}.{field}"), e);
         }
     };
-    part("subscription", &s.subscription, names::guid);
-    part("resource_group", &s.resource_group, names::resource_group);
-    part("cluster", &s.cluster, names::cluster);
+    part("subscription", &s.subscription, NameKind::Subscription);
+    part("resource_group", &s.resource_group, NameKind::ResourceGroup);
+    part("cluster", &s.cluster, NameKind::Cluster);
     if let Some(db) = &s.database {
-        part("database", db, names::database);
+        part("database", db, NameKind::Database);
     }
-}
-
-/// What every name that becomes a segment of an ARM path must be, whatever its resource type:
-/// never a relative segment, a separator, edge whitespace or a control character. The file's own
-/// rules (`config::names`) are checked first; this adds what a saved plan must not smuggle past them.
-fn segment(value: &str) -> Result<(), String> {
-    if value == "." || value == ".." {
-        return Err(format!("`{value}` would name another ARM path"));
-    }
-    if value.contains(['/', '\\', '?', '#', '%']) {
-        return Err("a name may not contain `/`, `\\`, `?`, `#` or `%`".into());
-    }
-    if value.trim() != value {
-        return Err("a name may not start or end with whitespace".into());
-    }
-    if value.chars().any(char::is_control) {
-        return Err("a name may not contain control characters".into());
-    }
-    Ok(())
 }
 
 fn principal_id(kind: crate::model::PrincipalType, id: &str) -> Result<(), String> {
@@ -331,9 +319,9 @@ fn target(t: &str) -> Result<(), String> {
         Some((c, d)) => (c, Some(d)),
         None => (t, None),
     };
-    names::cluster(cluster)?;
+    names::check(NameKind::Cluster, cluster)?;
     if let Some(db) = database {
-        names::database(db).and_then(|()| segment(db))?;
+        names::check(NameKind::Database, db)?;
     }
     Ok(())
 }
@@ -345,6 +333,7 @@ fn entry(g: &WireGrant) -> ListedEntry {
         principal_id: g.principal_id.clone(),
         role: g.role,
         tenant: g.tenant.clone(),
+        state: None,
     }
 }
 

@@ -72,6 +72,7 @@ fn an_applied_plan_is_already_applied_and_a_changed_scope_is_stale() {
                         tenant_name: None,
                         principal_name: None,
                         aad_object_id: None,
+                        provisioning: Default::default(),
                     })
                 }
                 Change::Delete { .. } | Change::NoOp { .. } => {}
