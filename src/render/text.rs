@@ -210,8 +210,14 @@ pub(super) const PENDING_HEADING: &str =
 /// An assignment left for a later run: `scope  principal  role  [name]  why`.
 pub(super) fn pending_line(p: &Pending) -> String {
     let why = match &p.waits_for {
-        None => format!("{} (not Succeeded)", p.assignment.provisioning.as_str()),
-        Some(by) => format!("delete waits until [{by}], which replaces it, has succeeded"),
+        None => format!(
+            "{} (not Succeeded)",
+            text(p.assignment.provisioning.as_str())
+        ),
+        Some(by) => format!(
+            "delete waits until [{}], which replaces it, has succeeded",
+            text(by)
+        ),
     };
     format!("{}  {why}", kept_line(&p.assignment))
 }
