@@ -17,5 +17,5 @@ pub use role::{Role, ScopeKind};
 pub use scope::{ClusterRef, Scope};
 pub use state::{
     CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    SafetyConfig, SourceLocation, Unmanaged,
+    SafetyConfig, SourceLocation, Unmanaged, upn_in_display_name,
 };

@@ -72,10 +72,7 @@ pub struct IgnoreRule {
 impl IgnoreRule {
     pub fn matches(&self, a: &CurrentAssignment) -> bool {
         self.principal_type == a.key.principal_type
-            && (self.principal_id == a.key.principal_id
-                || a.aad_object_id
-                    .as_deref()
-                    .is_some_and(|oid| self.principal_id.matches(oid)))
+            && a.is_named_by(&self.principal_id)
             && self.role.is_none_or(|r| r == a.key.role)
     }
 }
@@ -133,6 +130,41 @@ pub struct CurrentAssignment {
     /// ARM's resolved display name, e.g. `Alice (alice@contoso.com)`.
     pub principal_name: Option<String>,
     pub aad_object_id: Option<String>,
+}
+
+impl CurrentAssignment {
+    /// Every spelling under which this assignment's principal can be named in the file: the
+    /// `principalId` ARM stores, the `aadObjectId` it resolved, and, for users, the UPN that
+    /// `principalName` carries in its last parentheses. ARM stores a user's `principalId` as the
+    /// user's mail whatever form was sent, and a guest's `#EXT#` UPN appears only inside
+    /// `principalName` (docs/arm-service.md §3), so matching on `principalId` alone churns.
+    pub fn principal_ids(&self) -> impl Iterator<Item = &str> {
+        let upn = match self.key.principal_type {
+            PrincipalType::User => self.principal_name.as_deref().and_then(upn_in_display_name),
+            PrincipalType::App | PrincipalType::Group => None,
+        };
+        std::iter::once(self.key.principal_id.as_str())
+            .chain(self.aad_object_id.as_deref())
+            .chain(upn)
+            .filter(|id| !id.trim().is_empty())
+    }
+
+    /// True when `id` names this assignment's principal under any of its spellings.
+    pub fn is_named_by(&self, id: &PrincipalId) -> bool {
+        self.principal_ids().any(|s| id.matches(s))
+    }
+}
+
+/// The UPN in `Display Name (upn)`: the text inside the last parentheses, when it looks like one
+/// (`name@domain`, no spaces). A display name that merely ends in parentheses is not a UPN.
+pub fn upn_in_display_name(name: &str) -> Option<&str> {
+    let inner = name.trim_end().strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let upn = inner[open + 1..].trim();
+    let (local, domain) = upn.split_once('@')?;
+    let plain =
+        |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c == '(' || c == ')');
+    (plain(local) && plain(domain) && !domain.contains('@')).then_some(upn)
 }
 
 /// What ARM has now at each managed scope.

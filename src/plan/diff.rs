@@ -14,8 +14,9 @@
 //! | matched by an `ignore` rule                     | never touched, never reported               |
 //! | scope could not be read                         | no changes; the scope carries its error     |
 //!
-//! A key matches when the principal type and role are equal, the principal id equals the current
-//! `principalId` or `aadObjectId` ignoring case, and the tenants agree where the file sets one.
+//! A key matches when the principal type and role are equal, the principal id equals, ignoring case,
+//! one of the assignment's spellings (`principalId`, `aadObjectId`, or a user's UPN inside
+//! `principalName`: `CurrentAssignment::principal_ids`), and the tenants agree where the file sets one.
 //! Details that keep a plan convergent:
 //!
 //! - Of duplicates, the one kept is: an ignored one (it cannot be deleted), else the one under the
@@ -88,8 +89,7 @@ impl Listed {
         let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
         for (i, a) in items.iter().enumerate() {
             let k = &a.key;
-            let ids = std::iter::once(k.principal_id.as_str()).chain(a.aad_object_id.as_deref());
-            for id in ids {
+            for id in a.principal_ids() {
                 let entry = index
                     .entry((k.principal_type, k.role, id.to_ascii_lowercase()))
                     .or_default();
@@ -352,10 +352,7 @@ fn name(c: &Change) -> String {
 }
 
 fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
-    g.key.principal_id == a.key.principal_id
-        || a.aad_object_id
-            .as_deref()
-            .is_some_and(|oid| g.key.principal_id.matches(oid))
+    a.is_named_by(&g.key.principal_id)
 }
 
 /// A tenant is compared only where the file states one (and ARM reports one).

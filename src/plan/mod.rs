@@ -8,6 +8,7 @@
 //! | `names`       | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
+//! | `spelling`    | no-ops whose principal the file spells otherwise than Azure stores it |
 //! | `document`    | the versioned JSON document of a plan (`--format json`)               |
 //! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version |
 //!
@@ -22,6 +23,7 @@ pub(crate) mod fixtures;
 mod names;
 pub mod planfile;
 mod safety;
+mod spelling;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
 pub use diff::{diff, finish, plan_scope};
@@ -29,3 +31,4 @@ pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};
+pub use spelling::{SpellingNote, spelling_notes};

@@ -9,7 +9,7 @@ use super::{load_desired, style};
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::error::{Error, Result};
 use crate::model::{DesiredState, Scope, ScopeKind};
-use crate::plan::{Plan, SavedPlan, finish, plan_scope, planfile};
+use crate::plan::{Plan, SavedPlan, SpellingNote, finish, plan_scope, planfile, spelling_notes};
 use crate::render::{OutputFormat, write_plan};
 
 /// Why a scope that ARM says does not exist could not be planned.
@@ -53,6 +53,7 @@ pub(super) async fn make_plan(
         })
         .buffered(g.parallelism as usize);
     let mut first_error = None;
+    let mut spellings = Vec::new();
     while let Some((ds, listed)) = listings.next().await {
         let mut sp = match listed {
             Ok(items) => plan_scope(ds, items, None, &ignore),
@@ -65,6 +66,7 @@ pub(super) async fn make_plan(
                 continue;
             }
         };
+        spellings.extend(spelling_notes(&sp));
         sp.compact();
         planned.push(sp);
     }
@@ -72,6 +74,7 @@ pub(super) async fn make_plan(
     if let Some(e) = first_error {
         return Err(e.into());
     }
+    report_spellings(&spellings);
     // A missing cluster makes every one of its databases "not found" too: say why, once.
     let missing: Vec<crate::model::ClusterRef> = planned
         .iter()
@@ -92,6 +95,45 @@ pub(super) async fn make_plan(
         }
     }
     Ok((finish(planned, &safety), file, session))
+}
+
+/// Says, once, that some grants name their principal otherwise than Azure stores it (adopted, no
+/// change), and at `-v` which ones: a user written as a UPN is stored as the user's mail.
+fn report_spellings(notes: &[SpellingNote]) {
+    if notes.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        "{} grant(s) name a principal otherwise than Azure stores it; they match, so nothing changes \
+         (-v lists them; `export` writes the stored form)",
+        notes.len()
+    );
+    for n in notes {
+        let shown = n
+            .display
+            .as_deref()
+            .map(|d| format!(" ({})", inert(d)))
+            .unwrap_or_default();
+        tracing::info!(
+            "note: {} at `{}` is held in Azure as `{}`{shown}: the spellings differ, no change",
+            inert(&n.desired),
+            n.scope,
+            inert(&n.stored)
+        );
+    }
+}
+
+/// Text from the file or from ARM with its control characters escaped, for a log line.
+fn inert(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {
