@@ -4,6 +4,7 @@
 //! |---------------------|-----------------------------------------------------------|-------------------|
 //! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `throttle_budget` (time) with `Retry-After`, else `max_attempts` |
 //! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance; an operation that ended `Failed` with a server-side code (`InternalServerError`, `ServiceUnavailable`, `Conflict`, …) | `max_attempts` |
+//! | `Busy`              | the cluster is in maintenance (`ServiceIsInMaintenance`) or not in a terminal state (`RequestConflict`), on the request or in the operation result: "retry in a few minutes" | `busy_budget` (time) |
 //! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
 //! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
 //! | `Fatal`             | everything else (400, 401, 403, 404, …)                    | never retried     |
@@ -19,6 +20,7 @@ use std::time::Duration;
 pub enum RetryClass {
     Throttled,
     Transient,
+    Busy,
     Connection,
     PrincipalNotFound,
     Fatal,
@@ -29,6 +31,9 @@ impl RetryClass {
     pub fn of_status(status: u16, code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
             return RetryClass::PrincipalNotFound;
+        }
+        if is_busy(code) {
+            return RetryClass::Busy;
         }
         match status {
             429 => RetryClass::Throttled,
@@ -45,6 +50,9 @@ impl RetryClass {
     pub fn of_operation(code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
             return RetryClass::PrincipalNotFound;
+        }
+        if is_busy(code) {
+            return RetryClass::Busy;
         }
         let code = code.unwrap_or_default().to_ascii_lowercase();
         match code.as_str() {
@@ -72,6 +80,16 @@ pub fn is_idempotent(method: &reqwest::Method) -> bool {
     )
 }
 
+/// The cluster cannot take the request for a while (docs/arm-service.md §4): maintenance, which
+/// arrives in the operation result after the write was accepted, and ARM's conflict while a resource
+/// is not in a terminal state. Decided on ARM's code, never on the message text.
+fn is_busy(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        c.eq_ignore_ascii_case("ServiceIsInMaintenance")
+            || c.eq_ignore_ascii_case("RequestConflict")
+    })
+}
+
 /// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
 /// "... was not found in AAD tenant ...".
 fn is_principal_not_found(_code: Option<&str>, message: &str) -> bool {
@@ -88,6 +106,8 @@ pub struct Attempt {
     pub principal_wait: Duration,
     /// Time spent waiting out `Retry-After` of 429s so far.
     pub throttle_wait: Duration,
+    /// Time spent waiting for a cluster in maintenance so far.
+    pub busy_wait: Duration,
 }
 
 impl Attempt {
@@ -96,6 +116,18 @@ impl Attempt {
             number: 1,
             principal_wait: Duration::ZERO,
             throttle_wait: Duration::ZERO,
+            busy_wait: Duration::ZERO,
+        }
+    }
+
+    /// Counts a wait of `class` that has been slept.
+    pub fn waited(&mut self, class: RetryClass, d: Duration) {
+        self.number += 1;
+        match class {
+            RetryClass::PrincipalNotFound => self.principal_wait += d,
+            RetryClass::Throttled => self.throttle_wait += d,
+            RetryClass::Busy => self.busy_wait += d,
+            RetryClass::Transient | RetryClass::Connection | RetryClass::Fatal => {}
         }
     }
 }
@@ -113,6 +145,9 @@ pub struct RetryPolicy {
     /// subscription budget refills at its own pace, and many parallel requests share it, so a count
     /// of attempts would give up on requests ARM is willing to serve.
     pub throttle_budget: Duration,
+    /// How long to keep retrying a cluster in maintenance ("retry in a few minutes"); the session
+    /// sets it to `--operation-timeout`.
+    pub busy_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -123,6 +158,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(60),
             principal_budget: Duration::from_secs(300),
             throttle_budget: Duration::from_secs(600),
+            busy_budget: Duration::from_secs(1800),
         }
     }
 }
@@ -162,6 +198,22 @@ impl RetryPolicy {
                     None => backoff(),
                 })
             }
+            RetryClass::Busy => {
+                // Minutes, per the service's own message: start at four base delays, double, and
+                // never sleep past the budget.
+                let left = self.busy_budget.checked_sub(attempt.busy_wait)?;
+                if left.is_zero() {
+                    return None;
+                }
+                let exp = self
+                    .base_delay
+                    .saturating_mul(4)
+                    .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16))
+                    .min(self.max_delay);
+                let wait =
+                    retry_after.unwrap_or_else(|| exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)));
+                Some(wait.min(left))
+            }
             RetryClass::PrincipalNotFound => {
                 if attempt.principal_wait >= self.principal_budget {
                     return None;
@@ -194,6 +246,7 @@ mod tests {
             number: n,
             principal_wait: Duration::ZERO,
             throttle_wait: Duration::ZERO,
+            busy_wait: Duration::ZERO,
         }
     }
 
@@ -207,6 +260,8 @@ mod tests {
             (503, None, "", Transient),
             (504, None, "", Transient),
             (409, Some("Conflict"), "another operation", Transient),
+            (409, Some("RequestConflict"), "not terminal", Busy),
+            (409, Some("ServiceIsInMaintenance"), "maintenance", Busy),
             (400, Some("BadRequest"), "role is invalid", Fatal),
             (401, None, "", Fatal),
             (403, None, "", Fatal),
@@ -251,6 +306,16 @@ mod tests {
             (Some("ServiceUnavailable"), "try later", Transient),
             (Some("Conflict"), "another operation", Transient),
             (Some("BadRequest"), "role is invalid", Fatal),
+            (
+                Some("ServiceIsInMaintenance"),
+                "[Conflict] Cluster 'c' is in process of maintenance for a short period. You may retry to invoke the operation in a few minutes.",
+                Busy,
+            ),
+            (
+                Some("RequestConflict"),
+                "provisioning state is not terminal",
+                Busy,
+            ),
             (None, "the operation ended Failed", Fatal),
             (
                 Some("ResourceNotFound"),
@@ -391,5 +456,37 @@ mod tests {
         );
         assert_eq!(parse_retry_after(Some("soon")), None);
         assert_eq!(parse_retry_after(None), None);
+    }
+
+    /// Maintenance is waited out for minutes, within the budget (`--operation-timeout`), not within
+    /// `max_attempts` quick retries.
+    #[test]
+    fn a_busy_cluster_is_waited_for_within_its_time_budget() {
+        let p = RetryPolicy {
+            busy_budget: Duration::from_secs(600),
+            ..RetryPolicy::default()
+        };
+        let mut a = Attempt::first();
+        let mut slept = Duration::ZERO;
+        while let Some(d) = p.next_delay(RetryClass::Busy, a, true, None, 0.5) {
+            assert!(d <= p.max_delay, "{d:?}");
+            slept += d;
+            a.waited(RetryClass::Busy, d);
+            assert!(a.number < 100, "the budget must end the waits");
+        }
+        assert_eq!(
+            slept,
+            Duration::from_secs(600),
+            "waits until the budget, not past it"
+        );
+        assert!(
+            a.number > p.max_attempts,
+            "more than the quick-retry count: {}",
+            a.number
+        );
+        assert_eq!(
+            p.next_delay(RetryClass::Busy, Attempt::first(), false, None, 0.5),
+            None
+        );
     }
 }

@@ -84,6 +84,7 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         .with_operation_timeout(g.operation_timeout)
         .with_retry(RetryPolicy {
             principal_budget: g.principal_wait,
+            busy_budget: g.operation_timeout,
             ..RetryPolicy::default()
         }))
 }
