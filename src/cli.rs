@@ -66,6 +66,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
     pub principal_wait: std::time::Duration,
 
+    /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
+    /// rest and reports its scopes as not checked; `error` fails.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_STOPPED_CLUSTERS",
+        default_value_t = StoppedClusters::Skip
+    )]
+    pub stopped_clusters: StoppedClusters,
+
     /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
     /// no file is given. No Azure account needed.
     /// Give a file as `--emulator=STATE.yaml`.
@@ -87,6 +98,15 @@ pub struct GlobalArgs {
     /// No progress bars, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// `--stopped-clusters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoppedClusters {
+    /// Plan the rest; the cluster's scopes are "not checked" and nothing is written there.
+    Skip,
+    /// A cluster that is not Running is an error of its scopes.
+    Error,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@
 //! | `model`    | the shared vocabulary: scopes, principals, roles, keys, states         |
 //! | `arm`      | talking to Azure Resource Manager: auth, client, paging, polling, retry |
 //! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
+//! | `survey`   | reading the estate for a plan: listings, cluster states, followers     |
 //! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
 //! | `emulator` | a local HTTPS stand-in for ARM and the Entra ID token endpoint         |
@@ -30,5 +31,6 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod run;
+pub mod survey;
 
 pub use error::{Error, Result};

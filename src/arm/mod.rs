@@ -4,6 +4,7 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
+//! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
 //! | `pager`     | following `nextLink`                                                     |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
@@ -18,6 +19,7 @@ mod client;
 mod discovery;
 mod endpoint;
 mod error;
+mod estate;
 mod github;
 mod pacer;
 mod pager;

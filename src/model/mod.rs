@@ -16,6 +16,6 @@ pub use principal::{PrincipalId, PrincipalType};
 pub use role::{Role, ScopeKind};
 pub use scope::{ClusterRef, Scope};
 pub use state::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    SafetyConfig, SourceLocation, Unmanaged, upn_in_display_name,
+    CurrentAssignment, CurrentState, DatabaseInfo, DesiredGrant, DesiredScope, DesiredState,
+    Follower, IgnoreRule, SafetyConfig, SourceLocation, Unmanaged, is_running, upn_in_display_name,
 };

@@ -174,3 +174,39 @@ pub struct CurrentState {
     /// Scopes that could not be read (e.g. the cluster or database does not exist), with the reason.
     pub errors: BTreeMap<Scope, String>,
 }
+
+/// A database of a cluster as ARM lists it, with what the plan needs of its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    pub name: String,
+    /// Set for a follower database (kind `ReadOnlyFollowing`).
+    pub follower: Option<Follower>,
+}
+
+/// What a follower database follows, and how its own principals combine with the leader's
+/// (`principalsModificationKind`: `Union`, `Replace` or `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follower {
+    /// The leader cluster's ARM id.
+    pub leader: String,
+    pub modification_kind: String,
+}
+
+impl Follower {
+    /// False when the follower takes only the leader's principals (`None`): grants of its own
+    /// cannot take effect there.
+    pub fn takes_grants(&self) -> bool {
+        !self.modification_kind.eq_ignore_ascii_case("None")
+    }
+
+    /// The leader cluster's name (the last segment of its id).
+    pub fn leader_name(&self) -> &str {
+        self.leader.rsplit('/').next().unwrap_or(&self.leader)
+    }
+}
+
+/// Whether a cluster can be read and written now. Anything but `Running` cannot: a stopped cluster
+/// answers every principal read with an error.
+pub fn is_running(state: Option<&str>) -> bool {
+    state.is_none_or(|s| s.eq_ignore_ascii_case("Running"))
+}

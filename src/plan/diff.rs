@@ -29,8 +29,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    PrincipalType, Role, Unmanaged,
+    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, Follower,
+    IgnoreRule, PrincipalType, Role, Unmanaged,
 };
 
 use super::action::{Change, Plan, ScopePlan};
@@ -199,16 +199,8 @@ pub fn plan_scope(
         unmanaged,
         grants: mut desired,
     } = ds;
-    let mut plan = ScopePlan {
-        scope,
-        changes: Vec::new(),
-        kept: Vec::new(),
-        existing: 0,
-        ignored: Vec::new(),
-        error,
-        fingerprint: None,
-        unchanged_compacted: 0,
-    };
+    let mut plan = ScopePlan::new(scope);
+    plan.error = error;
     if plan.error.is_some() {
         return plan;
     }
@@ -331,6 +323,30 @@ pub fn plan_scope(
             .then_with(|| name(a).cmp(&name(b)))
     });
     plan
+}
+
+/// A scope of a cluster that is not Running: not read, not planned, nothing written; the plan says
+/// so (`not checked: cluster is Stopped`). Auto-stop after five idle days is routine, so this is not
+/// an error unless the user asks (`--stopped-clusters error`).
+pub fn not_checked(ds: DesiredScope, state: &str) -> ScopePlan {
+    let mut plan = ScopePlan::new(ds.scope);
+    plan.not_checked = Some(format!("cluster is {state}"));
+    plan
+}
+
+/// Why a follower database cannot be planned, when it cannot: with `principalsModificationKind`
+/// `None` it takes only its leader's principals, so grants of its own cannot take effect.
+pub fn follower_problem(ds: &DesiredScope, f: &Follower) -> Option<String> {
+    (!f.takes_grants() && !ds.grants.is_empty()).then(|| {
+        format!(
+            "database `{}` follows cluster `{}` with principalsModificationKind None: it takes only \
+             the leader's principals, so the {} grant(s) in the file cannot take effect here; grant \
+             them on the leader database, or remove them from the file",
+            ds.scope.database_name().unwrap_or_default(),
+            f.leader_name(),
+            ds.grants.len()
+        )
+    })
 }
 
 fn order(c: &Change) -> u8 {

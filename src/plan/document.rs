@@ -34,6 +34,28 @@ pub struct PlanDocument {
     pub unmanaged: Vec<WireGrant>,
     /// Scopes of the file that could not be read; they have no changes.
     pub errors: Vec<WireError>,
+    /// Scopes not checked because their cluster is not Running (`reason`: `cluster is Stopped`);
+    /// they have no changes and are not errors.
+    #[serde(default)]
+    pub skipped: Vec<WireSkipped>,
+    /// Follower databases of the file, with their leader and `principalsModificationKind`.
+    #[serde(default)]
+    pub followers: Vec<WireFollower>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSkipped {
+    pub scope: WireScope,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireFollower {
+    pub scope: WireScope,
+    /// The leader cluster's ARM id.
+    pub leader: String,
+    /// `Union`, `Replace` or `None`.
+    pub principals_modification_kind: String,
 }
 
 /// Where a grant lives.
@@ -188,6 +210,8 @@ impl PlanDocument {
             changes: Vec::new(),
             unmanaged: Vec::new(),
             errors: Vec::new(),
+            skipped: Vec::new(),
+            followers: Vec::new(),
         };
         for sp in &plan.scopes {
             for c in &sp.changes {
@@ -219,6 +243,19 @@ impl PlanDocument {
                     message: message.clone(),
                 });
             }
+            if let Some(reason) = &sp.not_checked {
+                doc.skipped.push(WireSkipped {
+                    scope: (&sp.scope).into(),
+                    reason: reason.clone(),
+                });
+            }
+            if let Some(f) = &sp.follows {
+                doc.followers.push(WireFollower {
+                    scope: (&sp.scope).into(),
+                    leader: f.leader.clone(),
+                    principals_modification_kind: f.modification_kind.clone(),
+                });
+            }
         }
         doc
     }
@@ -232,16 +269,9 @@ impl PlanDocument {
             scope: &WireScope,
         ) -> &'a mut ScopePlan {
             let scope = Scope::from(scope);
-            scopes.entry(scope.clone()).or_insert_with(|| ScopePlan {
-                scope,
-                changes: Vec::new(),
-                kept: Vec::new(),
-                existing: 0,
-                ignored: Vec::new(),
-                error: None,
-                fingerprint: None,
-                unchanged_compacted: 0,
-            })
+            scopes
+                .entry(scope.clone())
+                .or_insert_with(|| ScopePlan::new(scope))
         }
         for c in &self.changes {
             let (scope, change) = match c {
@@ -278,6 +308,15 @@ impl PlanDocument {
         }
         for e in &self.errors {
             at(&mut scopes, &e.scope).error = Some(e.message.clone());
+        }
+        for k in &self.skipped {
+            at(&mut scopes, &k.scope).not_checked = Some(k.reason.clone());
+        }
+        for f in &self.followers {
+            at(&mut scopes, &f.scope).follows = Some(crate::model::Follower {
+                leader: f.leader.clone(),
+                modification_kind: f.principals_modification_kind.clone(),
+            });
         }
         Plan {
             scopes: scopes.into_values().collect(),

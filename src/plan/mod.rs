@@ -26,7 +26,7 @@ mod safety;
 mod spelling;
 
 pub use action::{Change, Plan, ScopePlan, Summary};
-pub use diff::{diff, finish, plan_scope};
+pub use diff::{diff, finish, follower_problem, not_checked, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};

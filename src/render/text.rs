@@ -86,6 +86,35 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             writeln!(w, "  {scope}: {e}")?;
         }
     }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            style.yellow("Not checked (cluster not Running; nothing is written there):")
+        )?;
+        for (scope, reason) in &skipped {
+            writeln!(w, "  {scope}: {reason}")?;
+        }
+    }
+    let followers: Vec<_> = plan
+        .scopes
+        .iter()
+        .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
+        .collect();
+    if !followers.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "Follower databases (their grants combine with the leader's):")?;
+        for (scope, f) in followers {
+            writeln!(
+                w,
+                "  {scope}: follows {} (principalsModificationKind {})",
+                f.leader_name(),
+                f.modification_kind
+            )?;
+        }
+    }
     writeln!(w)?;
     if !plan.safety.ok {
         writeln!(
@@ -108,6 +137,13 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(
             w,
             "No changes in the scopes that could be read; {unread} could not be (see above)."
+        )?;
+    } else if !skipped.is_empty() {
+        let read = plan.scopes.len() - skipped.len();
+        writeln!(
+            w,
+            "No changes in the {read} scope(s) checked; {} not checked (see above).",
+            skipped.len()
         )?;
     } else {
         let read = plan.scopes.len();
