@@ -66,6 +66,22 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
     pub principal_wait: std::time::Duration,
 
+    /// Resolve the file's users, groups and apps through Microsoft Graph to their object ids, so that
+    /// any spelling matches and a principal that does not exist is an error at plan time. Needs Graph
+    /// permissions (see the README).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_RESOLVE_PRINCIPALS",
+        default_value_t = ResolvePrincipals::Off
+    )]
+    pub resolve_principals: ResolvePrincipals,
+
+    /// The Microsoft Graph endpoint, overriding the cloud's (e.g. a stand-in).
+    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_GRAPH_ENDPOINT")]
+    pub graph_endpoint: Option<String>,
+
     /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
     /// rest and reports its scopes as not checked; `error` fails.
     #[arg(
@@ -98,6 +114,15 @@ pub struct GlobalArgs {
     /// No progress bars, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// `--resolve-principals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolvePrincipals {
+    /// Match principals by what ARM lists (principalId, aadObjectId, the UPN in principalName).
+    Off,
+    /// Also resolve them through Microsoft Graph.
+    Graph,
 }
 
 /// `--stopped-clusters`.

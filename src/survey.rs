@@ -20,7 +20,9 @@ use futures::StreamExt;
 
 use crate::arm::{ArmClient, ArmError};
 use crate::model::{ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind, is_running};
-use crate::plan::{ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes};
+use crate::plan::{
+    ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes,
+};
 
 /// Every managed scope's plan, and the grants that name their principal otherwise than Azure.
 pub struct Survey {
@@ -224,7 +226,9 @@ fn name_missing_clusters_once(planned: &mut [ScopePlan]) {
         {
             sp.error = Some(format!(
                 "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
-                sp.scope.cluster.cluster, sp.scope.cluster.resource_group, sp.scope.cluster.subscription
+                sp.scope.cluster.cluster,
+                sp.scope.cluster.resource_group,
+                sp.scope.cluster.subscription
             ));
         }
     }

@@ -5,6 +5,7 @@
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
 //! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
+//! | `graph`     | Microsoft Graph lookups of the file's principals (`--resolve-principals`) |
 //! | `pager`     | following `nextLink`                                                     |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
@@ -21,6 +22,7 @@ mod endpoint;
 mod error;
 mod estate;
 mod github;
+mod graph;
 mod pacer;
 mod pager;
 mod poller;
@@ -34,4 +36,5 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
+pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved, graph_for_cloud};
 pub use retry::{Attempt, RetryClass, RetryPolicy};

@@ -41,6 +41,17 @@ pub struct DesiredGrant {
     /// The principal's tenant, compared only when the file sets it.
     pub tenant: Option<String>,
     pub location: SourceLocation,
+    /// What Microsoft Graph resolved the principal to (`--resolve-principals graph`): its object id
+    /// also matches an assignment's `aadObjectId`, and its display name is shown in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<ResolvedPrincipal>,
+}
+
+/// A principal of the file as Microsoft Graph knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedPrincipal {
+    pub object_id: String,
+    pub display_name: Option<String>,
 }
 
 impl DesiredGrant {

@@ -110,20 +110,17 @@ impl Listed {
     /// Indexes of the assignments holding `g`'s key, in sorted order.
     fn holding(&self, g: &DesiredGrant) -> Vec<usize> {
         let k = &g.key;
-        let id = (
-            k.principal_type,
-            k.role,
-            k.principal_id.as_str().to_ascii_lowercase(),
-        );
-        let mut found: Vec<usize> = self
-            .index
-            .get(&id)
-            .into_iter()
+        let mut found: Vec<usize> = desired_ids(g)
+            .filter_map(|id| {
+                self.index
+                    .get(&(k.principal_type, k.role, id.to_ascii_lowercase()))
+            })
             .flatten()
             .copied()
             .filter(|&i| tenant_ok(g, &self.items[i]))
             .collect();
         found.sort_unstable();
+        found.dedup();
         found
     }
 
@@ -368,7 +365,14 @@ fn name(c: &Change) -> String {
 }
 
 fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
-    a.is_named_by(&g.key.principal_id)
+    desired_ids(g).any(|id| a.principal_ids().any(|s| s.eq_ignore_ascii_case(id.trim())))
+}
+
+/// The spellings a grant of the file is known by: its own id, and the object id Microsoft Graph
+/// resolved it to (`--resolve-principals graph`).
+fn desired_ids(g: &DesiredGrant) -> impl Iterator<Item = &str> {
+    std::iter::once(g.key.principal_id.as_str())
+        .chain(g.resolved.as_ref().map(|r| r.object_id.as_str()))
 }
 
 /// A tenant is compared only where the file states one (and ARM reports one).

@@ -146,8 +146,8 @@ fn from_desired(g: &DesiredGrant) -> WireGrant {
         role: g.key.role,
         name: g.create_name(),
         tenant: g.tenant.clone(),
-        display_name: None,
-        object_id: None,
+        display_name: g.resolved.as_ref().and_then(|r| r.display_name.clone()),
+        object_id: g.resolved.as_ref().map(|r| r.object_id.clone()),
     }
 }
 
@@ -184,6 +184,7 @@ impl WireGrant {
             name,
             tenant: self.tenant.clone(),
             location: SourceLocation::default(),
+            resolved: None,
         }
     }
 

@@ -26,7 +26,11 @@ fn who_current(a: &CurrentAssignment) -> String {
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
-    format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id)
+    let mut s = format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id);
+    if let Some(n) = g.resolved.as_ref().and_then(|r| r.display_name.as_deref()) {
+        s.push_str(&format!(" ({n})"));
+    }
+    s
 }
 
 /// Writes the plan; `file` names the desired-state file in the headline.
@@ -105,7 +109,10 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         .collect();
     if !followers.is_empty() {
         writeln!(w)?;
-        writeln!(w, "Follower databases (their grants combine with the leader's):")?;
+        writeln!(
+            w,
+            "Follower databases (their grants combine with the leader's):"
+        )?;
         for (scope, f) in followers {
             writeln!(
                 w,

@@ -7,9 +7,10 @@ use super::{load_desired, style};
 use crate::cli::{GlobalArgs, PlanArgs, StoppedClusters};
 use crate::error::{Error, Result};
 use crate::model::{DesiredState, Scope};
-use crate::survey::survey;
 use crate::plan::{Plan, SavedPlan, SpellingNote, finish, planfile};
 use crate::render::{OutputFormat, write_plan};
+use crate::resolve::resolve_principals;
+use crate::survey::survey;
 
 /// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives
 /// (`survey`). A scope that does not exist, or that cannot take grants, becomes an error of that
@@ -19,8 +20,11 @@ pub(super) async fn make_plan(
     g: &GlobalArgs,
     targets: &[String],
 ) -> Result<(Plan, String, Session)> {
-    let desired = load_desired(g, targets)?;
+    let mut desired = load_desired(g, targets)?;
     let session = connect(g).await?;
+    if let Some(graph) = &session.graph {
+        resolve_principals(graph, &mut desired).await?;
+    }
     let DesiredState {
         file,
         scopes,

@@ -30,6 +30,7 @@ fn want(scope: &Scope, t: PrincipalType, id: &str, role: Role) -> DesiredGrant {
         name: None,
         tenant: None,
         location: SourceLocation::default(),
+        resolved: None,
     }
 }
 
