@@ -4,10 +4,10 @@
 //! service principal; and the Microsoft Graph stand-in. Recorded values come from
 //! `tests/fixtures/service-states/observed.json` (sources noted there).
 
-use kusto_principals::emulator::{EmulatorOptions, EmulatorState};
+use kusto_emulator::{EmulatorOptions, EmulatorState};
 use serde_json::{Value, json};
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 fn observed() -> Value {
     serde_json::from_str(include_str!("../fixtures/service-states/observed.json")).unwrap()

@@ -14,7 +14,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::state::{Credentials, DirectoryEntry};
-use crate::model::PrincipalType;
+use crate::vocab::PrincipalType;
 
 /// What Entra ID says about a principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +272,6 @@ mod tests {
             a.object_id,
             d.resolve(PrincipalType::App, "X", None).unwrap().object_id
         );
-        assert!(crate::model::PrincipalId::new(a.object_id).is_guid());
+        assert!(uuid::Uuid::parse_str(&a.object_id).is_ok());
     }
 }

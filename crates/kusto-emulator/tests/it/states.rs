@@ -3,10 +3,10 @@
 //! in-place role change answered as an operation. Recorded values come from
 //! `tests/fixtures/service-states/observed.json` (sources noted there).
 
-use kusto_principals::emulator::{ClusterPowerState, EmulatorOptions, EmulatorState, demo_state};
+use kusto_emulator::{ClusterPowerState, EmulatorOptions, EmulatorState, demo_state};
 use serde_json::{Value, json};
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 fn observed() -> Value {
     serde_json::from_str(include_str!("../fixtures/service-states/observed.json")).unwrap()

@@ -18,7 +18,7 @@ use super::reply::{ArmError, Reply};
 use super::route::percent_encode;
 use super::state::AssignmentState;
 use super::world::{Cluster, ScopeIdx, World, not_found};
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// Adding (or changing in place) or dropping a principal assignment; creating or deleting a
 /// database; stopping or starting a cluster.

@@ -28,7 +28,7 @@ use super::reply::Reply;
 use super::route::percent_decode;
 use super::state::DirectoryEntry;
 use super::world::World;
-use crate::model::PrincipalType;
+use crate::vocab::PrincipalType;
 
 const BASE: &str = "https://graph.microsoft.com/v1.0";
 

@@ -25,7 +25,7 @@ use super::route::ClusterPath;
 use super::service_state::databases_refused;
 use super::state::{AssignmentState, DataPrincipalState};
 use super::world::{Database, Provisioning, ScopeIdx, Stored, World};
-use crate::model::{PrincipalType, Role};
+use crate::vocab::{PrincipalType, Role};
 
 impl Database {
     /// A database as a seed or a create makes it (provisioned, no retention periods set).

@@ -21,7 +21,7 @@ use super::state::{
     AssignmentState, ClusterState, Credentials, DataPrincipalState, DatabaseState, EmulatorState,
     FollowerState,
 };
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// Where an assignment's provisioning stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
