@@ -319,6 +319,7 @@ fn entra_id_lag_is_retried_within_the_principal_wait_budget() {
         object_id: "bbbbbbbb-0000-4000-8000-00000000000b".into(),
         display_name: "new-app".into(),
         upn: None,
+        mail: None,
         lag_secs: Some(2),
     });
     let env = TestEnv::with_state(state);
@@ -367,6 +368,7 @@ fn entra_id_lag_past_the_budget_fails_with_the_reason() {
         object_id: "dddddddd-0000-4000-8000-00000000000d".into(),
         display_name: "brand-new-app".into(),
         upn: None,
+        mail: None,
         lag_secs: None,
     });
     let env = TestEnv::with_options(state, EmulatorOptions::default().aad_lag_secs(600));
