@@ -1,4 +1,4 @@
-//! Finding clusters and databases (for `export` and for clear "not found" errors).
+//! Finding clusters (for `export`); a cluster's databases are in `estate`.
 
 use serde::Deserialize;
 
@@ -52,25 +52,6 @@ impl ArmClient {
             .collect();
         clusters.sort();
         Ok(clusters)
-    }
-
-    /// The database names of a cluster (ARM's `name` is `cluster/database`).
-    pub async fn list_databases(&self, cluster: &ClusterRef) -> Result<Vec<String>, ArmError> {
-        let path = format!("{}/databases", cluster.arm_path());
-        let items: Vec<Resource> = self
-            .list_all("list databases", &path, self.url(&path))
-            .await?;
-        let mut names: Vec<String> = items
-            .into_iter()
-            .filter_map(|r| {
-                r.name
-                    .or(r.id)
-                    .and_then(|n| n.rsplit('/').next().map(str::to_string))
-            })
-            .filter(|n| !n.is_empty())
-            .collect();
-        names.sort_by_key(|n| n.to_ascii_lowercase());
-        Ok(names)
     }
 }
 

@@ -259,9 +259,9 @@ fn stopped_clusters_are_not_checked_and_never_written() {
     let writes = env.emu().write_history();
     assert_eq!(writes.len(), 17, "one create per running cluster");
     assert!(
-        writes
+        writes.iter().all(|w| !["kusto03", "kusto09", "kusto15"]
             .iter()
-            .all(|w| !["kusto03", "kusto09", "kusto15"].iter().any(|c| w.scope.starts_with(c))),
+            .any(|c| w.scope.starts_with(c))),
         "nothing written to a stopped cluster"
     );
 
@@ -294,4 +294,72 @@ fn maintenance_in_the_operation_result_is_waited_out() {
     assert_eq!(failed, 2, "{history:#?}");
     let again = env.run(&["plan", "-f", file.to_str().unwrap(), "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "converged in one run: {again:?}");
+}
+
+/// A follower database is shown as one; with `principalsModificationKind` None its own grants cannot
+/// take effect, so granting there is an error of that scope; export marks followers.
+#[test]
+fn follower_databases_are_known_by_their_kind() {
+    let leader = format!(
+        "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Kusto/clusters/leader1"
+    );
+    let clusters = format!(
+        r#"  - subscription: {SUB}
+    resource_group: rg
+    name: kusto1
+    principals:
+      - {{name: admin, principal_id: {APP_ADMIN}, principal_type: App, role: AllDatabasesAdmin}}
+    databases:
+      - name: union1
+        follower: {{leader_cluster_resource_id: "{leader}", principals_modification_kind: Union}}
+        principals: []
+      - name: none1
+        follower: {{leader_cluster_resource_id: "{leader}", principals_modification_kind: None}}
+        principals: []
+"#
+    );
+    let env = TestEnv::with_state(state(&clusters));
+    let file = env.write(
+        "p.yaml",
+        &format!(
+            "version: 1\ndefaults:\n  subscription: {SUB}\n  resource_group: rg\nclusters:\n  - name: kusto1\n    principals:\n      - {{app: {APP_ADMIN}, role: AllDatabasesAdmin}}\n    databases:\n      - name: union1\n        principals:\n          - {{user: frank@contoso.com, role: Viewer}}\n      - name: none1\n        principals:\n          - {{user: frank@contoso.com, role: Viewer}}\n"
+        ),
+    );
+    let plan = env.run(&["plan", "-f", file.to_str().unwrap()]);
+    assert_eq!(
+        plan.code, 1,
+        "the None follower cannot take the grant: {plan:?}"
+    );
+    assert!(
+        plan.stdout
+            .contains("union1: follows leader1 (principalsModificationKind Union)"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("principalsModificationKind None"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("+ user:frank@contoso.com"),
+        "the Union follower is planned: {plan:?}"
+    );
+    let lists = env
+        .emu()
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/databases"))
+        .count();
+    assert_eq!(
+        lists, 1,
+        "one database list for the cluster, not a GET per database"
+    );
+
+    let out = env.dir.path().join("export.yaml");
+    let run = env.run(&["export", "--subscription", SUB, "-o", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("# follower of cluster leader1 (principalsModificationKind None): grants of its own cannot take effect"),
+        "{text}"
+    );
 }
