@@ -159,7 +159,7 @@ async fn read_clusters(
         let facts = match r {
             Ok(dbs) => Cluster::Databases(dbs),
             Err(e) if e.is_not_found() => Cluster::NotFound(not_found_message(&c, None, &e)),
-            Err(e) => match state_of(client, &c).await {
+            Err(e) => match state_of(client, &c, &e).await {
                 Some(state) => Cluster::NotRunning(state),
                 None => return Err(e),
             },
@@ -170,8 +170,24 @@ async fn read_clusters(
 }
 
 /// The state of a cluster that is not Running, when that is why a read failed; `None` when it is
-/// Running (or its state cannot be read), so the read's own error stands.
-async fn state_of(client: &ArmClient, c: &ClusterRef) -> Option<String> {
+/// Running (or its state cannot be read), so the read's own error stands. Only a failure that a
+/// cluster's state can cause (400 or 409, with a code that does not name another cause) is worth
+/// the cluster GET: decided on ARM's status and code, never on the message.
+async fn state_of(client: &ArmClient, c: &ClusterRef, e: &ArmError) -> Option<String> {
+    let state_related = matches!(e.status, Some(400 | 409))
+        && e.code.as_deref().is_none_or(|code| {
+            [
+                "ClusterNotValidForPrincipals",
+                "BadRequest",
+                "Conflict",
+                "RequestConflict",
+            ]
+            .iter()
+            .any(|k| code.eq_ignore_ascii_case(k))
+        });
+    if !state_related {
+        return None;
+    }
     match client.cluster_state(c).await {
         Ok(Some(state)) if !is_running(Some(&state)) => Some(state),
         Ok(_) | Err(_) => None,
@@ -189,7 +205,7 @@ async fn explain_failures(
     for (ds, e) in failed {
         let c = ds.scope.cluster.clone();
         if !states.contains_key(&c) {
-            let s = state_of(client, &c).await;
+            let s = state_of(client, &c, &e).await;
             states.insert(c.clone(), s);
         }
         match &states[&c] {

@@ -108,6 +108,9 @@ pub struct Attempt {
     pub throttle_wait: Duration,
     /// Time spent waiting for a cluster in maintenance so far.
     pub busy_wait: Duration,
+    /// Retries counted against `max_attempts` so far (transient, connection, and throttling without
+    /// `Retry-After`): waits that have their own time budget do not use them up.
+    pub counted: u32,
 }
 
 impl Attempt {
@@ -117,17 +120,18 @@ impl Attempt {
             principal_wait: Duration::ZERO,
             throttle_wait: Duration::ZERO,
             busy_wait: Duration::ZERO,
+            counted: 0,
         }
     }
 
-    /// Counts a wait of `class` that has been slept.
+    /// Counts a wait of `class` that has been slept (`retry_after`: whether the server said how long).
     pub fn waited(&mut self, class: RetryClass, d: Duration) {
         self.number += 1;
         match class {
             RetryClass::PrincipalNotFound => self.principal_wait += d,
             RetryClass::Throttled => self.throttle_wait += d,
             RetryClass::Busy => self.busy_wait += d,
-            RetryClass::Transient | RetryClass::Connection | RetryClass::Fatal => {}
+            RetryClass::Transient | RetryClass::Connection | RetryClass::Fatal => self.counted += 1,
         }
     }
 }
@@ -190,7 +194,13 @@ impl RetryPolicy {
                 (attempt.throttle_wait + ra <= self.throttle_budget).then_some(ra)
             }
             RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
-                if attempt.number >= self.max_attempts {
+                // A 429 that said when to come back was waited out within its own time budget; it
+                // does not use up the attempts of a 503 that follows it.
+                let used = attempt.counted.max(match class {
+                    RetryClass::Throttled => attempt.number.saturating_sub(1),
+                    _ => 0,
+                });
+                if used + 1 >= self.max_attempts {
                     return None;
                 }
                 Some(match retry_after {
@@ -247,6 +257,7 @@ mod tests {
             principal_wait: Duration::ZERO,
             throttle_wait: Duration::ZERO,
             busy_wait: Duration::ZERO,
+            counted: n.saturating_sub(1),
         }
     }
 
