@@ -22,13 +22,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::http::exchange;
 use crate::model::{PrincipalType, is_guid};
 
 /// Graph's `$batch` takes at most 20 requests.
 const BATCH: usize = 20;
-/// Far above any real batch answer (20 small JSON objects).
-const MAX_BODY: usize = 8 * 1024 * 1024;
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The Graph permissions a resolution needs, named in the hint when they are missing.
 pub const GRAPH_PERMISSIONS: &str = "User.Read.All, GroupMember.Read.All and Application.Read.All (application permissions, admin consent)";
@@ -65,6 +63,8 @@ pub struct Graph {
     pub(super) credential: Arc<dyn TokenCredential>,
     pub(super) endpoint: Url,
     pub(super) scope: String,
+    /// `--request-timeout`: one attempt, body included.
+    pub(super) timeout: Duration,
 }
 
 impl std::fmt::Debug for Graph {
@@ -104,11 +104,13 @@ impl Graph {
         credential: Arc<dyn TokenCredential>,
         endpoint: Url,
         audience: &str,
+        timeout: Duration,
     ) -> Self {
         Graph {
             http,
             credential,
             endpoint,
+            timeout,
             scope: format!("{}/.default", audience.trim_end_matches('/')),
         }
     }
@@ -198,32 +200,28 @@ impl Graph {
             .map_err(|e| GraphError::Failed(e.to_string()))?;
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=4 {
-            let sent = self
-                .http
-                .post(url.clone())
-                .bearer_auth(token)
-                .json(body)
-                .timeout(ATTEMPT_TIMEOUT)
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) => r,
-                Err(e) if attempt < 4 => {
-                    tracing::info!("Microsoft Graph at {}: {e}; retrying", self.host());
+            // The same bounded exchange as every ARM call: no redirect, a capped body, a deadline.
+            let req = self.http.post(url.clone()).bearer_auth(token).json(body);
+            let (status, bytes) = match exchange(req, &url, self.timeout).await {
+                Ok(a) => (a.status, a.body),
+                Err(f) if f.is_transient() && attempt < 4 => {
+                    tracing::info!(
+                        "Microsoft Graph at {}: {}; retrying",
+                        self.host(),
+                        f.message()
+                    );
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     continue;
                 }
-                Err(e) => {
+                Err(f) => {
                     return Err(GraphError::Failed(format!(
                         "cannot reach {}: {}",
                         self.host(),
-                        first_line(&e.to_string())
+                        f.message()
                     )));
                 }
             };
-            let status = resp.status().as_u16();
-            let bytes = read_bounded(resp).await.map_err(GraphError::Failed)?;
             match status {
                 200 => {
                     return serde_json::from_slice(&bytes).map_err(|e| {
@@ -321,17 +319,6 @@ fn found(v: &Value) -> Lookup {
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-async fn read_bounded(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-        if out.len() + chunk.len() > MAX_BODY {
-            return Err(format!("Microsoft Graph sent more than {MAX_BODY} bytes"));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }
 
 fn graph_message(body: &[u8]) -> String {

@@ -6,7 +6,9 @@
 //! | `client`    | one function per ARM endpoint used here                                  |
 //! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
 //! | `graph`     | Microsoft Graph lookups of the file's principals (`--resolve-principals`) |
-//! | `pager`     | following `nextLink`                                                     |
+//! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |
+//! | `transport` | the same bounds for `azure_identity`'s token requests                    |
+//! | `pager`     | following `nextLink` (same origin, no page twice)                        |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
@@ -23,10 +25,12 @@ mod error;
 mod estate;
 mod github;
 mod graph;
+mod http;
 mod pacer;
 mod pager;
 mod poller;
 mod retry;
+mod transport;
 mod wire;
 
 pub use auth::{
@@ -37,4 +41,5 @@ pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
 pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved, graph_for_cloud};
-pub use retry::{Attempt, RetryClass, RetryPolicy};
+pub use http::{MAX_BODY_BYTES, display_url};
+pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};
