@@ -4,7 +4,8 @@ use serde::Deserialize;
 
 use super::client::ArmClient;
 use super::error::ArmError;
-use crate::model::ClusterRef;
+use super::path::ArmPath;
+use crate::model::{ClusterRef, names};
 
 #[derive(Debug, Deserialize)]
 struct Resource {
@@ -30,14 +31,9 @@ impl ArmClient {
         subscription: &str,
         resource_group: Option<&str>,
     ) -> Result<Vec<ClusterRef>, ArmError> {
-        let path = match resource_group {
-            Some(rg) => format!(
-                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
-            ),
-            None => format!("/subscriptions/{subscription}/providers/Microsoft.Kusto/clusters"),
-        };
+        let path = ArmPath::clusters(subscription, resource_group)?;
         let items: Vec<Resource> = self
-            .list_all("list clusters", &path, self.url(&path))
+            .list_all("list clusters", path.as_str(), self.url(&path))
             .await?;
         let mut clusters: Vec<ClusterRef> = items
             .into_iter()
@@ -47,10 +43,20 @@ impl ArmClient {
                 let name = r
                     .name
                     .or_else(|| id.rsplit('/').next().map(str::to_string))?;
+                let checked =
+                    names::resource_group(&rg).and_then(|()| names::cluster(&name));
+                if let Err(e) = checked {
+                    tracing::warn!(
+                        "ARM listed cluster `{}` in subscription `{subscription}`, which is not a valid cluster id ({e}); leaving it out",
+                        id.escape_debug()
+                    );
+                    return None;
+                }
                 Some(ClusterRef::new(subscription, rg, name))
             })
             .collect();
         clusters.sort();
+        clusters.dedup();
         Ok(clusters)
     }
 }

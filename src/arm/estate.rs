@@ -8,6 +8,8 @@ use serde::Deserialize;
 
 use super::client::{ArmClient, parse_json};
 use super::error::ArmError;
+use super::path::ArmPath;
+use crate::model::names;
 use crate::model::{ClusterRef, DatabaseInfo, Follower};
 
 #[derive(Debug, Deserialize)]
@@ -43,11 +45,17 @@ impl ArmClient {
     /// does not say. A cluster that does not exist is the caller's `is_not_found` error.
     pub async fn cluster_state(&self, cluster: &ClusterRef) -> Result<Option<String>, ArmError> {
         let op = "get cluster";
-        let path = cluster.arm_path();
+        let path = ArmPath::cluster(cluster)?;
         let resp = self
-            .send(op, &path, reqwest::Method::GET, self.url(&path), None)
+            .send(
+                op,
+                path.as_str(),
+                reqwest::Method::GET,
+                self.url(&path),
+                None,
+            )
             .await?;
-        let r: ClusterResource = parse_json(op, &path, &resp)?;
+        let r: ClusterResource = parse_json(op, path.as_str(), &resp)?;
         Ok(r.properties.and_then(|p| p.state).filter(|s| !s.is_empty()))
     }
 
@@ -56,12 +64,27 @@ impl ArmClient {
         &self,
         cluster: &ClusterRef,
     ) -> Result<Vec<DatabaseInfo>, ArmError> {
-        let path = format!("{}/databases", cluster.arm_path());
+        let path = ArmPath::databases(cluster)?;
         let items: Vec<DatabaseResource> = self
-            .list_all("list databases", &path, self.url(&path))
+            .list_all("list databases", path.as_str(), self.url(&path))
             .await?;
-        let mut dbs: Vec<DatabaseInfo> = items.into_iter().filter_map(to_info).collect();
-        dbs.sort_by_key(|d| d.name.to_ascii_lowercase());
+        let mut dbs: Vec<DatabaseInfo> = items
+            .into_iter()
+            .filter_map(to_info)
+            // A name that is not a valid database name is not one the plan could address.
+            .filter(|d| match names::database(&d.name) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(
+                        "ARM listed database `{}` in cluster `{cluster}`, which is not a valid database name ({e}); leaving it out",
+                        d.name.escape_debug()
+                    );
+                    false
+                }
+            })
+            .collect();
+        dbs.sort_by_key(|d| names::fold(&d.name));
+        dbs.dedup_by(|a, b| names::same(&a.name, &b.name));
         Ok(dbs)
     }
 }

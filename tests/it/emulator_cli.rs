@@ -80,7 +80,7 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
         }
     });
     let mut vars = std::collections::HashMap::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("an export line in time");

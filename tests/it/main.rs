@@ -20,3 +20,4 @@ mod export_roundtrip;
 mod real_identities;
 mod saved_plan;
 mod standalone;
+mod trust_input;
