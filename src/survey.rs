@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use futures::StreamExt;
 
 use crate::arm::{ArmClient, ArmError};
-use crate::model::{ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind, is_running};
+use crate::model::{
+    ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind, is_running, names,
+};
 use crate::plan::{
     ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes,
 };
@@ -111,14 +113,9 @@ fn decide_before_listing(
         }
         Some(Cluster::Databases(dbs)) if ds.scope.kind() == ScopeKind::Database => {
             let name = ds.scope.database_name().unwrap_or_default();
-            match dbs.iter().find(|d| d.name.eq_ignore_ascii_case(name)) {
-                None => {
-                    let message = format!(
-                        "database `{name}` not found in cluster `{}`",
-                        ds.scope.cluster.cluster
-                    );
-                    Ok(plan_scope(ds, Vec::new(), Some(message), &[]))
-                }
+            match dbs.iter().find(|d| names::same(&d.name, name)) {
+                // Not in the list: its own listing says whether it exists (ARM's answer, not ours).
+                None => Err((ds, None)),
                 Some(DatabaseInfo {
                     follower: Some(f), ..
                 }) => match follower_problem(&ds, f) {
