@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{ClusterRef, CurrentAssignment, PrincipalType, Role};
+use crate::model::{ClusterRef, CurrentAssignment, Follower, PrincipalType, Role};
 use crate::render::inert::{self, yaml_scalar};
 
 /// One cluster as found in Azure.
@@ -20,6 +20,9 @@ pub struct ClusterExport {
     pub principals: Vec<CurrentAssignment>,
     /// (database name, its assignments), sorted by name.
     pub databases: Vec<(String, Vec<CurrentAssignment>)>,
+    /// The follower databases among them, by name: marked in the file, since their grants combine
+    /// with (or are replaced by) the leader's.
+    pub followers: BTreeMap<String, Follower>,
 }
 
 /// A principal without a role: what a set holds.
@@ -190,6 +193,19 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
         if !c.databases.is_empty() {
             out.push_str("    databases:\n");
             for (db, items) in &c.databases {
+                if let Some(f) = c.followers.get(db) {
+                    let _ = writeln!(
+                        out,
+                        "      # follower of cluster {} (principalsModificationKind {}){}",
+                        inert::text(f.leader_name()),
+                        inert::text(&f.modification_kind),
+                        if f.takes_grants() {
+                            ""
+                        } else {
+                            ": grants of its own cannot take effect"
+                        }
+                    );
+                }
                 let _ = writeln!(out, "      - name: {}", yaml_scalar(db));
                 out.push_str("        principals:\n");
                 write_principals(&mut out, "          ", &canonical(items), &sets);
@@ -252,6 +268,7 @@ mod tests {
             ]
         };
         let estate = vec![ClusterExport {
+            followers: Default::default(),
             cluster: c.clone(),
             principals: vec![a(
                 &cs,
@@ -286,6 +303,7 @@ mod tests {
             "sub",
             &[ClusterExport {
                 databases: vec![("db1".into(), viewers("db1"))],
+                followers: Default::default(),
                 ..estate[0].clone()
             }],
         );

@@ -9,6 +9,7 @@
 //! | `names`       | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
+//! | `spelling`    | no-ops whose principal the file spells otherwise than Azure stores it |
 //! | `document`    | the versioned JSON document of a plan (`--format json`)               |
 //! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version, |
 //! |               | the desired file's SHA-256; every field checked as it is read          |
@@ -27,11 +28,13 @@ mod listing;
 mod names;
 pub mod planfile;
 mod safety;
+mod spelling;
 pub mod stale;
 
 pub use action::{Change, Pending, Plan, ScopePlan, Summary};
-pub use diff::{diff, finish, plan_scope};
+pub use diff::{diff, finish, follower_problem, not_checked, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{ListedEntry, fingerprint, fingerprint_entries, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};
+pub use spelling::{SpellingNote, spelling_notes};

@@ -17,7 +17,7 @@ use futures::StreamExt;
 
 use super::apply_cmd::{execute, refuse_if_unsafe, show_plan_for_apply};
 use super::plan_cmd::plan_desired;
-use super::session::connect_with_api;
+use super::session::{Session, connect_with_api};
 use crate::arm::ArmClient;
 use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
@@ -46,7 +46,9 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
                 what.join("\n  ")
             )));
         }
-        Verdict::Current(_) | Verdict::Stale(_) => replan_matching(g, &saved, path, client).await?,
+        Verdict::Current(_) | Verdict::Stale(_) => {
+            replan_matching(g, &saved, path, &session).await?
+        }
     };
     show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     if !plan.summary().has_changes() {
@@ -96,7 +98,7 @@ async fn replan_matching(
     g: &GlobalArgs,
     saved: &SavedPlan,
     path: &Path,
-    client: &ArmClient,
+    session: &Session,
 ) -> Result<Plan> {
     let refused = |why: String| {
         Error::Refused(format!(
@@ -109,7 +111,7 @@ async fn replan_matching(
         Err(Error::Usage(m)) => return Err(refused(m)),
         other => other?,
     };
-    let (plan, _) = plan_desired(g, desired, client).await?;
+    let (plan, _) = plan_desired(g, desired, session).await?;
     if plan.has_errors() {
         return Err(super::plan_cmd::scope_errors(&plan));
     }

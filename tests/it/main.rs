@@ -18,6 +18,7 @@ mod config_props;
 mod emulator_cli;
 mod export_roundtrip;
 mod output_inert;
+mod real_identities;
 mod saved_plan;
 mod saved_plan_checks;
 mod standalone;
