@@ -12,6 +12,7 @@ mod arm_auth;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
+mod cli_ux;
 mod config_corpus;
 mod config_example;
 mod config_props;
