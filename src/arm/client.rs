@@ -87,11 +87,7 @@ impl ArmClient {
                 ArmError::new(
                     operation,
                     resource,
-                    format!(
-                        "could not get a token as {}: {}",
-                        self.conn.identity,
-                        first_line(&e.to_string())
-                    ),
+                    super::diagnose::token_failure(&e, &self.conn.identity),
                 )
             })?;
         Ok(token.token.secret().to_string())
@@ -160,6 +156,7 @@ impl ArmClient {
             }
             let started = Instant::now();
             let outcome = req.send().await;
+            let mut unreachable = None;
             let (class, retry_after, err, drained) = match outcome {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
@@ -211,16 +208,19 @@ impl ArmClient {
                 }
                 Err(e) => {
                     // Without the URL: poll URLs carry signed query parameters.
-                    let chain = error_chain(&e.without_url());
+                    let message = super::diagnose::arm_unreachable(&e, &self.conn.endpoint);
+                    let e = e.without_url();
+                    let chain = error_chain(&e);
                     tracing::debug!(
                         attempt = attempt.number,
                         error = %chain,
                         "arm request failed"
                     );
+                    unreachable = Some(e);
                     (
                         RetryClass::Connection,
                         None,
-                        ArmError::new(operation, resource, format!("could not reach ARM: {chain}")),
+                        ArmError::new(operation, resource, message),
                         false,
                     )
                 }
@@ -234,6 +234,9 @@ impl ArmClient {
             );
             match delay {
                 Some(d) => {
+                    if let Some(e) = &unreachable {
+                        super::diagnose::warn_retrying(e, &self.conn.endpoint);
+                    }
                     tracing::info!(
                         "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
                         err.message,

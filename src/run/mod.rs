@@ -115,7 +115,10 @@ fn init_tracing(g: &GlobalArgs) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,kusto_principals={ours}"));
+    // rustls logs each certificate failure at error level; the error we return already says it,
+    // with the host and the fix.
+    let filter =
+        tracing_subscriber::EnvFilter::new(format!("warn,rustls=off,kusto_principals={ours}"));
     // Escape codes only on a terminal: CI logs and captured stderr stay plain text.
     let ansi = match g.color {
         ColorChoice::Always => true,
