@@ -16,7 +16,9 @@ use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::Scope;
 use crate::plan::{Plan, planfile};
-use crate::render::{OutputFormat, Style, write_plan, write_report_text};
+use crate::render::{
+    OutputFormat, ReportContext, Style, write_plan, write_report_json, write_report_text,
+};
 
 pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     if let Some(path) = &args.plan {
@@ -33,7 +35,7 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
     refuse_if_unsafe(&plan, args)?;
     if !args.auto_approve && !confirm()? {
         return Err(Error::Refused(
-            "apply cancelled; nothing was changed".into(),
+            "apply cancelled: the answer was not `yes`; nothing was changed".into(),
         ));
     }
     execute(g, args, &plan, &session.client).await
@@ -117,10 +119,25 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
         )));
     }
     let plan = saved.to_plan();
-    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     if !plan.summary().has_changes() {
-        return Ok(0);
+        // A saved plan keeps only the scopes it writes to, so there is no count of matching grants.
+        let text = format!(
+            "No changes: the saved plan `{}` has nothing to apply (Azure matched {} when it was made).\n",
+            path.display(),
+            saved.document.file
+        );
+        return match args.format {
+            ReportFormat::Text => super::write_stdout(text.as_bytes()),
+            ReportFormat::Json => write_report_json(
+                &crate::apply::ApplyReport::default(),
+                &ReportContext::new(&plan, false),
+                &mut std::io::stdout().lock(),
+            )
+            .map_err(|e| Error::Other(e.into())),
+        }
+        .map(|()| 0);
     }
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
     execute(g, args, &plan, client).await
@@ -141,19 +158,16 @@ async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClie
         progress: progress.as_ref(),
     };
     let report = crate::apply::apply(plan, client, &options).await;
+    let cx = ReportContext::new(plan, cancel.is_cancelled());
     let mut out = std::io::stdout().lock();
     match args.format {
-        ReportFormat::Text => {
-            writeln!(out).map_err(anyhow::Error::from)?;
-            write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
-        }
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).map_err(anyhow::Error::from)?;
-            writeln!(out).map_err(anyhow::Error::from)?;
-        }
+        ReportFormat::Text => writeln!(out)
+            .and_then(|()| write_report_text(&report, &cx, style(g), &mut out)),
+        ReportFormat::Json => write_report_json(&report, &cx, &mut out),
     }
-    out.flush().map_err(anyhow::Error::from)?;
-    if cancel.is_cancelled() {
+    .and_then(|()| out.flush())
+    .map_err(anyhow::Error::from)?;
+    if cx.interrupted {
         return Err(Error::Interrupted);
     }
     let failed = report.failed();
@@ -196,8 +210,12 @@ fn confirm() -> Result<bool> {
     eprint!("\nApply these changes? Only `yes` is accepted: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .read_line(&mut line)
         .map_err(anyhow::Error::from)?;
+    if read == 0 {
+        // Ctrl-D: end the prompt's line, so the error that follows starts on its own.
+        eprintln!();
+    }
     Ok(line.trim() == "yes")
 }
