@@ -1,0 +1,124 @@
+//! Issue 17: what `apply` says when it ends. Ctrl-C gives an "interrupted" report (not "Apply
+//! complete") and exit 130; `--format json` is the versioned document of
+//! `docs/apply-report-format.md`, whose `scope` has the plan document's shape.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use kusto_principals::emulator::{EmulatorOptions, demo_state};
+use serde_json::Value;
+
+use crate::harness::{TestEnv, repo_file};
+
+fn example() -> String {
+    std::fs::read_to_string(repo_file("principals.example.yaml")).expect("example file")
+}
+
+#[test]
+fn ctrl_c_reports_an_interrupted_apply_and_exits_130() {
+    // Slow writes (each operation polled twice, every answer 150 ms late) so Ctrl-C lands mid-apply.
+    let env = TestEnv::with_options(
+        demo_state(),
+        EmulatorOptions::default().latency_ms(150).lro_polls(2),
+    );
+    let file = env.write("principals.yaml", &example());
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("kusto-principals"));
+    cmd.args(["apply", "-f", file.to_str().unwrap(), "--auto-approve"])
+        .env_remove("KUSTO_PRINCIPALS_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env.emu().env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn apply");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // The first finished write prints `[1/4] …`; then Ctrl-C.
+    while !seen.contains("[1/4]") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("read stderr") == 0 {
+            panic!("apply ended before its first write: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("rest of stderr");
+    let out = child.wait_with_output().expect("apply exits");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{seen}{rest}");
+    assert!(!stdout.contains("Apply complete"), "{stdout}");
+    let last = stdout.lines().last().expect("a report");
+    let applied = env.emu().write_history().len();
+    assert!((1..4).contains(&applied), "{applied} writes reached ARM");
+    assert_eq!(
+        last,
+        format!(
+            "Apply interrupted (Ctrl-C) before it finished: 4 changes (3 add, 0 replace, 1 delete) \
+             in 4 writes; {applied} applied, 0 failed, {} skipped. Rerun apply to finish.",
+            4 - applied
+        ),
+        "{stdout}"
+    );
+    assert!(
+        rest.contains(
+            "error: interrupted by Ctrl-C; the apply report says what was applied. Rerun apply to finish"
+        ),
+        "{rest}"
+    );
+}
+
+/// Every key of a JSON object, recursively, as `a.b.c` (arrays by their first element, `a[].b`).
+fn paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                out.push(p.clone());
+                paths(v, &p, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                paths(item, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_json_report_has_the_documented_shape_and_the_plans_scope() {
+    let env = TestEnv::demo();
+    let file = env.write("principals.yaml", &example());
+    let file = file.to_str().unwrap();
+    let plan = env.run(&["plan", "-f", file, "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    let run = env.run(&["apply", "-f", file, "--auto-approve", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("report JSON on stdout only");
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["status"], "complete");
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"changes": 4, "create": 3, "replace": 0, "delete": 1,
+                           "writes": 4, "applied": 4, "failed": 0, "skipped": 0})
+    );
+    let actions = report["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), 4);
+    for change in plan["changes"].as_array().expect("plan changes") {
+        let name = &change["name"];
+        let write = actions.iter().find(|a| &a["name"] == name).expect("the change's write");
+        assert_eq!(write["scope"], change["scope"], "same scope shape as the plan's");
+        assert_eq!(write["outcome"], "applied");
+    }
+    let doc = std::fs::read_to_string(repo_file("docs/apply-report-format.md")).expect("doc");
+    let mut keys = Vec::new();
+    paths(&report, "", &mut keys);
+    keys.sort();
+    keys.dedup();
+    let undocumented: Vec<&String> =
+        keys.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
+    assert!(undocumented.is_empty(), "not in docs/apply-report-format.md: {undocumented:?}");
+}
