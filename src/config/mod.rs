@@ -24,7 +24,7 @@ mod raw;
 pub mod report;
 mod schema;
 mod shape;
-mod suggest;
+pub mod suggest;
 mod tree;
 mod validate;
 mod yaml;

@@ -76,6 +76,7 @@ fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
 /// `apply PLAN.json`: list every scope the plan writes to again; if any changed since the plan was
 /// made, refuse before any write and say what changed. Otherwise apply exactly the saved changes.
 async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+    refuse_desired_state_as_plan(path)?;
     let saved = planfile::read(path)?;
     let session = connect_with_api(g, &saved.api_version).await?;
     let client = &session.client;
@@ -141,6 +142,26 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
     execute(g, args, &plan, client).await
+}
+
+/// `apply principals.yaml` (the `-f` forgotten): a desired-state file is not a plan, and saying so
+/// beats a JSON parse error at line 1 column 1.
+fn refuse_desired_state_as_plan(path: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(()); // planfile::read reports the I/O error
+    };
+    if text.trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let yaml: Option<serde_yaml::Mapping> = serde_yaml::from_str(&text).ok();
+    let looks_desired = yaml.is_some_and(|m| m.contains_key("clusters") || m.contains_key("version"));
+    if looks_desired {
+        return Err(Error::Usage(format!(
+            "`{p}` is not a saved plan: this looks like a desired-state file; did you mean `apply -f {p}`?",
+            p = path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Runs the writes of a plan and prints the report.

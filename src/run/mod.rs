@@ -8,9 +8,11 @@
 //! | `plan_cmd`   | `plan`, and the planning that `apply -f` shares          |
 //! | `apply_cmd`  | `apply -f FILE`, `apply PLAN.json`                       |
 //! | `export_cmd` | `export`                                                 |
+//! | `not_found`  | "did you mean" for scopes that do not exist                |
 
 mod apply_cmd;
 mod export_cmd;
+mod not_found;
 mod plan_cmd;
 mod session;
 

@@ -14,7 +14,20 @@ use crate::render::{OutputFormat, write_plan};
 
 /// Why a scope that ARM says does not exist could not be planned.
 fn not_found_message(scope: &Scope, e: &crate::arm::ArmError) -> String {
-    let what = match scope.kind() {
+    let c = &scope.cluster;
+    let what = match (e.code.as_deref(), scope.kind()) {
+        (Some("SubscriptionNotFound"), _) => format!("subscription `{}` not found", c.subscription),
+        (Some("ResourceGroupNotFound"), _) => format!(
+            "resource group `{}` not found in subscription `{}`",
+            c.resource_group, c.subscription
+        ),
+        (_, kind) => not_found_what(scope, kind),
+    };
+    format!("{what} ({})", e.message)
+}
+
+fn not_found_what(scope: &Scope, kind: ScopeKind) -> String {
+    match kind {
         ScopeKind::Cluster => format!(
             "cluster `{}` not found in resource group `{}` of subscription `{}`",
             scope.cluster.cluster, scope.cluster.resource_group, scope.cluster.subscription
@@ -24,8 +37,7 @@ fn not_found_message(scope: &Scope, e: &crate::arm::ArmError) -> String {
             scope.database_name().unwrap_or_default(),
             scope.cluster.cluster
         ),
-    };
-    format!("{what} ({})", e.message)
+    }
 }
 
 /// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives,
@@ -75,7 +87,8 @@ pub(super) async fn make_plan(
     // A missing cluster makes every one of its databases "not found" too: say why, once.
     let missing: Vec<crate::model::ClusterRef> = planned
         .iter()
-        .filter(|sp| sp.error.is_some() && sp.scope.kind() == ScopeKind::Cluster)
+        .filter(|sp| sp.scope.kind() == ScopeKind::Cluster)
+        .filter(|sp| sp.error.as_ref().is_some_and(|e| e.starts_with("cluster `")))
         .map(|sp| sp.scope.cluster.clone())
         .collect();
     for sp in &mut planned {
@@ -91,6 +104,7 @@ pub(super) async fn make_plan(
             ));
         }
     }
+    super::not_found::explain(client, &mut planned).await;
     Ok((finish(planned, &safety), file, session))
 }
 
@@ -108,9 +122,11 @@ pub(super) fn scope_errors(plan: &Plan) -> Error {
         .iter()
         .filter_map(|s| s.error.as_ref().map(|e| format!("\n  `{}`: {e}", s.scope)))
         .collect();
+    let total = plan.scopes.len();
     Error::Usage(format!(
-        "{} scope(s) in the file could not be read:{}",
+        "{} of the {total} scope{} in the file could not be read:{}",
         failed.len(),
+        if total == 1 { "" } else { "s" },
         failed.concat()
     ))
 }

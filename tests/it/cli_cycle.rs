@@ -21,7 +21,7 @@ fn plan_then_apply_then_plan_converges() {
     );
     assert!(
         plan.stdout
-            .contains("- user:bob@contoso.com (Bob Jones (bob@contoso.com))  AllDatabasesViewer  [portal-added-viewer]"),
+            .contains("- user:bob@contoso.com (Bob Jones)  AllDatabasesViewer  [portal-added-viewer]"),
         "{plan:?}"
     );
     assert!(
