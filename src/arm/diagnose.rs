@@ -277,4 +277,27 @@ mod tests {
         assert_eq!(Cause::of(&tls), Cause::UnknownIssuer);
         assert!(Cause::UnknownIssuer.fix("x").contains("--ca-cert"));
     }
+
+    /// A real connection to a closed loopback port, through the same client the CLI builds.
+    #[tokio::test]
+    async fn arm_down_names_the_host_the_cause_and_the_setting() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let url = url::Url::parse(&format!("https://127.0.0.1:{port}/subscriptions?x=secret"))
+            .expect("url");
+        let http = super::super::build_http_client(None).expect("client");
+        let err = http.get(url.clone()).send().await.expect_err("nothing listens");
+        let text = arm_unreachable(&err, &url);
+        assert_eq!(
+            text,
+            format!(
+                "cannot reach ARM at 127.0.0.1:{port}: nothing is listening there (connection refused)\n  \
+                 hint: check --arm-endpoint (KUSTO_PRINCIPALS_ARM_ENDPOINT) and --cloud, and that the \
+                 service (or the emulator) is running"
+            )
+        );
+        assert!(!text.contains("secret"));
+    }
 }

@@ -13,6 +13,7 @@ mod arm_auth;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
+mod cli_errors;
 mod cli_ux;
 mod config_corpus;
 mod config_example;
