@@ -23,6 +23,7 @@ mod principals;
 mod raw;
 pub mod report;
 mod schema;
+mod schema_strict;
 mod shape;
 pub mod suggest;
 mod tree;

@@ -27,4 +27,5 @@ mod emulator_semantics;
 mod emulator_skeleton;
 mod export_roundtrip;
 mod saved_plan;
+mod schema_corpus;
 mod standalone;
