@@ -88,6 +88,12 @@ pub struct AzureArgs {
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     pub operation_timeout: std::time::Duration,
 
+    /// How long one HTTP attempt (to ARM or the token endpoint) may take, from connecting until the
+    /// whole answer is read (e.g. 30s); a slower attempt counts as failed and is retried within
+    /// --operation-timeout.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+
     /// How long to keep retrying an identity that Entra ID does not show Kusto yet (a new app or
     /// managed identity), e.g. 5m; 0s turns this off.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
@@ -124,6 +130,7 @@ pub struct GlobalArgs {
     pub api_version: String,
     pub parallelism: u16,
     pub operation_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
     pub principal_wait: std::time::Duration,
     pub emulator: Option<Option<PathBuf>>,
     pub verbose: u8,
@@ -144,6 +151,7 @@ impl GlobalArgs {
             api_version: azure.api_version,
             parallelism: azure.parallelism,
             operation_timeout: azure.operation_timeout,
+            request_timeout: azure.request_timeout,
             principal_wait: azure.principal_wait,
             emulator: azure.emulator,
             verbose: output.verbose,
@@ -169,7 +177,7 @@ pub enum Command {
     /// Print the JSON Schema of the desired-state file (for editors and CI).
     Schema,
     /// Run the local ARM + Entra ID emulator.
-    Emulator(crate::emulator::EmulatorArgs),
+    Emulator(kusto_emulator::EmulatorArgs),
     /// Print a shell completion script (e.g. `kusto-principals completions bash > /etc/bash_completion.d/kusto-principals`).
     Completions {
         #[arg(value_enum)]

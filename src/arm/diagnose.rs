@@ -8,8 +8,6 @@
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rustls::CertificateError;
-
 /// What a failure at the connection level comes down to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
@@ -25,27 +23,23 @@ pub enum Cause {
 }
 
 impl Cause {
-    /// Reads the cause from an error's chain: the `rustls` certificate error or the I/O error kind
-    /// under `reqwest` and `hyper`.
+    const ALL: [Cause; 8] = [
+        Cause::Refused,
+        Cause::NoSuchHost,
+        Cause::TimedOut,
+        Cause::Reset,
+        Cause::UnknownIssuer,
+        Cause::WrongName,
+        Cause::Expired,
+        Cause::OtherTls,
+    ];
+
+    /// Reads the cause from an error's chain: the I/O error kind under `reqwest` and `hyper`, else
+    /// the words of the TLS or DNS error (hyper-util boxes those into its own type).
     pub fn of(err: &(dyn StdError + 'static)) -> Cause {
         let mut found = Cause::Other;
         let mut source: Option<&(dyn StdError + 'static)> = Some(err);
         while let Some(e) = source {
-            if let Some(tls) = tls_error(e) {
-                return match tls {
-                    rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-                        Cause::UnknownIssuer
-                    }
-                    rustls::Error::InvalidCertificate(
-                        CertificateError::NotValidForName
-                        | CertificateError::NotValidForNameContext { .. },
-                    ) => Cause::WrongName,
-                    rustls::Error::InvalidCertificate(
-                        CertificateError::Expired | CertificateError::ExpiredContext { .. },
-                    ) => Cause::Expired,
-                    _ => Cause::OtherTls,
-                };
-            }
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 found = match io.kind() {
                     std::io::ErrorKind::ConnectionRefused => Cause::Refused,
@@ -107,15 +101,6 @@ impl Cause {
     }
 }
 
-fn tls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(t) = e.downcast_ref::<rustls::Error>() {
-        return Some(t);
-    }
-    e.downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-}
-
 /// The cause from an error's words, for layers that box the typed error away (hyper-util wraps
 /// the TLS error of a connect in its own type).
 fn from_text(text: &str) -> Cause {
@@ -135,35 +120,46 @@ fn from_text(text: &str) -> Cause {
     }
 }
 
-/// `host[:port]` of a URL, the way a user typed it.
-pub fn host_of(url: &url::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        (None, _) => url.as_str().to_string(),
-    }
+/// Why a connection to `url` failed, as `http.rs` reports it for ARM and the token endpoint alike:
+/// `cannot reach HOST: CAUSE`. The callers add the hint for their setting.
+pub fn unreachable(err: &reqwest::Error, url: &url::Url) -> String {
+    format!(
+        "cannot reach {}: {}",
+        super::http::display_host(url),
+        Cause::of(err).what()
+    )
 }
 
-/// A request to ARM that got no HTTP answer.
-pub fn arm_unreachable(err: &reqwest::Error, endpoint: &url::Url) -> String {
-    let host = err.url().map_or_else(|| host_of(endpoint), host_of);
-    let cause = Cause::of(err);
-    format!(
-        "cannot reach ARM at {host}: {}\n  hint: {}",
-        cause.what(),
-        cause.fix("--arm-endpoint (KUSTO_PRINCIPALS_ARM_ENDPOINT) and --cloud")
-    )
+/// `cannot reach HOST: CAUSE` → (`HOST: CAUSE`, the cause), from the words `unreachable` chose.
+fn parse_unreachable(text: &str) -> Option<(&str, Cause)> {
+    let start = text.find("cannot reach ")? + "cannot reach ".len();
+    let rest = text[start..].lines().next()?;
+    let cause = Cause::ALL
+        .into_iter()
+        .find(|c| rest.contains(c.what()))
+        .unwrap_or(Cause::Other);
+    Some((rest, cause))
+}
+
+/// A request to ARM that got no HTTP answer (`message` from `unreachable`).
+pub fn arm_unreachable(message: &str) -> String {
+    match parse_unreachable(message) {
+        Some((rest, cause)) => format!(
+            "cannot reach ARM at {rest}\n  hint: {}",
+            cause.fix("--arm-endpoint (KUSTO_PRINCIPALS_ARM_ENDPOINT) and --cloud")
+        ),
+        None => message.to_string(),
+    }
 }
 
 /// Said once per run at default verbosity when ARM does not answer and the client retries, so
 /// that a user does not sit through the retries in silence.
-pub fn warn_retrying(err: &reqwest::Error, endpoint: &url::Url) {
+pub fn warn_retrying(message: &str) {
     static SAID: AtomicBool = AtomicBool::new(false);
     if !SAID.swap(true, Ordering::Relaxed) {
-        let host = err.url().map_or_else(|| host_of(endpoint), host_of);
+        let first = message.lines().next().unwrap_or(message);
         tracing::warn!(
-            "cannot reach ARM at {host} ({}); retrying with backoff for up to a minute (-v shows each attempt)",
-            Cause::of(err).what()
+            "{first}; retrying with backoff within --operation-timeout (-v shows each attempt)"
         );
     }
 }
@@ -178,20 +174,11 @@ pub fn token_failure(err: &azure_core::Error, identity: &str) -> String {
             aadsts_fix(code)
         );
     }
-    let mut source: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(r) = e.downcast_ref::<reqwest::Error>() {
-            let host = r
-                .url()
-                .map_or_else(|| "the token endpoint".to_string(), host_of);
-            let cause = Cause::of(r);
-            return format!(
-                "cannot get a token for {identity}: cannot reach the token endpoint at {host}: {}\n  hint: {}",
-                cause.what(),
-                cause.fix("--cloud and AZURE_AUTHORITY_HOST")
-            );
-        }
-        source = e.source();
+    if let Some((rest, cause)) = parse_unreachable(&text) {
+        return format!(
+            "cannot get a token for {identity}: cannot reach the token endpoint at {rest}\n  hint: {}",
+            cause.fix("--cloud and AZURE_AUTHORITY_HOST")
+        );
     }
     format!(
         "cannot get a token for {identity}: {}",
@@ -271,9 +258,7 @@ mod tests {
     fn io_kinds_and_tls_errors_are_told_apart() {
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(Cause::of(&refused), Cause::Refused);
-        let tls = std::io::Error::other(rustls::Error::InvalidCertificate(
-            CertificateError::UnknownIssuer,
-        ));
+        let tls = std::io::Error::other("invalid peer certificate: UnknownIssuer");
         assert_eq!(Cause::of(&tls), Cause::UnknownIssuer);
         assert!(Cause::UnknownIssuer.fix("x").contains("--ca-cert"));
     }
@@ -289,7 +274,7 @@ mod tests {
             .expect("url");
         let http = super::super::build_http_client(None).expect("client");
         let err = http.get(url.clone()).send().await.expect_err("nothing listens");
-        let text = arm_unreachable(&err, &url);
+        let text = arm_unreachable(&unreachable(&err, &url));
         assert_eq!(
             text,
             format!(

@@ -3,13 +3,13 @@
 //! timeout.
 
 mod arm_stub;
-mod emulator_support;
 mod harness;
 
 mod apply_fleet;
 mod apply_report;
 mod apply_safety;
 mod arm_auth;
+mod arm_bounds;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
@@ -19,12 +19,6 @@ mod config_corpus;
 mod config_example;
 mod config_props;
 mod emulator_cli;
-mod emulator_conformance;
-mod emulator_dataplane;
-mod emulator_knobs;
-mod emulator_replay;
-mod emulator_semantics;
-mod emulator_skeleton;
 mod export_roundtrip;
 mod saved_plan;
 mod schema_corpus;
