@@ -272,7 +272,7 @@ mod tests {
             .port();
         let url = url::Url::parse(&format!("https://127.0.0.1:{port}/subscriptions?x=secret"))
             .expect("url");
-        let http = super::super::build_http_client(None).expect("client");
+        let http = super::super::build_http_client(None, std::time::Duration::from_secs(10)).expect("client");
         let err = http.get(url.clone()).send().await.expect_err("nothing listens");
         let text = arm_unreachable(&unreachable(&err, &url));
         assert_eq!(

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use kusto_principals::emulator::{EmulatorOptions, demo_state};
+use kusto_emulator::{EmulatorOptions, demo_state};
 use serde_json::Value;
 
 use crate::harness::{TestEnv, repo_file};
