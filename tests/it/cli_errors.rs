@@ -132,3 +132,35 @@ fn missing_scopes_say_why_once_with_did_you_mean() {
     );
     assert!(run.stdout.ends_with(&last), "{run:?}");
 }
+
+#[test]
+fn trace_verbosity_shows_each_http_exchange_and_no_secret() {
+    let env = TestEnv::demo();
+    let file = env.write("principals.yaml", &example());
+    let file = file.to_str().unwrap();
+    let debug = env.run(&["plan", "-f", file, "-vv"]);
+    let trace = env.run(&["plan", "-f", file, "-vvv"]);
+    assert_eq!((debug.code, trace.code), (0, 0), "{trace:?}");
+    assert!(!debug.stderr.contains("http →"), "{debug:?}");
+    let host = env.emu().endpoint().to_string();
+    let sent: Vec<&str> = trace.stderr.lines().filter(|l| l.contains("http → ")).collect();
+    assert!(
+        sent.iter().any(|l| l.contains(&host) && l.contains("/oauth2/")),
+        "the token request is traced: {trace:?}"
+    );
+    assert!(
+        sent.iter().any(|l| l.contains("/principalAssignments")),
+        "ARM requests are traced: {trace:?}"
+    );
+    assert!(trace.stderr.contains("x-ms-request-id="), "{trace:?}");
+    let secret = env
+        .emu()
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "AZURE_CLIENT_SECRET")
+        .map(|(_, v)| v)
+        .expect("secret");
+    for leak in [secret.as_str(), "Bearer", "access_token", "api-version="] {
+        assert!(!trace.stderr.contains(leak), "`{leak}` at -vvv: {trace:?}");
+    }
+}
