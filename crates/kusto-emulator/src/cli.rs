@@ -144,9 +144,25 @@ pub async fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
         emulator.endpoint(),
         emulator.ca_cert_path().display()
     );
-    tokio::signal::ctrl_c().await?;
+    stopped().await?;
+    // Shutting down drops the temporary folder of the CA certificate.
     emulator.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (`kill`, a service manager, a CI job ending): both stop the emulator the same
+/// way, so neither leaves its temporary CA folder behind.
+async fn stopped() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
 }
 
 #[cfg(test)]
