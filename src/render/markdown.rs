@@ -51,7 +51,7 @@ fn chars(s: &str) -> usize {
 /// The whole comment, at most `limit` characters.
 pub fn render(plan: &Plan, file: &str, limit: usize) -> String {
     let head = head(plan, file);
-    let foot = foot(&plan.summary());
+    let foot = foot(plan);
     let sections = sections(plan);
     let full: String =
         head.clone() + &sections.iter().map(full_section).collect::<String>() + &foot;
@@ -134,12 +134,18 @@ fn row(name: &str, s: &Summary) -> String {
     )
 }
 
-fn foot(s: &Summary) -> String {
+fn foot(plan: &Plan) -> String {
+    let s = plan.summary();
+    let unread = plan.scopes.iter().filter(|sp| sp.error.is_some()).count();
     if s.has_changes() {
         format!(
             "**Plan: {} to add, {} to replace, {} to delete.**\n",
             s.create, s.replace, s.delete
         )
+    } else if unread > 0 && unread == plan.scopes.len() {
+        "**Nothing to compare: no scope could be read.**\n".to_string()
+    } else if unread > 0 {
+        "**No changes in the scopes that could be read.**\n".to_string()
     } else {
         "**No changes.**\n".to_string()
     }

@@ -27,7 +27,7 @@ fn assert_well_formed(md: &str) {
     );
     assert_eq!(md.matches("```").count() % 2, 0, "{md}");
     assert!(
-        md.ends_with("to delete.**\n") || md.ends_with("**No changes.**\n"),
+        md.ends_with("to delete.**\n") || md.ends_with("No changes.**\n"),
         "{md}"
     );
 }
