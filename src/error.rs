@@ -27,7 +27,9 @@ pub enum Error {
     Refused(String),
 
     /// Some actions of an apply failed; the report has the details.
-    #[error("{failed} of {total} writes failed (the apply report names them); rerun apply to retry them")]
+    #[error(
+        "{failed} of {total} writes failed (the apply report names them); rerun apply to retry them"
+    )]
     ApplyFailed { failed: usize, total: usize },
 
     /// Ctrl-C during an apply: running operations finished, nothing new started.

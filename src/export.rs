@@ -111,9 +111,11 @@ fn name_comment(name: Option<&str>) -> String {
 /// ARM's display name of each principal, from any assignment it holds (for set members' comments).
 fn display_names(clusters: &[ClusterExport]) -> BTreeMap<Who, String> {
     let mut names = BTreeMap::new();
-    let all = clusters
-        .iter()
-        .flat_map(|c| c.principals.iter().chain(c.databases.iter().flat_map(|(_, v)| v)));
+    let all = clusters.iter().flat_map(|c| {
+        c.principals
+            .iter()
+            .chain(c.databases.iter().flat_map(|(_, v)| v))
+    });
     for a in all {
         if let Some(n) = &a.principal_name {
             names.entry(who(a)).or_insert_with(|| n.clone());
@@ -225,7 +227,12 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
             let _ = writeln!(out, "  {name}:");
             for w in group {
                 let shown = names.get(w).map(String::as_str);
-                let _ = writeln!(out, "    - {}{}", principal_line(w.0, &w.1), name_comment(shown));
+                let _ = writeln!(
+                    out,
+                    "    - {}{}",
+                    principal_line(w.0, &w.1),
+                    name_comment(shown)
+                );
             }
         }
     }
@@ -331,7 +338,10 @@ mod tests {
             ],
         }];
         let text = render("sub", &estate);
-        assert!(text.starts_with("# yaml-language-server: $schema=./principals.schema.json\n"), "{text}");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=./principals.schema.json\n"),
+            "{text}"
+        );
         assert!(text.contains("principal_sets:\n  set-1:\n    - group: team@x.com   # team@x.com display\n    - user: alice@x.com   # alice@x.com display\n    - user: bob@x.com   # bob@x.com display\n"), "{text}");
         assert!(text.contains("      - name: db2\n        principals:\n          - set: set-1   # assignments: db2-v3, db2-v1, db2-v2\n            role: Viewer\n"), "{text}");
         assert!(text.contains("      - app: 11111111-2222-3333-4444-555555555555   # 11111111-2222-3333-4444-555555555555 display\n        role: AllDatabasesAdmin\n        name: adm\n"), "{text}");
@@ -354,7 +364,10 @@ mod tests {
                 ..estate[0].clone()
             }],
         );
-        assert!(empty.contains("  - name: c1\n    principals: []\n"), "{empty}");
+        assert!(
+            empty.contains("  - name: c1\n    principals: []\n"),
+            "{empty}"
+        );
         assert_eq!(render("sub", &estate), text, "deterministic");
     }
 }

@@ -53,10 +53,10 @@ impl Cause {
             if found == Cause::Other {
                 found = from_text(&e.to_string());
             }
-            if let Some(r) = e.downcast_ref::<reqwest::Error>() {
-                if r.is_timeout() {
-                    found = Cause::TimedOut;
-                }
+            if e.downcast_ref::<reqwest::Error>()
+                .is_some_and(reqwest::Error::is_timeout)
+            {
+                found = Cause::TimedOut;
             }
             source = e.source();
         }
@@ -209,11 +209,15 @@ fn aadsts(text: &str) -> Option<(&str, &str)> {
     let code = &rest[..6 + digits];
     let after = rest[6 + digits..].trim_start_matches(':').trim_start();
     // A serde error quotes the body with its line breaks escaped (`\\r\\n`).
-    let end = [after.find(['\r', '\n', '"']), after.find("\\r"), after.find("\\n")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(after.len());
+    let end = [
+        after.find(['\r', '\n', '"']),
+        after.find("\\r"),
+        after.find("\\n"),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(after.len());
     Some((code, after[..end].trim_end()))
 }
 
@@ -223,7 +227,9 @@ fn aadsts_fix(code: &str) -> &'static str {
         "AADSTS7000215" => {
             "AZURE_CLIENT_SECRET must be the secret's value (shown once when it was made), not its ID"
         }
-        "AADSTS7000222" => "the client secret has expired: make a new one and update AZURE_CLIENT_SECRET",
+        "AADSTS7000222" => {
+            "the client secret has expired: make a new one and update AZURE_CLIENT_SECRET"
+        }
         "AADSTS700016" => {
             "no app with AZURE_CLIENT_ID in the tenant AZURE_TENANT_ID: check both ids"
         }
@@ -247,9 +253,15 @@ mod tests {
                     expected a borrowed string";
         assert_eq!(
             aadsts(text),
-            Some(("AADSTS7000215", "Invalid client secret provided. Ensure it."))
+            Some((
+                "AADSTS7000215",
+                "Invalid client secret provided. Ensure it."
+            ))
         );
-        assert_eq!(aadsts("AADSTS700016: No app.\r\nTrace"), Some(("AADSTS700016", "No app.")));
+        assert_eq!(
+            aadsts("AADSTS700016: No app.\r\nTrace"),
+            Some(("AADSTS700016", "No app."))
+        );
         assert_eq!(aadsts("no code here"), None);
         assert_eq!(aadsts("AADSTS: nothing"), None);
     }
@@ -272,8 +284,13 @@ mod tests {
             .port();
         let url = url::Url::parse(&format!("https://127.0.0.1:{port}/subscriptions?x=secret"))
             .expect("url");
-        let http = super::super::build_http_client(None, std::time::Duration::from_secs(10)).expect("client");
-        let err = http.get(url.clone()).send().await.expect_err("nothing listens");
+        let http = super::super::build_http_client(None, std::time::Duration::from_secs(10))
+            .expect("client");
+        let err = http
+            .get(url.clone())
+            .send()
+            .await
+            .expect_err("nothing listens");
         let text = arm_unreachable(&unreachable(&err, &url));
         assert_eq!(
             text,

@@ -148,7 +148,9 @@ fn trace_answer(url: &Url, status: u16, headers: &reqwest::header::HeaderMap) {
         .iter()
         .filter(|(k, _)| {
             let k = k.as_str();
-            k == "x-ms-request-id" || k == "retry-after" || k.starts_with("x-ms-ratelimit-remaining")
+            k == "x-ms-request-id"
+                || k == "retry-after"
+                || k.starts_with("x-ms-ratelimit-remaining")
         })
         .filter_map(|(k, v)| v.to_str().ok().map(|v| format!("{k}={v}")))
         .collect();

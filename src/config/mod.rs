@@ -200,7 +200,10 @@ clusters:
             .iter()
             .map(|s| (s.scope.to_string(), s.grants.len()))
             .collect();
-        assert_eq!(scopes, [("absent/db".to_string(), 0), ("empty".to_string(), 0)]);
+        assert_eq!(
+            scopes,
+            [("absent/db".to_string(), 0), ("empty".to_string(), 0)]
+        );
     }
 
     #[test]

@@ -21,8 +21,19 @@ const ASSIGNMENT: &str = "^[a-zA-Z0-9\\s.-]*[a-zA-Z0-9.-][a-zA-Z0-9\\s.-]*$";
 /// `names::cluster_id`, segment names in any case as ARM compares them.
 const CLUSTER_ID: &str = "^/[sS][uU][bB][sS][cC][rR][iI][pP][tT][iI][oO][nN][sS]/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/[rR][eE][sS][oO][uU][rR][cC][eE][gG][rR][oO][uU][pP][sS]/[^/]+/[pP][rR][oO][vV][iI][dD][eE][rR][sS]/[mM][iI][cC][rR][oO][sS][oO][fF][tT]\\.[kK][uU][sS][tT][oO]/[cC][lL][uU][sS][tT][eE][rR][sS]/[a-zA-Z][a-zA-Z0-9]{3,21}/?$";
 
-const CLUSTER_ROLES: [&str; 3] = ["AllDatabasesAdmin", "AllDatabasesViewer", "AllDatabasesMonitor"];
-const DATABASE_ROLES: [&str; 6] = ["Admin", "Ingestor", "Monitor", "User", "UnrestrictedViewer", "Viewer"];
+const CLUSTER_ROLES: [&str; 3] = [
+    "AllDatabasesAdmin",
+    "AllDatabasesViewer",
+    "AllDatabasesMonitor",
+];
+const DATABASE_ROLES: [&str; 6] = [
+    "Admin",
+    "Ingestor",
+    "Monitor",
+    "User",
+    "UnrestrictedViewer",
+    "Viewer",
+];
 
 fn one_of_required(keys: &[&str]) -> Value {
     json!({ "oneOf": keys.iter().map(|k| json!({ "required": [k] })).collect::<Vec<_>>() })
@@ -91,7 +102,10 @@ pub fn add_constraints(schema: &mut Value) {
         ),
         (
             "Ignore",
-            vec![patterns(&[("app", GUID)]), one_of_required(&["app", "user", "group"])],
+            vec![
+                patterns(&[("app", GUID)]),
+                one_of_required(&["app", "user", "group"]),
+            ],
         ),
     ];
     for (name, constraints) in defs {

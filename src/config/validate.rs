@@ -115,7 +115,11 @@ pub fn validate(
 /// Every set name a grant of the cluster refers to, placed or not: a set is unused only if nothing
 /// names it.
 fn referenced_sets(cl: &RawCluster) -> impl Iterator<Item = &str> {
-    let cluster = cl.principals.iter().flatten().filter_map(|p| p.set.as_deref());
+    let cluster = cl
+        .principals
+        .iter()
+        .flatten()
+        .filter_map(|p| p.set.as_deref());
     let databases = cl
         .databases
         .iter()

@@ -201,10 +201,10 @@ fn sections(plan: &Plan) -> Vec<Section> {
         out.push(Section { blocks });
     }
     // One cluster: nothing to choose between, so show it rather than make a reviewer click.
-    if let [only] = out.as_mut_slice() {
-        if let Some(Block::Text(t)) = only.blocks.first_mut() {
-            *t = t.replacen("<details>", "<details open>", 1);
-        }
+    if let [only] = out.as_mut_slice()
+        && let Some(Block::Text(t)) = only.blocks.first_mut()
+    {
+        *t = t.replacen("<details>", "<details open>", 1);
     }
     out
 }
@@ -226,7 +226,10 @@ fn diff_lines(line: &str) -> Vec<String> {
     match line.rfind("  [") {
         Some(i) if i > 0 => {
             let sign = &line[..1];
-            vec![line[..i].to_string(), format!("{sign}     {}", &line[i + 2..])]
+            vec![
+                line[..i].to_string(),
+                format!("{sign}     {}", &line[i + 2..]),
+            ]
         }
         _ => vec![line],
     }

@@ -126,7 +126,11 @@ fn status(cx: &ReportContext, s: &ReportSummary) -> &'static str {
     }
 }
 
-pub fn write_report_json(report: &ApplyReport, cx: &ReportContext, w: &mut dyn Write) -> io::Result<()> {
+pub fn write_report_json(
+    report: &ApplyReport,
+    cx: &ReportContext,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, &ReportDocument::new(report, cx))?;
     writeln!(w)
 }
@@ -155,7 +159,11 @@ pub fn write_report_text(
         }
     }
     writeln!(w)?;
-    writeln!(w, "{}", style.bold(&headline(&ReportSummary::of(report, cx), cx)))
+    writeln!(
+        w,
+        "{}",
+        style.bold(&headline(&ReportSummary::of(report, cx), cx))
+    )
 }
 
 /// The last line: what happened overall, in changes and in writes, and what to do next.

@@ -20,7 +20,11 @@ pub(super) fn scope_heading(scope: &Scope) -> String {
 fn who_current(a: &CurrentAssignment) -> String {
     let id = a.key.principal_id.as_str();
     let mut s = format!("{}:{id}", a.key.principal_type.file_key());
-    if let Some(n) = a.principal_name.as_deref().and_then(|n| display_name(n, id)) {
+    if let Some(n) = a
+        .principal_name
+        .as_deref()
+        .and_then(|n| display_name(n, id))
+    {
         s.push_str(&format!(" ({n})"));
     }
     s
@@ -77,7 +81,10 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
     }
     if summary.has_changes() {
         section(w)?;
-        writeln!(w, "kusto-principals will make these changes to match {file}:")?;
+        writeln!(
+            w,
+            "kusto-principals will make these changes to match {file}:"
+        )?;
     }
     for sp in &plan.scopes {
         let changes: Vec<&Change> = sp.changes.iter().filter(|c| !c.is_noop()).collect();

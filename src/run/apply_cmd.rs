@@ -154,7 +154,8 @@ fn refuse_desired_state_as_plan(path: &Path) -> Result<()> {
         return Ok(());
     }
     let yaml: Option<serde_yaml::Mapping> = serde_yaml::from_str(&text).ok();
-    let looks_desired = yaml.is_some_and(|m| m.contains_key("clusters") || m.contains_key("version"));
+    let looks_desired =
+        yaml.is_some_and(|m| m.contains_key("clusters") || m.contains_key("version"));
     if looks_desired {
         return Err(Error::Usage(format!(
             "`{p}` is not a saved plan: this looks like a desired-state file; did you mean `apply -f {p}`?",
@@ -182,8 +183,9 @@ async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClie
     let cx = ReportContext::new(plan, cancel.is_cancelled());
     let mut out = std::io::stdout().lock();
     match args.format {
-        ReportFormat::Text => writeln!(out)
-            .and_then(|()| write_report_text(&report, &cx, style(g), &mut out)),
+        ReportFormat::Text => {
+            writeln!(out).and_then(|()| write_report_text(&report, &cx, style(g), &mut out))
+        }
         ReportFormat::Json => write_report_json(&report, &cx, &mut out),
     }
     .and_then(|()| out.flush())

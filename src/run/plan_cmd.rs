@@ -88,7 +88,11 @@ pub(super) async fn make_plan(
     let missing: Vec<crate::model::ClusterRef> = planned
         .iter()
         .filter(|sp| sp.scope.kind() == ScopeKind::Cluster)
-        .filter(|sp| sp.error.as_ref().is_some_and(|e| e.starts_with("cluster `")))
+        .filter(|sp| {
+            sp.error
+                .as_ref()
+                .is_some_and(|e| e.starts_with("cluster `"))
+        })
         .map(|sp| sp.scope.cluster.clone())
         .collect();
     for sp in &mut planned {

@@ -74,7 +74,11 @@ fn paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, v) in map {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 out.push(p.clone());
                 paths(v, &p, out);
             }
@@ -109,8 +113,14 @@ fn the_json_report_has_the_documented_shape_and_the_plans_scope() {
     assert_eq!(actions.len(), 4);
     for change in plan["changes"].as_array().expect("plan changes") {
         let name = &change["name"];
-        let write = actions.iter().find(|a| &a["name"] == name).expect("the change's write");
-        assert_eq!(write["scope"], change["scope"], "same scope shape as the plan's");
+        let write = actions
+            .iter()
+            .find(|a| &a["name"] == name)
+            .expect("the change's write");
+        assert_eq!(
+            write["scope"], change["scope"],
+            "same scope shape as the plan's"
+        );
         assert_eq!(write["outcome"], "applied");
     }
     let doc = std::fs::read_to_string(repo_file("docs/apply-report-format.md")).expect("doc");
@@ -118,7 +128,12 @@ fn the_json_report_has_the_documented_shape_and_the_plans_scope() {
     paths(&report, "", &mut keys);
     keys.sort();
     keys.dedup();
-    let undocumented: Vec<&String> =
-        keys.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
-    assert!(undocumented.is_empty(), "not in docs/apply-report-format.md: {undocumented:?}");
+    let undocumented: Vec<&String> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "not in docs/apply-report-format.md: {undocumented:?}"
+    );
 }

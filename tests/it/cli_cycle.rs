@@ -20,8 +20,9 @@ fn plan_then_apply_then_plan_converges() {
         "{plan:?}"
     );
     assert!(
-        plan.stdout
-            .contains("- user:bob@contoso.com (Bob Jones)  AllDatabasesViewer  [portal-added-viewer]"),
+        plan.stdout.contains(
+            "- user:bob@contoso.com (Bob Jones)  AllDatabasesViewer  [portal-added-viewer]"
+        ),
         "{plan:?}"
     );
     assert!(

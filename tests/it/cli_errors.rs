@@ -14,12 +14,19 @@ fn closed_port() -> u16 {
 }
 
 fn error_lines(run: &Run) -> Vec<&str> {
-    run.stderr.lines().filter(|l| l.starts_with("error:")).collect()
+    run.stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect()
 }
 
 fn plan(env: &TestEnv, set: &[(&str, &str)], unset: &[&str]) -> Run {
     let file = env.write("principals.yaml", &example());
-    env.run_with(&["plan", "-f", file.to_str().unwrap(), "--no-progress"], set, unset)
+    env.run_with(
+        &["plan", "-f", file.to_str().unwrap(), "--no-progress"],
+        set,
+        unset,
+    )
 }
 
 #[test]
@@ -45,8 +52,16 @@ fn an_unknown_ca_hints_at_ca_cert_once() {
     let env = TestEnv::demo();
     let run = plan(&env, &[], &["KUSTO_PRINCIPALS_CA_CERT"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(run.stderr.lines().count(), 2, "one error and its hint: {run:?}");
-    let host = env.emu().endpoint().trim_start_matches("https://").to_string();
+    assert_eq!(
+        run.stderr.lines().count(),
+        2,
+        "one error and its hint: {run:?}"
+    );
+    let host = env
+        .emu()
+        .endpoint()
+        .trim_start_matches("https://")
+        .to_string();
     assert!(
         run.stderr.contains(&format!(
             "at {host}: its TLS certificate is not signed by a trusted certificate authority (UnknownIssuer)\n  \
@@ -69,8 +84,17 @@ fn a_wrong_secret_gives_entra_ids_code_and_message_and_never_the_secret() {
         ),
         "{run:?}"
     );
-    assert!(run.stderr.contains("hint: AZURE_CLIENT_SECRET must be the secret's value"), "{run:?}");
-    for noise in ["invalid type", "expected a borrowed string", "Trace ID", secret] {
+    assert!(
+        run.stderr
+            .contains("hint: AZURE_CLIENT_SECRET must be the secret's value"),
+        "{run:?}"
+    );
+    for noise in [
+        "invalid type",
+        "expected a borrowed string",
+        "Trace ID",
+        secret,
+    ] {
         assert!(!run.stderr.contains(noise), "`{noise}` in {run:?}");
     }
 }
@@ -122,10 +146,20 @@ fn missing_scopes_say_why_once_with_did_you_mean() {
         "`mykustocluster`: resource group `otherrg` not found in subscription",
         "cluster `mykustocluster` is in resource group `testrg`, not `otherrg`: set `resource_group` on the cluster",
     ] {
-        assert_eq!(run.stderr.matches(want).count(), 1, "`{want}` once in {run:?}");
-        assert!(!run.stdout.contains(want), "`{want}` also on stdout: {run:?}");
+        assert_eq!(
+            run.stderr.matches(want).count(),
+            1,
+            "`{want}` once in {run:?}"
+        );
+        assert!(
+            !run.stdout.contains(want),
+            "`{want}` also on stdout: {run:?}"
+        );
     }
-    assert!(!run.stderr.contains("cluster not found (The subscription"), "{run:?}");
+    assert!(
+        !run.stderr.contains("cluster not found (The subscription"),
+        "{run:?}"
+    );
     let last = format!(
         "Nothing to compare: none of the 4 scopes in {} could be read.\n",
         file.display()
@@ -143,9 +177,14 @@ fn trace_verbosity_shows_each_http_exchange_and_no_secret() {
     assert_eq!((debug.code, trace.code), (0, 0), "{trace:?}");
     assert!(!debug.stderr.contains("http →"), "{debug:?}");
     let host = env.emu().endpoint().to_string();
-    let sent: Vec<&str> = trace.stderr.lines().filter(|l| l.contains("http → ")).collect();
+    let sent: Vec<&str> = trace
+        .stderr
+        .lines()
+        .filter(|l| l.contains("http → "))
+        .collect();
     assert!(
-        sent.iter().any(|l| l.contains(&host) && l.contains("/oauth2/")),
+        sent.iter()
+            .any(|l| l.contains(&host) && l.contains("/oauth2/")),
         "the token request is traced: {trace:?}"
     );
     assert!(

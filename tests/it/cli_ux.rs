@@ -45,13 +45,23 @@ fn every_subcommand_help_is_exactly_its_golden_file() {
             stale.push(format!("--- {}\n{got}", path.display()));
         }
     }
-    assert!(stale.is_empty(), "help differs (UPDATE_GOLDEN=1 to accept):\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "help differs (UPDATE_GOLDEN=1 to accept):\n{}",
+        stale.join("\n")
+    );
 }
 
 /// The headings and which options sit under them, independent of wording.
 #[test]
 fn help_lists_own_options_first_and_only_those_that_apply() {
-    let azure = ["--emulator", "--auth", "--principal-wait", "--arm-endpoint", "--ca-cert"];
+    let azure = [
+        "--emulator",
+        "--auth",
+        "--principal-wait",
+        "--arm-endpoint",
+        "--ca-cert",
+    ];
     for sub in SUBCOMMANDS {
         let help = help_of(&[sub]);
         let own = help.find("Options:").expect("own options heading");
@@ -63,7 +73,11 @@ fn help_lists_own_options_first_and_only_those_that_apply() {
             assert_eq!(help.contains(flag), calls_azure, "{sub} --help and {flag}");
         }
         let reads_file = matches!(sub, "validate" | "plan" | "apply");
-        assert_eq!(help.contains("--file"), reads_file, "{sub} --help and --file");
+        assert_eq!(
+            help.contains("--file"),
+            reads_file,
+            "{sub} --help and --file"
+        );
     }
 }
 
@@ -102,7 +116,10 @@ fn export_usage_does_not_make_env_options_look_required() {
 }
 
 fn script(shell: &str) -> String {
-    let out = bare_command().args(["completions", shell]).output().expect("run");
+    let out = bare_command()
+        .args(["completions", shell])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     String::from_utf8(out.stdout).expect("utf-8 script")
 }
@@ -126,7 +143,11 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
         .args(["--norc", "--noprofile", "-c", &program])
         .output()
         .expect("bash runs");
-    assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "bash: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .expect("utf-8")
         .lines()
@@ -136,10 +157,22 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
 
 #[test]
 fn bash_completes_a_subcommands_own_flags() {
-    assert_eq!(bash_complete(&["kusto-principals", "plan", "--det"]), ["--detailed-exitcode"]);
-    assert_eq!(bash_complete(&["kusto-principals", "apply", "--auto"]), ["--auto-approve"]);
-    assert_eq!(bash_complete(&["kusto-principals", "emulator", "--print"]), ["--print-env"]);
-    assert_eq!(bash_complete(&["kusto-principals", "emulator", "--emu"]), Vec::<String>::new());
+    assert_eq!(
+        bash_complete(&["kusto-principals", "plan", "--det"]),
+        ["--detailed-exitcode"]
+    );
+    assert_eq!(
+        bash_complete(&["kusto-principals", "apply", "--auto"]),
+        ["--auto-approve"]
+    );
+    assert_eq!(
+        bash_complete(&["kusto-principals", "emulator", "--print"]),
+        ["--print-env"]
+    );
+    assert_eq!(
+        bash_complete(&["kusto-principals", "emulator", "--emu"]),
+        Vec::<String>::new()
+    );
     assert_eq!(bash_complete(&["kusto-principals", "pl"]), ["plan"]);
     assert_eq!(
         bash_complete(&["kusto-principals", "plan", "--format", ""]),
@@ -150,7 +183,11 @@ fn bash_completes_a_subcommands_own_flags() {
 #[test]
 fn zsh_and_fish_scripts_complete_a_subcommands_own_flags() {
     let zsh = script("zsh");
-    assert!(zsh.starts_with("#compdef kusto-principals\n"), "{}", &zsh[..40]);
+    assert!(
+        zsh.starts_with("#compdef kusto-principals\n"),
+        "{}",
+        &zsh[..40]
+    );
     assert!(zsh.contains(
         "'--detailed-exitcode[Exit 2 when there are changes, 0 when there are none, 1 on error]' \\"
     ));
@@ -183,7 +220,13 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     for args in [
         &["completions", "bash"][..],
         &["schema"],
-        &["plan", "--emulator", "-f", "principals.example.yaml", "--no-progress"],
+        &[
+            "plan",
+            "--emulator",
+            "-f",
+            "principals.example.yaml",
+            "--no-progress",
+        ],
     ] {
         let out = closed_pipe(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");

@@ -132,7 +132,9 @@ fn sigterm_stops_the_emulator_and_removes_its_ca_folder() {
         }
     });
     let ca = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).expect("--print-env lines");
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("--print-env lines");
         if let Some(path) = line.strip_prefix("export KUSTO_PRINCIPALS_CA_CERT=") {
             break std::path::PathBuf::from(path.trim_matches('\''));
         }
@@ -147,7 +149,10 @@ fn sigterm_stops_the_emulator_and_removes_its_ca_folder() {
         if let Some(s) = child.0.try_wait().expect("wait") {
             break s;
         }
-        assert!(std::time::Instant::now() < deadline, "the emulator ignores SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the emulator ignores SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");

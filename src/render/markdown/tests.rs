@@ -89,5 +89,8 @@ fn replace_lines_do_not_read_as_deletes_and_long_lines_wrap() {
         .collect();
     assert!(block.iter().all(|l| l.starts_with('~')), "{md}");
     assert!(block.iter().all(|l| l.chars().count() <= WRAP), "{md}");
-    assert!(md.contains("<details open>"), "one cluster is shown open: {md}");
+    assert!(
+        md.contains("<details open>"),
+        "one cluster is shown open: {md}"
+    );
 }
