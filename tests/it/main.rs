@@ -23,3 +23,4 @@ mod export_roundtrip;
 mod saved_plan;
 mod schema_corpus;
 mod standalone;
+mod trust_input;
