@@ -16,8 +16,17 @@ const GUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 const RESOURCE_GROUP: &str = "^(?:[-\\w.()]|[^\\x00-\\x7F]){0,89}(?:[-\\w()]|[^\\x00-\\x7F])$";
 /// `names::cluster`.
 const CLUSTER: &str = "^[a-zA-Z][a-zA-Z0-9]{3,21}$";
-/// `names::assignment`.
-const ASSIGNMENT: &str = "^[a-zA-Z0-9\\s.-]*[a-zA-Z0-9.-][a-zA-Z0-9\\s.-]*$";
+/// `names::assignment`: no space at either end (and not only dots, below).
+const ASSIGNMENT: &str = "^[a-zA-Z0-9.-](?:[a-zA-Z0-9 .-]{0,258}[a-zA-Z0-9.-])?$";
+/// `names::database`: letters (any non-ASCII passes), digits, spaces, `_`, `-`, `.`; no space at
+/// either end (and not only dots, below).
+const DATABASE: &str =
+    "^(?:[-\\w.]|[^\\x00-\\x7F])(?:(?:[-\\w .]|[^\\x00-\\x7F]){0,258}(?:[-\\w.]|[^\\x00-\\x7F]))?$";
+
+/// `.` and `..` are path segments, never names.
+fn not_dots() -> Value {
+    json!({ "properties": { "name": { "not": { "pattern": "^[.]+$" } } } })
+}
 /// `names::cluster_id`, segment names in any case as ARM compares them.
 const CLUSTER_ID: &str = "^/[sS][uU][bB][sS][cC][rR][iI][pP][tT][iI][oO][nN][sS]/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/[rR][eE][sS][oO][uU][rR][cC][eE][gG][rR][oO][uU][pP][sS]/[^/]+/[pP][rR][oO][vV][iI][dD][eE][rR][sS]/[mM][iI][cC][rR][oO][sS][oO][fF][tT]\\.[kK][uU][sS][tT][oO]/[cC][lL][uU][sS][tT][eE][rR][sS]/[a-zA-Z][a-zA-Z0-9]{3,21}/?$";
 
@@ -51,6 +60,7 @@ fn grant(roles: &[&str]) -> Vec<Value> {
     vec![
         patterns(&[("app", GUID), ("tenant", GUID), ("name", ASSIGNMENT)]),
         json!({ "properties": { "role": { "enum": roles } } }),
+        not_dots(),
         one_of_required(&["app", "user", "group", "set"]),
         // A set's members get names of their own.
         json!({ "not": { "required": ["set", "name"] } }),
@@ -65,7 +75,11 @@ pub fn add_constraints(schema: &mut Value) {
     ];
     root.extend(["subscription", "resource_group"].map(inherited));
     push_all(schema, root);
-    let defs: [(&str, Vec<Value>); 6] = [
+    let defs: [(&str, Vec<Value>); 7] = [
+        (
+            "Database",
+            vec![patterns(&[("name", DATABASE)]), not_dots()],
+        ),
         (
             "Defaults",
             vec![patterns(&[
