@@ -222,12 +222,20 @@ impl ArmClient {
         } else {
             format!("{:.1}s", wait.as_secs_f64())
         };
-        err.message = format!(
-            "{}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
-            err.message,
+        // The hint (from `diagnose`) stays last.
+        let (what, hint) = err
+            .message
+            .split_once("\n  hint: ")
+            .map_or((err.message.as_str(), None), |(w, h)| (w, Some(h)));
+        let mut message = format!(
+            "{what}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
             left.as_secs_f64(),
             humantime::format_duration(self.operation_timeout)
         );
+        if let Some(h) = hint {
+            message.push_str(&format!("\n  hint: {h}"));
+        }
+        err.message = message;
         err
     }
 

@@ -203,3 +203,52 @@ fn trace_verbosity_shows_each_http_exchange_and_no_secret() {
         assert!(!trace.stderr.contains(leak), "`{leak}` at -vvv: {trace:?}");
     }
 }
+
+#[test]
+fn arm_down_says_it_is_retrying_then_names_the_host_and_the_fix() {
+    let env = TestEnv::demo();
+    let port = closed_port();
+    let arm = format!("https://127.0.0.1:{port}");
+    let file = env.write("principals.yaml", &example());
+    // The token still comes from the emulator; --operation-timeout bounds the retries.
+    let run = env.run_with(
+        &[
+            "plan",
+            "-f",
+            file.to_str().unwrap(),
+            "--no-progress",
+            "--operation-timeout",
+            "3s",
+        ],
+        &[("KUSTO_PRINCIPALS_ARM_ENDPOINT", &arm)],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines.first().map(|l| l.trim_start()),
+        Some(
+            format!(
+                "WARN cannot reach ARM at 127.0.0.1:{port}: nothing is listening there (connection \
+                 refused); retrying with backoff within --operation-timeout (-v shows each attempt)"
+            )
+            .as_str()
+        ),
+        "{run:?}"
+    );
+    assert_eq!(error_lines(&run).len(), 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot reach ARM at 127.0.0.1:{port}: nothing is listening there"
+        )),
+        "{run:?}"
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some(
+            "  hint: check --arm-endpoint (KUSTO_PRINCIPALS_ARM_ENDPOINT) and --cloud, and that the \
+             service (or the emulator) is running"
+        ),
+        "{run:?}"
+    );
+}
