@@ -137,3 +137,69 @@ fn the_json_report_has_the_documented_shape_and_the_plans_scope() {
         "not in docs/apply-report-format.md: {undocumented:?}"
     );
 }
+
+/// Answers apply's prompt through a terminal (`script` gives the binary a pty for stdin).
+fn answer_prompt(env: &TestEnv, answer: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    let file = env.write("principals.yaml", &example());
+    let command = format!(
+        "{} apply -f {} --no-progress --color never",
+        assert_cmd::cargo::cargo_bin("kusto-principals").display(),
+        file.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("KUSTO_PRINCIPALS_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env.emu().env() {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("script(1) from util-linux");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Answer only once the prompt shows, as a person would.
+    while !String::from_utf8_lossy(&screen).contains("Only `yes` is accepted: ") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        screen.extend(rx.recv_timeout(left).expect("the prompt appears"));
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(answer).expect("answer");
+    let status = child.wait().expect("exits");
+    drop(stdin);
+    while let Ok(more) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        screen.extend(more);
+    }
+    (
+        status.code(),
+        String::from_utf8_lossy(&screen).replace("\r\n", "\n"),
+    )
+}
+
+#[test]
+fn no_or_ctrl_d_at_the_prompt_changes_nothing_and_exits_3() {
+    for (answer, echoed) in [(&b"no\n"[..], "no"), (&b"\x04"[..], "")] {
+        let env = TestEnv::demo();
+        let (code, screen) = answer_prompt(&env, answer);
+        assert_eq!(code, Some(3), "{screen}");
+        assert!(
+            screen.contains(&format!(
+                "Apply these changes? Only `yes` is accepted: {echoed}\nerror: apply cancelled: the \
+                 answer was not `yes`; nothing was changed\n"
+            )),
+            "the error starts its own line: {screen:?}"
+        );
+        assert!(env.emu().write_history().is_empty(), "nothing reached ARM");
+    }
+}
