@@ -30,6 +30,10 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
         return Err(scope_errors(&plan));
     }
     if !plan.summary().has_changes() {
+        // The text plan already said "No changes."; a JSON reader still gets its document.
+        if args.format == ReportFormat::Json {
+            write_empty_report(&plan)?;
+        }
         return Ok(0);
     }
     refuse_if_unsafe(&plan, args)?;
@@ -129,12 +133,7 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
         );
         return match args.format {
             ReportFormat::Text => super::write_stdout(text.as_bytes()),
-            ReportFormat::Json => write_report_json(
-                &crate::apply::ApplyReport::default(),
-                &ReportContext::new(&plan, false),
-                &mut std::io::stdout().lock(),
-            )
-            .map_err(|e| Error::Other(e.into())),
+            ReportFormat::Json => write_empty_report(&plan),
         }
         .map(|()| 0);
     }
@@ -163,6 +162,16 @@ fn refuse_desired_state_as_plan(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The JSON report of an apply with nothing to do: `complete`, zero counts, no actions.
+fn write_empty_report(plan: &Plan) -> Result<()> {
+    write_report_json(
+        &crate::apply::ApplyReport::default(),
+        &ReportContext::new(plan, false),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(|e| Error::Other(e.into()))
 }
 
 /// Runs the writes of a plan and prints the report.

@@ -123,6 +123,13 @@ fn the_json_report_has_the_documented_shape_and_the_plans_scope() {
         );
         assert_eq!(write["outcome"], "applied");
     }
+    // Applied: the second apply has nothing to do and still prints a (complete, empty) report.
+    let again = env.run(&["apply", "-f", file, "--auto-approve", "--format", "json"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    let empty: Value = serde_json::from_str(&again.stdout).expect("a JSON report");
+    assert_eq!(empty["status"], "complete");
+    assert_eq!(empty["summary"]["changes"], 0);
+    assert_eq!(empty["actions"], serde_json::json!([]));
     let doc = std::fs::read_to_string(repo_file("docs/apply-report-format.md")).expect("doc");
     let mut keys = Vec::new();
     paths(&report, "", &mut keys);
@@ -202,4 +209,26 @@ fn no_or_ctrl_d_at_the_prompt_changes_nothing_and_exits_3() {
         );
         assert!(env.emu().write_history().is_empty(), "nothing reached ARM");
     }
+}
+
+#[test]
+fn a_saved_plan_without_changes_says_so() {
+    let env = TestEnv::demo();
+    let file = env.write("principals.yaml", &example());
+    let file = file.to_str().unwrap();
+    let applied = env.run(&["apply", "-f", file, "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{applied:?}");
+    let plan = env.run(&["plan", "-f", file, "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let writes = env.emu().write_history().len();
+    let run = env.run(&["apply", "plan.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "No changes: the saved plan `plan.json` has nothing to apply (Azure matched {file} when \
+             it was made).\n"
+        )
+    );
+    assert_eq!(env.emu().write_history().len(), writes, "nothing written");
 }
