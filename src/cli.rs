@@ -99,6 +99,31 @@ pub struct AzureArgs {
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     pub principal_wait: std::time::Duration,
 
+    /// Resolve the file's users, groups and apps through Microsoft Graph to their object ids, so that
+    /// any spelling matches and a principal that does not exist is an error at plan time. Needs Graph
+    /// permissions (see the README).
+    #[arg(
+        long,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_RESOLVE_PRINCIPALS",
+        default_value_t = ResolvePrincipals::Off
+    )]
+    pub resolve_principals: ResolvePrincipals,
+
+    /// The Microsoft Graph endpoint, overriding the cloud's (e.g. a stand-in).
+    #[arg(long, env = "KUSTO_PRINCIPALS_GRAPH_ENDPOINT")]
+    pub graph_endpoint: Option<String>,
+
+    /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
+    /// rest and reports its scopes as not checked; `error` fails.
+    #[arg(
+        long,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_STOPPED_CLUSTERS",
+        default_value_t = StoppedClusters::Skip
+    )]
+    pub stopped_clusters: StoppedClusters,
+
     /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
     /// no file is given. No Azure account needed.
     /// Give a file as `--emulator=STATE.yaml`.
@@ -132,6 +157,9 @@ pub struct GlobalArgs {
     pub operation_timeout: std::time::Duration,
     pub request_timeout: std::time::Duration,
     pub principal_wait: std::time::Duration,
+    pub resolve_principals: ResolvePrincipals,
+    pub graph_endpoint: Option<String>,
+    pub stopped_clusters: StoppedClusters,
     pub emulator: Option<Option<PathBuf>>,
     pub verbose: u8,
     pub quiet: bool,
@@ -153,6 +181,9 @@ impl GlobalArgs {
             operation_timeout: azure.operation_timeout,
             request_timeout: azure.request_timeout,
             principal_wait: azure.principal_wait,
+            resolve_principals: azure.resolve_principals,
+            graph_endpoint: azure.graph_endpoint,
+            stopped_clusters: azure.stopped_clusters,
             emulator: azure.emulator,
             verbose: output.verbose,
             quiet: output.quiet,
@@ -160,6 +191,24 @@ impl GlobalArgs {
             no_progress: output.no_progress,
         }
     }
+}
+
+/// `--resolve-principals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolvePrincipals {
+    /// Match principals by what ARM lists (principalId, aadObjectId, the UPN in principalName).
+    Off,
+    /// Also resolve them through Microsoft Graph.
+    Graph,
+}
+
+/// `--stopped-clusters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoppedClusters {
+    /// Plan the rest; the cluster's scopes are "not checked" and nothing is written there.
+    Skip,
+    /// A cluster that is not Running is an error of its scopes.
+    Error,
 }
 
 #[derive(Debug, Subcommand)]

@@ -52,7 +52,11 @@ fn plain(s: &str) -> String {
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
-    format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id)
+    let mut s = format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id);
+    if let Some(n) = g.resolved.as_ref().and_then(|r| r.display_name.as_deref()) {
+        s.push_str(&format!(" ({n})"));
+    }
+    s
 }
 
 /// Writes the plan; `file` names the desired-state file in the headline. Scopes that could not be
@@ -129,6 +133,38 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             writeln!(w, "  {scope}")?;
         }
     }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        section(w)?;
+        writeln!(
+            w,
+            "{}",
+            style.yellow("Not checked (cluster not Running; nothing is written there):")
+        )?;
+        for (scope, reason) in &skipped {
+            writeln!(w, "  {scope}: {reason}")?;
+        }
+    }
+    let followers: Vec<_> = plan
+        .scopes
+        .iter()
+        .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
+        .collect();
+    if !followers.is_empty() {
+        section(w)?;
+        writeln!(
+            w,
+            "Follower databases (their grants combine with the leader's):"
+        )?;
+        for (scope, f) in followers {
+            writeln!(
+                w,
+                "  {scope}: follows {} (principalsModificationKind {})",
+                f.leader_name(),
+                f.modification_kind
+            )?;
+        }
+    }
     section(w)?;
     write_summary_line(plan, file, unread.len(), style, w)
 }
@@ -141,6 +177,7 @@ fn write_summary_line(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     let summary = plan.summary();
+    let skipped = plan.not_checked().count();
     if !plan.safety.ok {
         let line = "UNSAFE: apply will refuse this plan without --force (reasons at the top).";
         writeln!(w, "{}", style.red(line))?;
@@ -171,6 +208,13 @@ fn write_summary_line(
             "No changes to make now; {} assignment{} pending in Azure (listed above): plan again once they settle.",
             summary.pending,
             plural(summary.pending)
+        )
+    } else if skipped > 0 {
+        writeln!(
+            w,
+            "No changes in the {} scope{} checked; {skipped} not checked (listed above).",
+            plan.scopes.len() - skipped,
+            plural(plan.scopes.len() - skipped)
         )
     } else {
         writeln!(

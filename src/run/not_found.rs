@@ -97,7 +97,13 @@ async fn database_hint(
 ) -> Option<String> {
     let want = scope.database_name()?;
     if !databases.contains_key(cluster) {
-        let names = client.list_databases(cluster).await.ok()?;
+        let names = client
+            .list_database_infos(cluster)
+            .await
+            .ok()?
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
         databases.insert(cluster.clone(), names);
     }
     let names = databases.get(cluster)?;
