@@ -18,7 +18,10 @@ type Clusters = HashMap<String, Result<Vec<ClusterRef>, ArmError>>;
 pub(super) async fn explain(client: &ArmClient, planned: &mut [ScopePlan]) {
     let mut clusters: Clusters = HashMap::new();
     let mut databases: HashMap<ClusterRef, Vec<String>> = HashMap::new();
-    for sp in planned.iter_mut().filter(|sp| sp.error.is_some()) {
+    for sp in planned
+        .iter_mut()
+        .filter(|sp| sp.error.as_deref().is_some_and(is_not_found))
+    {
         let Some(hint) = hint(client, &sp.scope, &mut clusters, &mut databases).await else {
             continue;
         };
@@ -26,6 +29,20 @@ pub(super) async fn explain(client: &ArmClient, planned: &mut [ScopePlan]) {
             e.push_str(&format!("; {hint}"));
         }
     }
+}
+
+/// The errors `survey` words for a scope ARM says does not exist (other errors, such as a follower
+/// that cannot take grants, have their own explanation).
+fn is_not_found(error: &str) -> bool {
+    [
+        "cluster `",
+        "database `",
+        "subscription `",
+        "resource group `",
+    ]
+    .iter()
+    .any(|p| error.starts_with(p))
+        && error.contains(" not found")
 }
 
 async fn hint(
