@@ -32,6 +32,7 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
             path.display()
         )));
     }
+    super::apply_cmd::refuse_desired_state_as_plan(path)?;
     let saved = planfile::read(path)?;
     let session = connect_with_api(g, &saved.api_version).await?;
     let client = &session.client;
@@ -50,10 +51,20 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
             replan_matching(g, &saved, path, &session).await?
         }
     };
-    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     if !plan.summary().has_changes() {
-        return Ok(0);
+        // A saved plan keeps only the scopes it writes to, so there is no count of matching grants.
+        let text = format!(
+            "No changes: the saved plan `{}` has nothing to apply (Azure matched {} when it was made).\n",
+            path.display(),
+            saved.document.file
+        );
+        return match args.format {
+            ReportFormat::Text => super::write_stdout(text.as_bytes()),
+            ReportFormat::Json => super::apply_cmd::write_empty_report(&plan),
+        }
+        .map(|()| 0);
     }
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     if !g.file_given && !plan.safety.ok && !args.force {
         return Err(Error::Refused(format!(
             "the plan is unsafe ({}); nothing was changed. The verdict was computed again with the default safety rules (a plan file cannot say which rules its file set): rerun with -f FILE to use the file's, or with --force to apply it anyway",
