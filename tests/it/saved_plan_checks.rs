@@ -46,7 +46,7 @@ fn apply_with_the_file_applies_the_same_changes_then_says_already_applied() {
     let apply = env.run(&["apply", "plan.json", "-f", &file]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(
-        apply.stdout.contains("Apply complete: 4 applied, 0 failed"),
+        apply.stdout.contains("4 applied, 0 failed"),
         "{apply:?}"
     );
     let writes = env.emu().request_counts().writes();
@@ -213,7 +213,7 @@ fn a_targeted_plan_is_replanned_with_its_targets() {
     let apply = env.run(&["apply", "plan.json", "-f", &file]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(
-        apply.stdout.contains("Apply complete: 1 applied, 0 failed"),
+        apply.stdout.contains("1 applied, 0 failed"),
         "{apply:?}"
     );
     // The other scopes were neither planned nor written: they still differ from the file.
