@@ -45,10 +45,7 @@ fn apply_with_the_file_applies_the_same_changes_then_says_already_applied() {
     saved(&env, &file);
     let apply = env.run(&["apply", "plan.json", "-f", &file]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert!(
-        apply.stdout.contains("4 applied, 0 failed"),
-        "{apply:?}"
-    );
+    assert!(apply.stdout.contains("4 applied, 0 failed"), "{apply:?}");
     let writes = env.emu().request_counts().writes();
 
     // A CI retry of the same job, with and without the file.
@@ -212,10 +209,7 @@ fn a_targeted_plan_is_replanned_with_its_targets() {
     assert_eq!(plan.code, 0, "{plan:?}");
     let apply = env.run(&["apply", "plan.json", "-f", &file]);
     assert_eq!(apply.code, 0, "{apply:?}");
-    assert!(
-        apply.stdout.contains("1 applied, 0 failed"),
-        "{apply:?}"
-    );
+    assert!(apply.stdout.contains("1 applied, 0 failed"), "{apply:?}");
     // The other scopes were neither planned nor written: they still differ from the file.
     let rest = env.run(&["plan", "-f", &file, "--detailed-exitcode"]);
     assert_eq!(rest.code, 2, "{rest:?}");
