@@ -6,6 +6,7 @@ mod arm_stub;
 mod emulator_support;
 mod harness;
 
+mod action_scripts;
 mod apply_fleet;
 mod apply_safety;
 mod arm_auth;
