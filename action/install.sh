@@ -45,6 +45,7 @@ install_release() {
     KP_RELEASES_URL="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download"
   fi
   base="$KP_RELEASES_URL/v$KP_VERSION"
+  mkdir -p "$RUNNER_TEMP"
   tmp=$(mktemp -d "$RUNNER_TEMP/kusto-principals-download.XXXXXX")
   url="$base/$archive"
   echo "downloading $url"

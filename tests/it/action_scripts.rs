@@ -61,9 +61,12 @@ impl Runner {
         std::fs::write(&summary, "").unwrap();
         let bin = assert_cmd::cargo::cargo_bin("kusto-principals");
         let path = std::env::join_paths(
-            [repo_file("tests/fixtures/action"), bin.parent().unwrap().to_path_buf()]
-                .into_iter()
-                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+            [
+                repo_file("tests/fixtures/action"),
+                bin.parent().unwrap().to_path_buf(),
+            ]
+            .into_iter()
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
         )
         .unwrap();
         let mut cmd = assert_cmd::Command::new("bash");
@@ -142,12 +145,19 @@ impl Runner {
     fn comments(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.state.join("comments.json")).unwrap_or_default();
         let all: Value = serde_json::from_str(&text).unwrap_or(json!({}));
-        all["by_issue"]["42"].as_array().cloned().unwrap_or_default()
+        all["by_issue"]["42"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Puts a saved plan where the stand-in serves it as artifact NAME of run RUN.
     fn publish_artifact(&self, name: &str, run: u64, plan: &Path) {
-        let dir = self.state.join("artifacts").join(name).join(run.to_string());
+        let dir = self
+            .state
+            .join("artifacts")
+            .join(name)
+            .join(run.to_string());
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(plan, dir.join("plan.json")).unwrap();
     }
@@ -161,7 +171,11 @@ impl Runner {
             {"number": 42, "merged_at": "2026-12-01T10:00:00Z", "merge_commit_sha": MERGE,
              "head": {"sha": HEAD}},
         ]);
-        std::fs::write(self.state.join(format!("pulls-{MERGE}.json")), pulls.to_string()).unwrap();
+        std::fs::write(
+            self.state.join(format!("pulls-{MERGE}.json")),
+            pulls.to_string(),
+        )
+        .unwrap();
     }
 
     fn writes(&self) -> u64 {
@@ -186,10 +200,23 @@ fn plan_comments_once_updates_that_comment_and_comments_a_failed_plan_too() {
     let comments = r.comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     let body = comments[0]["body"].as_str().unwrap();
-    assert!(body.starts_with("<!-- kusto-principals plan: principals.yaml -->\n"), "{body}");
-    assert!(body.contains("+ user:alice@contoso.com  AllDatabasesViewer"), "{body}");
-    assert!(body.contains(&format!("artifact `{PLAN_ARTIFACT}`")), "{body}");
-    assert!(first.summary.contains("+ user:alice@contoso.com"), "{}", first.summary);
+    assert!(
+        body.starts_with("<!-- kusto-principals plan: principals.yaml -->\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("+ user:alice@contoso.com  AllDatabasesViewer"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("artifact `{PLAN_ARTIFACT}`")),
+        "{body}"
+    );
+    assert!(
+        first.summary.contains("+ user:alice@contoso.com"),
+        "{}",
+        first.summary
+    );
     let id = comments[0]["id"].clone();
 
     // A later push: the same comment, updated; no second one.
@@ -202,7 +229,10 @@ fn plan_comments_once_updates_that_comment_and_comments_a_failed_plan_too() {
 
     // A push whose file names a cluster Azure does not have: the plan fails, the comment says why.
     let example = std::fs::read_to_string(repo_file("principals.example.yaml")).unwrap();
-    r.env.write("principals.yaml", &example.replace("mykustocluster", "nosuchcluster"));
+    r.env.write(
+        "principals.yaml",
+        &example.replace("mykustocluster", "nosuchcluster"),
+    );
     let failed = r.plan(REPO);
     assert_eq!(failed.run.code, 1, "{:?}", failed.run);
     assert_eq!(failed.outputs["exitcode"], "1");
@@ -212,7 +242,10 @@ fn plan_comments_once_updates_that_comment_and_comments_a_failed_plan_too() {
     let body = comments[0]["body"].as_str().unwrap();
     assert!(body.contains("**The plan failed**"), "{body}");
     assert!(body.contains("nosuchcluster"), "{body}");
-    assert!(!body.contains(&format!("artifact `{PLAN_ARTIFACT}`")), "{body}");
+    assert!(
+        !body.contains(&format!("artifact `{PLAN_ARTIFACT}`")),
+        "{body}"
+    );
     assert_eq!(r.writes(), 0, "plan never writes");
 }
 
@@ -222,10 +255,19 @@ fn an_invalid_file_gets_annotations_and_a_comment() {
     r.env.write("principals.yaml", "clusters:\n  - name: [\n");
     let run = r.plan(REPO);
     assert_eq!(run.run.code, 1, "{:?}", run.run);
-    assert!(run.run.stdout.contains("::error file=principals.yaml"), "{:?}", run.run);
+    assert!(
+        run.run.stdout.contains("::error file=principals.yaml"),
+        "{:?}",
+        run.run
+    );
     let comments = r.comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
-    assert!(comments[0]["body"].as_str().unwrap().contains("**The plan failed**"));
+    assert!(
+        comments[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("**The plan failed**")
+    );
 }
 
 #[test]
@@ -233,8 +275,16 @@ fn a_fork_pull_request_gets_the_summary_and_a_notice_instead_of_a_comment() {
     let r = Runner::new();
     let run = r.plan("someone/estate-fork");
     assert_eq!(run.run.code, 0, "{:?}", run.run);
-    assert!(run.run.stdout.contains("::notice title=kusto-principals::pull request from the fork"));
-    assert!(run.summary.contains("+ user:alice@contoso.com"), "{}", run.summary);
+    assert!(
+        run.run
+            .stdout
+            .contains("::notice title=kusto-principals::pull request from the fork")
+    );
+    assert!(
+        run.summary.contains("+ user:alice@contoso.com"),
+        "{}",
+        run.summary
+    );
     assert!(r.calls().is_empty(), "{:?}", r.calls());
     // The plan is still saved: the upload step keeps it.
     assert_eq!(run.outputs["saved"], "true");
@@ -265,15 +315,23 @@ fn apply_takes_the_plan_artifact_of_the_merged_head_sha_and_comments_the_report(
         .collect();
     assert_eq!(downloads.len(), 1, "{downloads:?}");
     assert_eq!(downloads[0][2], "501");
-    assert!(downloads[0].contains(&PLAN_ARTIFACT.to_string()), "{downloads:?}");
+    assert!(
+        downloads[0].contains(&PLAN_ARTIFACT.to_string()),
+        "{downloads:?}"
+    );
     assert_eq!(r.writes(), 4, "the reviewed plan's 3 creates and 1 delete");
     let comments = r.comments();
     let report = comments.last().unwrap()["body"].as_str().unwrap();
-    assert!(report.starts_with("<!-- kusto-principals apply: principals.yaml -->"), "{report}");
+    assert!(
+        report.starts_with("<!-- kusto-principals apply: principals.yaml -->"),
+        "{report}"
+    );
     assert!(report.contains("Applied the reviewed plan."), "{report}");
     assert!(report.contains("4 applied, 0 failed"), "{report}");
     // Azure now matches the file.
-    let again = r.env.run(&["plan", "-f", "principals.yaml", "--detailed-exitcode"]);
+    let again = r
+        .env
+        .run(&["plan", "-f", "principals.yaml", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again:?}");
 }
 
@@ -287,7 +345,10 @@ fn apply_refuses_a_plan_whose_merged_file_no_longer_replans_to_the_same_changes(
     // What was merged differs from what was reviewed: the sre-oncall grant is gone.
     let example = std::fs::read_to_string(repo_file("principals.example.yaml")).unwrap();
     let grant = "          - group: sre-oncall@contoso.com\n            role: Monitor\n";
-    assert!(example.contains(grant), "the example has the sre-oncall grant");
+    assert!(
+        example.contains(grant),
+        "the example has the sre-oncall grant"
+    );
     let changed = example.replace(grant, "");
     r.env.write("principals.yaml", &changed);
 
@@ -297,7 +358,10 @@ fn apply_refuses_a_plan_whose_merged_file_no_longer_replans_to_the_same_changes(
     assert_eq!(r.writes(), 0, "a refused plan writes nothing");
     let comments = r.comments();
     let report = comments.last().unwrap()["body"].as_str().unwrap();
-    assert!(report.contains("**Refused, nothing was written**"), "{report}");
+    assert!(
+        report.contains("**Refused, nothing was written**"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -305,13 +369,176 @@ fn apply_without_a_merged_pull_request_or_its_artifact_applies_nothing() {
     let r = Runner::new();
     let none = r.apply();
     assert_eq!(none.run.code, 1, "{:?}", none.run);
-    assert!(none.run.stdout.contains("no pull request was merged as"), "{:?}", none.run);
+    assert!(
+        none.run.stdout.contains("no pull request was merged as"),
+        "{:?}",
+        none.run
+    );
 
     r.merged_pull_request();
     let missing = r.apply();
     assert_eq!(missing.run.code, 1, "{:?}", missing.run);
-    assert!(missing.run.stdout.contains(&format!("no plan artifact {PLAN_ARTIFACT}")));
+    assert!(
+        missing
+            .run
+            .stdout
+            .contains(&format!("no plan artifact {PLAN_ARTIFACT}"))
+    );
     let comments = r.comments();
-    assert!(comments[0]["body"].as_str().unwrap().contains("Nothing was applied"));
+    assert!(
+        comments[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Nothing was applied")
+    );
     assert_eq!(r.writes(), 0);
+}
+
+#[test]
+fn drift_opens_one_issue_updates_it_and_closes_it_when_azure_matches_again() {
+    let r = Runner::new();
+    let first = r.script("drift.sh", &[("GITHUB_EVENT_NAME", "schedule")]);
+    assert_eq!(first.run.code, 0, "{:?}", first.run);
+    assert_eq!(first.outputs["drift"], "true");
+    assert_eq!(first.outputs["saved"], "true");
+    assert_eq!(
+        first.outputs["artifact-name"],
+        "kusto-drift-principals.yaml"
+    );
+    let second = r.script("drift.sh", &[("GITHUB_EVENT_NAME", "schedule")]);
+    assert_eq!(second.run.code, 0, "{:?}", second.run);
+    let issues = || -> Vec<Value> {
+        let text = std::fs::read_to_string(r.state.join("issues.json")).unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let open = issues();
+    assert_eq!(open.len(), 1, "one issue, updated: {open:?}");
+    let body = open[0]["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("<!-- kusto-principals drift: principals.yaml -->"),
+        "{body}"
+    );
+    assert!(body.contains("+ user:alice@contoso.com"), "{body}");
+    assert!(
+        body.contains("artifact `kusto-drift-principals.yaml`"),
+        "{body}"
+    );
+    assert!(body.chars().count() <= 65_536);
+
+    let apply = r
+        .env
+        .run(&["apply", "-f", "principals.yaml", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let matched = r.script("drift.sh", &[("GITHUB_EVENT_NAME", "schedule")]);
+    assert_eq!(matched.run.code, 0, "{:?}", matched.run);
+    assert_eq!(matched.outputs["drift"], "false");
+    assert_eq!(issues()[0]["state"], "closed");
+}
+
+/// A release directory as dist lays it out. Its `kusto-principals` is a small script that answers
+/// `--version` like the binary (packing the 80 MB debug binary with xz would take minutes).
+fn fake_release(root: &Path, target: &str) -> (PathBuf, String) {
+    let name = format!("kusto-principals-{target}");
+    let stage = root.join("stage").join(&name);
+    std::fs::create_dir_all(&stage).unwrap();
+    let exe = stage.join("kusto-principals");
+    std::fs::write(
+        &exe,
+        format!(
+            "#!/bin/sh\necho \"kusto-principals {} (from the archive)\"\n",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .unwrap();
+    std::fs::write(stage.join("CHANGELOG.md"), "# Changelog\n").unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    let dir = root.join("releases").join(format!("v{version}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let archive = dir.join(format!("{name}.tar.xz"));
+    let tar = std::process::Command::new("tar")
+        .arg("-cJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(root.join("stage"))
+        .arg(&name)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let digest = {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(&archive).unwrap();
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    std::fs::write(
+        dir.join(format!("{name}.tar.xz.sha256")),
+        format!("{digest} *{name}.tar.xz\n"),
+    )
+    .unwrap();
+    (root.join("releases"), digest)
+}
+
+#[test]
+fn install_puts_the_release_on_path_only_when_its_sha256_matches() {
+    let r = Runner::new();
+    let root = r.env.dir.path();
+    let (releases, digest) = fake_release(root, "x86_64-unknown-linux-gnu");
+    let url = format!("file://{}", releases.display());
+    let github_path = root.join("github-path");
+    let install = |sha: &str| {
+        std::fs::write(&github_path, "").unwrap();
+        r.script(
+            "install.sh",
+            &[
+                ("KP_VERSION", env!("CARGO_PKG_VERSION")),
+                ("KP_RELEASES_URL", &url),
+                ("KP_SHA256", sha),
+                ("RUNNER_OS", "Linux"),
+                ("RUNNER_ARCH", "X64"),
+                ("GITHUB_PATH", github_path.to_str().unwrap()),
+            ],
+        )
+    };
+    let bin_dir = root.join("runner-temp").join("kusto-principals-bin");
+
+    let wrong = install(&"0".repeat(64));
+    assert_eq!(wrong.run.code, 1, "{:?}", wrong.run);
+    assert!(
+        wrong.run.stdout.contains("not installed"),
+        "{:?}",
+        wrong.run
+    );
+    assert_eq!(std::fs::read_to_string(&github_path).unwrap(), "");
+    assert!(!bin_dir.exists());
+
+    let pinned = install(&digest);
+    assert_eq!(pinned.run.code, 0, "{:?}", pinned.run);
+    assert!(
+        pinned.run.stdout.contains(&format!(
+            "installed kusto-principals {} (from the archive)",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "the installed copy is the one on PATH: {:?}",
+        pinned.run
+    );
+    assert!(pinned.outputs["version"].starts_with(env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap().trim(),
+        bin_dir.to_str().unwrap()
+    );
+    assert!(bin_dir.join("kusto-principals").is_file());
+
+    // Without a pinned digest: the release's own checksum, with a warning.
+    let unpinned = install("");
+    assert_eq!(unpinned.run.code, 0, "{:?}", unpinned.run);
+    assert!(
+        unpinned.run.stdout.contains("::warning"),
+        "{:?}",
+        unpinned.run
+    );
 }

@@ -90,7 +90,10 @@ fn every_command_the_recipes_and_the_action_run_parses() {
             all
         };
         let commands: Vec<Vec<String>> = scripts.iter().flat_map(|s| invocations(s)).collect();
-        assert!(!commands.is_empty(), "{rel} runs no kusto-principals command");
+        assert!(
+            !commands.is_empty(),
+            "{rel} runs no kusto-principals command"
+        );
         for words in commands {
             if let Err(e) = Cli::try_parse_from(&words) {
                 panic!("{rel}: `{}` does not parse:\n{e}", words.join(" "));
@@ -131,7 +134,10 @@ fn the_github_workflows_use_the_action_with_inputs_it_has_and_every_mode() {
         assert!(!steps.is_empty(), "{rel} does not use the action");
         for with in steps {
             for key in with.keys().filter_map(|k| k.as_str()) {
-                assert!(inputs.contains(key), "{rel}: the action has no input `{key}`");
+                assert!(
+                    inputs.contains(key),
+                    "{rel}: the action has no input `{key}`"
+                );
             }
             modes.insert(with["mode"].as_str().expect("mode").to_string());
         }
@@ -141,7 +147,10 @@ fn the_github_workflows_use_the_action_with_inputs_it_has_and_every_mode() {
             all
         };
         for pin in pins {
-            assert!(pin.contains('@') || pin == "./", "{rel}: `{pin}` is not pinned");
+            assert!(
+                pin.contains('@') || pin == "./",
+                "{rel}: `{pin}` is not pinned"
+            );
         }
     }
     let expected: BTreeSet<String> = ["plan", "apply", "drift"].map(String::from).into();
@@ -174,8 +183,15 @@ fn the_azure_recipe_annotates_keys_the_artifact_by_commit_and_applies_the_merged
         "Build validation",
         "template: kusto-principals-install.yml",
     ] {
-        assert!(text.contains(needle), "azure-pipelines.yml lacks `{needle}`");
+        assert!(
+            text.contains(needle),
+            "azure-pipelines.yml lacks `{needle}`"
+        );
     }
     let template = yaml("examples/kusto-principals-install.yml");
-    assert!(template["steps"].as_sequence().is_some_and(|s| !s.is_empty()));
+    assert!(
+        template["steps"]
+            .as_sequence()
+            .is_some_and(|s| !s.is_empty())
+    );
 }
