@@ -31,7 +31,7 @@ comment() {
     echo
     cat
     echo
-    echo "<sub>Plan \`$name\` of commit \`$head_sha\`. [This run]($(run_url)).</sub>"
+    echo "<sub>$(kusto-principals --version), plan \`$name\` of commit \`$head_sha\`. [This run]($(run_url)).</sub>"
   } >"$body"
   fit_comment "$body" "[This run]($(run_url)) has the whole report."
   to_summary "$body"

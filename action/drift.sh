@@ -58,9 +58,9 @@ body="$dir/issue.md"
   if [ -s "$dir/plan.md" ]; then cat "$dir/plan.md"; echo; fi
   if [ "$code" != 2 ]; then error_block "$dir/plan.err"; echo; fi
   if [ "$saved" = true ]; then
-    echo "<sub>Whole plan: artifact \`$name\` of [this run]($(run_url)) (JSON, as \`plan --out\` saves it).</sub>"
+    echo "<sub>$(kusto-principals --version). Whole plan: artifact \`$name\` of [this run]($(run_url)) (JSON, as \`plan --out\` saves it).</sub>"
   else
-    echo "<sub>[This run]($(run_url)).</sub>"
+    echo "<sub>$(kusto-principals --version). [This run]($(run_url)).</sub>"
   fi
 } >"$body"
 fit_comment "$body" "[This run]($(run_url)) has the artifact \`$name\`."

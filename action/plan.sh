@@ -56,9 +56,9 @@ body="$dir/comment.md"
     echo
   fi
   if [ "$saved" = true ]; then
-    echo "<sub>Commit \`$head_sha\`. $link Merging applies exactly this plan, or refuses if Azure or the file changed since.</sub>"
+    echo "<sub>$(kusto-principals --version), commit \`$head_sha\`. $link Merging applies exactly this plan, or refuses if Azure or the file changed since.</sub>"
   else
-    echo "<sub>Commit \`$head_sha\`. [This run]($(run_url)).</sub>"
+    echo "<sub>$(kusto-principals --version), commit \`$head_sha\`. [This run]($(run_url)).</sub>"
   fi
 } >"$body"
 fit_comment "$body" "$link"

@@ -195,3 +195,17 @@ fn the_azure_recipe_annotates_keys_the_artifact_by_commit_and_applies_the_merged
             .is_some_and(|s| !s.is_empty())
     );
 }
+
+#[test]
+fn the_binary_reports_its_version() {
+    let run: crate::harness::Run = crate::harness::bare_command()
+        .arg("--version")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!("kusto-principals {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
