@@ -40,9 +40,14 @@ comment() {
   fi
 }
 
-# The newest unexpired artifact of that name (a re-run of the plan job makes another).
+# The newest unexpired artifact of that name (a re-run of the plan job makes another) made by a run
+# of that head commit in this repository: a run from a fork runs the fork's workflow, which could
+# upload anything under any name. (apply -f FILE re-plans the merged file anyway.)
 run_id=$(gh api "repos/$GITHUB_REPOSITORY/actions/artifacts?name=$name&per_page=100" |
-  jq -r '[.artifacts[] | select(.expired | not)] | first | .workflow_run.id // empty')
+  jq -r --arg head "$head_sha" '[.artifacts[] | select(.expired | not)
+      | select(.workflow_run.head_sha == $head)
+      | select(.workflow_run.head_repository_id == .workflow_run.repository_id)]
+    | first | .workflow_run.id // empty')
 if [ -z "$run_id" ]; then
   echo "No plan artifact \`$name\`: the plan job of #$number did not save one for its head commit (it failed, or the artifact expired). Nothing was applied; re-run the plan on a new pull request." | comment
   die "no plan artifact $name for pull request #$number: nothing applied"

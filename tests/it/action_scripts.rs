@@ -376,6 +376,14 @@ fn apply_without_a_merged_pull_request_or_its_artifact_applies_nothing() {
     );
 
     r.merged_pull_request();
+    // An artifact of the right name, but uploaded by a run of a fork's workflow: not the reviewed plan.
+    r.publish_artifact(PLAN_ARTIFACT, 777, &repo_file("tests/fixtures/action/gh"));
+    let from_fork = r
+        .state
+        .join("artifacts")
+        .join(PLAN_ARTIFACT)
+        .join("777/run.json");
+    std::fs::write(from_fork, r#"{"head_repository_id": 2}"#).unwrap();
     let missing = r.apply();
     assert_eq!(missing.run.code, 1, "{:?}", missing.run);
     assert!(
