@@ -11,6 +11,7 @@ mod action_scripts;
 mod apply_fleet;
 mod apply_safety;
 mod arm_auth;
+mod arm_bounds;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
