@@ -32,7 +32,8 @@ output artifact-name "$name"
 
 # The open issue of this file, if any (pull requests are issues too: skip them).
 issue=$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues?state=open&per_page=100" |
-  jq -rs --arg m "$marker" '[(add // [])[] | select(.pull_request == null) | select((.body // "") | startswith($m))] | first | .number // empty')
+  jq -rs --arg m "$marker" --arg who "$KP_COMMENT_AUTHOR" '[(add // [])[] | select(.pull_request == null)
+      | select(.user.login == $who) | select((.body // "") | startswith($m))] | first | .number // empty')
 
 if [ "$code" = 0 ]; then
   echo "no drift: Azure matches $KP_FILE"

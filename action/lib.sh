@@ -90,11 +90,16 @@ fit_comment() {
   fi
 }
 
+# Who writes the comments and issues: only theirs are found again by marker, so that anyone else's
+# comment quoting the marker is neither edited (which would fail) nor taken for ours.
+: "${KP_COMMENT_AUTHOR:=github-actions[bot]}"
+
 # Creates or updates the one comment of issue/PR NUMBER whose body starts with MARKER.
 upsert_comment() {
   local number=$1 marker=$2 body=$3 id
   id=$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$number/comments?per_page=100" |
-    jq -rs --arg m "$marker" '[(add // [])[] | select((.body // "") | startswith($m))] | first | .id // empty')
+    jq -rs --arg m "$marker" --arg who "$KP_COMMENT_AUTHOR" '[(add // [])[]
+        | select(.user.login == $who) | select((.body // "") | startswith($m))] | first | .id // empty')
   if [ -n "$id" ]; then
     gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id" -F "body=@$body" >/dev/null
     echo "updated comment $id on #$number"

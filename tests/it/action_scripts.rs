@@ -269,3 +269,21 @@ fn drift_opens_one_issue_updates_it_and_closes_it_when_azure_matches_again() {
     assert_eq!(matched.outputs["drift"], "false");
     assert_eq!(issues()[0]["state"], "closed");
 }
+
+#[test]
+fn a_comment_by_someone_else_that_quotes_the_marker_is_left_alone() {
+    let r = Runner::new();
+    let theirs = serde_json::json!({"next": 1000, "by_issue": {"42": [{
+        "id": 5,
+        "body": "<!-- kusto-principals plan: principals.yaml -->\nlooks good to me",
+        "user": {"login": "mallory"},
+    }]}});
+    std::fs::write(r.state.join("comments.json"), theirs.to_string()).unwrap();
+    let run = r.plan(REPO);
+    assert_eq!(run.run.code, 0, "{:?}", run.run);
+    let comments = r.comments();
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert_eq!(comments[0]["body"], theirs["by_issue"]["42"][0]["body"]);
+    assert_eq!(comments[1]["user"]["login"], "github-actions[bot]");
+    assert_eq!((r.calls_with("POST"), r.calls_with("PATCH")), (1, 0));
+}
