@@ -60,8 +60,8 @@ kusto-principals "${KP_EXTRA[@]}" apply "$dir/artifact/plan.json" -f "$KP_FILE" 
   --auto-approve --no-progress >"$dir/apply.out" 2>"$dir/apply.err"
 code=$?
 set -e
-cat "$dir/apply.out"
-cat "$dir/apply.err" >&2
+show_inert "$dir/apply.out"
+show_inert "$dir/apply.err"
 output exitcode "$code"
 
 {

@@ -21,7 +21,7 @@ kusto-principals "${KP_EXTRA[@]}" plan -f "$KP_FILE" --auth "$KP_AUTH" --no-prog
   --detailed-exitcode --format markdown --out "$dir/plan.json" >"$dir/plan.md" 2>"$dir/plan.err"
 code=$?
 set -e
-cat "$dir/plan.err" >&2
+show_inert "$dir/plan.err"
 saved=false
 if [ "$code" = 2 ] && [ -s "$dir/plan.json" ]; then saved=true; fi
 output exitcode "$code"

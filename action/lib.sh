@@ -67,6 +67,16 @@ head_bytes() {
   fi
 }
 
+# Prints FILE (the binary's output: it quotes the file and Azure) to the job's log with workflow
+# commands turned off, so that no line of it can act as `::add-mask::`, `::error::` and the like.
+show_inert() {
+  local token
+  token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  echo "::stop-commands::$token"
+  cat "$1"
+  echo "::$token::"
+}
+
 chars() {
   LC_ALL=C.UTF-8 wc -m <"$1" | tr -d ' '
 }

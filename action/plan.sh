@@ -34,7 +34,7 @@ else
   kusto-principals "${KP_EXTRA[@]}" validate -f "$KP_FILE" >"$dir/plan.err" 2>&1
 fi
 set -e
-cat "$dir/plan.err" >&2
+show_inert "$dir/plan.err"
 
 saved=false
 if [ "$code" != 1 ] && [ -s "$dir/plan.json" ]; then saved=true; fi

@@ -92,6 +92,13 @@ fn an_invalid_file_gets_annotations_and_a_comment() {
             .unwrap()
             .contains("**The plan failed**")
     );
+    // The errors, which quote the file, reach the log with workflow commands off.
+    let out = &run.run.stdout;
+    let start = out.find("::stop-commands::").expect("commands are stopped") + 17;
+    let token = out[start..].lines().next().unwrap();
+    assert_eq!(token.len(), 32, "{out}");
+    let end = out.find(&format!("::{token}::")).expect("and resumed");
+    assert!(out[start..end].contains("principals.yaml has"), "{out}");
 }
 
 #[test]
