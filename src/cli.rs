@@ -324,9 +324,9 @@ pub struct ExportArgs {
 pub enum ValidateFormat {
     Text,
     Json,
-    /// GitHub Actions annotations (`::error file=…,line=…,col=…::…`).
+    // GitHub Actions annotations (`::error file=…,line=…,col=…::…`).
     Github,
-    /// Azure Pipelines annotations (`##vso[task.logissue type=error;sourcepath=…;…]…`).
+    // Azure Pipelines annotations (`##vso[task.logissue type=error;sourcepath=…;…]…`).
     Azure,
 }
 
