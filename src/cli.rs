@@ -360,7 +360,10 @@ pub struct ExportArgs {
 pub enum ValidateFormat {
     Text,
     Json,
+    // GitHub Actions annotations (`::error file=…,line=…,col=…::…`).
     Github,
+    // Azure Pipelines annotations (`##vso[task.logissue type=error;sourcepath=…;…]…`).
+    Azure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

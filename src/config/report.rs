@@ -5,6 +5,7 @@
 //! | `text`   | `file:line:col: message (at `path`)` + `hint:` lines | a one-line summary      |
 //! | `json`   | `{"file", "valid": false, "problems": [...]}`         | `{"file", "valid": true, counts}` |
 //! | `github` | one `::error file=…,line=…,col=…::…` per problem      | the one-line summary    |
+//! | `azure`  | one `##vso[task.logissue type=error;…]…` per problem   | the one-line summary    |
 
 use std::io::{self, Write};
 
@@ -37,6 +38,12 @@ pub fn write_problems(
             }
             Ok(())
         }
+        ValidateFormat::Azure => {
+            for p in &errors.problems {
+                writeln!(w, "{}", azure_annotation(&errors.file, p))?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -44,7 +51,9 @@ pub fn write_problems(
 pub fn write_ok(state: &DesiredState, format: ValidateFormat, w: &mut dyn Write) -> io::Result<()> {
     let counts = Counts::of(state);
     match format {
-        ValidateFormat::Text | ValidateFormat::Github => writeln!(w, "{}", summary(state, &counts)),
+        ValidateFormat::Text | ValidateFormat::Github | ValidateFormat::Azure => {
+            writeln!(w, "{}", summary(state, &counts))
+        }
         ValidateFormat::Json => {
             let report = JsonOk {
                 file: &state.file,
@@ -127,6 +136,18 @@ impl<'a> From<&'a Problem> for JsonProblem<'a> {
     }
 }
 
+/// The message of an annotation: `message (at `path`)` with the hint on a second line.
+fn annotation_message(p: &Problem) -> String {
+    let mut message = p.message.clone();
+    if !p.path.is_empty() {
+        message.push_str(&format!(" (at `{}`)", p.path));
+    }
+    if let Some(h) = &p.hint {
+        message.push_str(&format!("\nhint: {h}"));
+    }
+    message
+}
+
 /// `::error file=F,line=L,col=C::message (at `path`)` with the hint on a second line.
 fn github_annotation(file: &str, p: &Problem) -> String {
     // Problems quote the file: inert first (`render::inert`), then GitHub's own escaping.
@@ -137,17 +158,41 @@ fn github_annotation(file: &str, p: &Problem) -> String {
     if let Some(loc) = p.location {
         props.push_str(&format!(",line={},col={}", loc.line, loc.column));
     }
-    let mut message = p.message.clone();
-    if !p.path.is_empty() {
-        message.push_str(&format!(" (at `{}`)", p.path));
-    }
-    if let Some(h) = &p.hint {
-        message.push_str(&format!("\nhint: {h}"));
-    }
     format!(
         "::error {props}::{}",
-        escape_data(&crate::render::inert::lines(&message))
+        escape_data(&crate::render::inert::lines(&annotation_message(p)))
     )
+}
+
+/// Azure Pipelines' logging command: `##vso[task.logissue type=error;sourcepath=F;linenumber=L;
+/// columnnumber=C]message`, escaped as the agent unescapes it (azure-pipelines-task-lib's rules).
+fn azure_annotation(file: &str, p: &Problem) -> String {
+    let mut props = format!(
+        "type=error;sourcepath={}",
+        azure_escape_property(&crate::render::inert::text(file))
+    );
+    if let Some(loc) = p.location {
+        props.push_str(&format!(
+            ";linenumber={};columnnumber={}",
+            loc.line, loc.column
+        ));
+    }
+    format!(
+        "##vso[task.logissue {props}]{}",
+        azure_escape_data(&crate::render::inert::lines(&annotation_message(p)))
+    )
+}
+
+/// The agent's escaping of a logging command's message: `%` first, then line breaks.
+fn azure_escape_data(s: &str) -> String {
+    s.replace('%', "%AZP25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// The agent's escaping of a property value: also `;` (between properties) and `]` (the end).
+fn azure_escape_property(s: &str) -> String {
+    azure_escape_data(s).replace(';', "%3B").replace(']', "%5D")
 }
 
 /// GitHub's escaping of a workflow command's message.
@@ -192,6 +237,32 @@ mod tests {
             "::error file=p.yaml,line=3,col=7::100%25 wrong (at `clusters[0].name`)%0Ahint: fix it\n"
         );
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn azure_annotations_carry_file_line_column_and_are_escaped() {
+        assert_eq!(
+            render(ValidateFormat::Azure),
+            "##vso[task.logissue type=error;sourcepath=p.yaml;linenumber=3;columnnumber=7]\
+             100%AZP25 wrong (at `clusters[0].name`)%0Ahint: fix it\n"
+        );
+        assert_eq!(azure_escape_property("a;b]c%"), "a%3Bb%5Dc%AZP25");
+        // A problem without a place (e.g. an unreadable file) still names the file.
+        let whole_file = ConfigErrors {
+            file: "dir/p;x.yaml".into(),
+            problems: vec![Problem {
+                location: None,
+                path: String::new(),
+                message: "cannot read\r\nthe file".into(),
+                hint: None,
+            }],
+        };
+        let mut out = Vec::new();
+        write_problems(&whole_file, ValidateFormat::Azure, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "##vso[task.logissue type=error;sourcepath=dir/p%3Bx.yaml]cannot read\\r%0Athe file\n"
+        );
     }
 
     #[test]

@@ -29,8 +29,12 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the truncation note.
 const NOTE_RESERVE: usize = 400;
 
+/// Room left in a comment for what CI puts around the plan: the GitHub Action's hidden marker,
+/// the link to the run's plan artifact and, when the plan failed, the error (capped at 1,200).
+pub const CI_WRAPPER_RESERVE: usize = 2_048;
+
 pub fn write_plan_markdown(plan: &Plan, file: &str, w: &mut dyn Write) -> io::Result<()> {
-    w.write_all(render(plan, file, GITHUB_COMMENT_LIMIT).as_bytes())
+    w.write_all(render(plan, file, GITHUB_COMMENT_LIMIT - CI_WRAPPER_RESERVE).as_bytes())
 }
 
 /// A `<details>` section: text blocks and code blocks, so that truncation can stop between lines
@@ -76,7 +80,8 @@ pub fn render(plan: &Plan, file: &str, limit: usize) -> String {
     }
     out.push_str(&format!(
         "> [!NOTE]\n> This plan is too long for one comment: {omitted} line(s) are not shown. \
-         The job's log has the whole plan (`kusto-principals plan`), and the saved plan file every change.\n\n"
+         The saved plan file (`plan --out`) has every change; in CI it is kept as the run's plan \
+         artifact.\n\n"
     ));
     out.push_str(&foot);
     if chars(&out) > limit {

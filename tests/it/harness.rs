@@ -10,7 +10,7 @@ use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables that would change how the binary authenticates or where it points; cleared for every run.
-const SCRUBBED: &[&str] = &[
+pub const SCRUBBED: &[&str] = &[
     "AZURE_FEDERATED_TOKEN_FILE",
     "AZURE_CLIENT_SECRET",
     "AZURE_CLIENT_ID",

@@ -2,9 +2,12 @@
 //! over loopback. Every test starts its own emulator on `127.0.0.1:0` and bounds every await with a
 //! timeout.
 
+mod action_support;
 mod arm_stub;
 mod harness;
 
+mod action_install;
+mod action_scripts;
 mod apply_fleet;
 mod apply_report;
 mod apply_safety;

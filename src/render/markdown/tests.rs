@@ -73,6 +73,17 @@ fn every_limit_is_respected() {
 }
 
 #[test]
+fn the_printed_plan_leaves_room_for_the_ci_wrapper_and_says_where_the_whole_plan_is() {
+    let plan = big(3, 1500);
+    let mut out = Vec::new();
+    write_plan_markdown(&plan, "p.yaml", &mut out).unwrap();
+    let md = String::from_utf8(out).unwrap();
+    assert!(md.chars().count() <= GITHUB_COMMENT_LIMIT - CI_WRAPPER_RESERVE);
+    assert!(md.contains("kept as the run's plan artifact"), "{md}");
+    assert!(!md.contains("job's log"), "{md}");
+}
+
+#[test]
 fn replace_lines_do_not_read_as_deletes_and_long_lines_wrap() {
     let (d, c) = scenario(
         "scopes:\n  - scope: c\n    desired: [{user: bob@contoso.com, role: AllDatabasesMonitor}]\n    \
