@@ -10,7 +10,7 @@ use url::Url;
 use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
-use super::pacer::{OpClass, Pacer, subscription_of};
+use super::pacer::{OpClass, Pacer, reports_spent, subscription_of};
 use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
 use super::wire::ErrorResponse;
 
@@ -191,10 +191,7 @@ impl ArmClient {
                                 headers.get("retry-after").and_then(|v| v.to_str().ok()),
                             );
                             // ARM's own throttling reports the subscription's budget as spent.
-                            let drained = headers
-                                .get(op_class.header())
-                                .and_then(|v| v.to_str().ok())
-                                .is_some_and(|v| v.trim() == "0");
+                            let drained = reports_spent(&headers);
                             (class, ra, err, drained)
                         }
                         Err(e) => (

@@ -32,6 +32,7 @@ fn help_documents_every_knob() {
         "--lro-polls",
         "--page-size",
         "--throttle",
+        "--resource-window-secs",
         "--fault-rate",
         "--aad-lag-secs",
         "--no-write-conflicts",
@@ -41,7 +42,7 @@ fn help_documents_every_knob() {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
     assert!(
-        help.contains("Retry-After") && help.contains("250"),
+        help.contains("Retry-After") && help.contains("1,100"),
         "{help}"
     );
 }

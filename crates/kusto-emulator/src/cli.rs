@@ -47,11 +47,16 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub page_size: Option<u64>,
 
-    /// Enforce ARM throttling: token buckets per subscription of reads 250 + 25/s, writes 200 +
-    /// 10/s and deletes 200 + 10/s, all multiplied by SCALE (1 = Azure's limits, 0.1 = a tenth).
-    /// Throttled requests get 429 `TooManyRequests` with `Retry-After`.
+    /// Enforce ARM throttling with the budgets real Kusto answers report, per subscription: GET
+    /// 1,100 and PUT 800 resource requests per window, POST 200 + 10/s (global 3,000 + 150/s),
+    /// DELETE the same; all multiplied by SCALE (1 = Azure's, 0.1 = a tenth). Throttled requests
+    /// get 429 `TooManyRequests` with `Retry-After`. Without it no budget counts down.
     #[arg(long, value_name = "SCALE")]
     pub throttle: Option<f64>,
+
+    /// Seconds the GET/PUT resource-requests budget takes to refill (ARM does not document it).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub resource_window_secs: u64,
 
     /// Probability (0-1) that an ARM request fails: 429 + Retry-After (30%), 500 (20%), 503 (20%),
     /// a reset connection (15%), or a create/delete whose operation then fails (15%).
@@ -88,6 +93,7 @@ impl EmulatorArgs {
             .seed(self.seed)
             .latency_ms(self.latency_ms)
             .lro_polls(self.lro_polls)
+            .resource_window(Duration::from_secs(self.resource_window_secs.max(1)))
             .fault_rate(self.fault_rate)
             .aad_lag_secs(self.aad_lag_secs)
             .write_conflicts(!self.no_write_conflicts)

@@ -17,6 +17,7 @@ use super::dataplane;
 use super::faults::{Fault, Faults};
 use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
+use super::openid;
 use super::operations::{self, timestamp};
 use super::options::EmulatorOptions;
 use super::reply::{ArmError, Reply};
@@ -24,7 +25,7 @@ use super::resources;
 use super::respond::to_response;
 use super::route::{self, PrincipalsAction, Route};
 use super::state::EmulatorState;
-use super::throttle::{Buckets, OpClass};
+use super::throttle::{Buckets, OpClass, Remaining};
 use super::token::{self, TokenContext};
 use super::world::World;
 use crate::vocab::ScopeKind;
@@ -92,6 +93,11 @@ pub async fn handle(
     let method = parts.method.as_str().to_string();
     let outcome = match &route {
         Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
+        Route::OpenIdConfig { tenant } => {
+            let tid = lock(&shared.world).tenant_id.clone();
+            Some(openid::configuration(&shared.endpoint, &tid, tenant))
+        }
+        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
         _ => arm(
             &shared,
             &route,
@@ -115,7 +121,7 @@ pub async fn handle(
     });
     match outcome {
         Some(reply) => {
-            let arm = !matches!(route, Route::Token { .. });
+            let arm = !route.is_entra();
             let mut resp = to_response(reply, &parts.headers, arm);
             if let Ok(v) = request_id.parse() {
                 resp.headers_mut().insert("x-ms-request-id", v);
@@ -130,6 +136,7 @@ pub async fn handle(
 fn kind_of(route: &Route, method: &Method) -> &'static str {
     match (route, method.as_str()) {
         (Route::Token { .. }, _) => "token",
+        (Route::OpenIdConfig { .. } | Route::Keys { .. }, _) => "discovery",
         (Route::AssignmentList(_), "GET") => "list",
         (Route::Assignment(..), "GET") => "get",
         (Route::Assignment(..), "PUT") => "put",
@@ -178,8 +185,16 @@ fn arm(
 ) -> Option<Reply> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     let checked = lock(&shared.authority).check(auth);
-    let caller = match checked {
-        Ok(claims) => claims.appid,
+    let (caller, operation_identifier) = match checked {
+        Ok(claims) => {
+            let ident = format!(
+                "tenantId={},objectId={}/local/{}",
+                claims.tid,
+                claims.sub,
+                uuid::Uuid::new_v4()
+            );
+            (claims.appid, ident)
+        }
         Err(e) => {
             let tenant = lock(&shared.world).tenant_id.clone();
             let challenge = format!(
@@ -204,7 +219,7 @@ fn arm(
         Ok(v) => v,
         Err(e) => return Some(early_write(shared, route, method, raw, e.reply())),
     };
-    if matches!(route, Route::Unknown | Route::Token { .. }) {
+    if matches!(route, Route::Unknown) || route.is_entra() {
         let msg = format!(
             "No HTTP resource was found that matches the request URI '{}{path}'.",
             shared.endpoint
@@ -214,18 +229,12 @@ fn arm(
     let class = OpClass::from_method(method.as_str());
     let sub = route.subscription().unwrap_or_default().to_string();
     let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
-        Ok(n) => n,
+        Ok(r) => r,
         Err(t) => {
             let reply = ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
                 .reply()
-                .with_header("Retry-After", t.retry_after.as_secs().to_string())
-                .with_header(
-                    &format!(
-                        "x-ms-ratelimit-remaining-subscription-{}",
-                        class.header_word()
-                    ),
-                    "0",
-                );
+                .with_header("Retry-After", t.retry_after.as_secs().to_string());
+            let reply = with_remaining(reply, &t.remaining);
             return Some(early_write(shared, route, method, raw, reply));
         }
     };
@@ -255,18 +264,45 @@ fn arm(
     let location_form =
         q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
     let reply = provider(shared, route, method, &ctx, raw, location_form);
-    let word = class.header_word();
-    Some(
-        reply
+    Some(recorded_headers(
+        with_remaining(reply, &remaining),
+        route,
+        method,
+        &operation_identifier,
+        location_form,
+    ))
+}
+
+/// The headers the recorded answers carry beyond the common ones: the caller's operation
+/// identifier (absent on a cluster GET, which carries the cluster's `ETag` instead) and, on an
+/// operation's status (the `Azure-AsyncOperation` form), its root activity id.
+fn recorded_headers(
+    reply: Reply,
+    route: &Route,
+    method: &Method,
+    ident: &str,
+    location_form: bool,
+) -> Reply {
+    match (route, method.as_str()) {
+        (Route::Cluster(_), "GET") if reply.status == StatusCode::OK => {
+            reply.with_header("ETag", "\"2026-01-01T00:00:00.0000000Z\"")
+        }
+        (Route::Cluster(_), "GET") => reply,
+        (Route::OperationResult { .. }, _) if !location_form => reply
+            .with_header("x-ms-operation-identifier", ident)
             .with_header(
-                &format!("x-ms-ratelimit-remaining-subscription-{word}"),
-                remaining.to_string(),
-            )
-            .with_header(
-                &format!("x-ms-ratelimit-remaining-subscription-global-{word}"),
-                (remaining * 15).to_string(),
+                "x-ms-operation-root-activity-id",
+                uuid::Uuid::new_v4().to_string(),
             ),
-    )
+        _ => reply.with_header("x-ms-operation-identifier", ident),
+    }
+}
+
+/// The rate-limit headers, as the real service sends them for the method.
+fn with_remaining(reply: Reply, remaining: &Remaining) -> Reply {
+    remaining
+        .iter()
+        .fold(reply, |r, (h, n)| r.with_header(h, n.to_string()))
 }
 
 /// The resource provider proper.

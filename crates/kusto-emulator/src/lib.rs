@@ -12,7 +12,7 @@
 //! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
 //! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
 //! | `route`         | paths → routes                                                |
-//! | `auth`, `b64`, `token` | access tokens and the token endpoint                   |
+//! | `auth`, `b64`, `token`, `openid` | access tokens, the token endpoint, discovery documents |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
 //! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
@@ -37,6 +37,7 @@ mod engine;
 mod faults;
 mod hooks;
 mod journal;
+mod openid;
 mod operations;
 mod options;
 mod paging;
@@ -126,7 +127,10 @@ impl Emulator {
             seed: Mutex::new(state.clone()),
             counts: Mutex::default(),
             requests: Mutex::default(),
-            buckets: Mutex::new(throttle::Buckets::new(options.throttle)),
+            buckets: Mutex::new(throttle::Buckets::new(
+                options.throttle,
+                options.resource_window,
+            )),
             faults: Mutex::new(faults::Faults::new(options.seed, options.fault_rate)),
             opts: options,
             endpoint: endpoint.clone(),

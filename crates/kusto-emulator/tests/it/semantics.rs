@@ -250,7 +250,8 @@ async fn every_arm_answer_carries_the_common_headers() {
         "x-ms-request-id",
         "x-ms-correlation-request-id",
         "x-ms-routing-request-id",
-        "x-ms-ratelimit-remaining-subscription-reads",
+        "x-ms-operation-identifier",
+        "x-ms-ratelimit-remaining-subscription-resource-requests",
     ] {
         assert!(r.header(h).is_some(), "{h} missing");
     }
