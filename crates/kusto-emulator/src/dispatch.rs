@@ -27,11 +27,12 @@ use super::route::{self, PrincipalsAction, Route};
 use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass, Remaining};
 use super::token::{self, TokenContext};
+use super::versions;
 use super::world::World;
 use crate::vocab::ScopeKind;
 
 /// The api-versions the emulator serves.
-pub const API_VERSIONS: [&str; 2] = ["2024-04-13", "2025-02-14"];
+pub use super::versions::API_VERSIONS;
 
 /// Everything the server shares between connections.
 pub struct Shared {
@@ -407,7 +408,7 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
             } else {
                 ScopeKind::Cluster
             };
-            parse_assignment(raw, kind).ok()
+            parse_assignment(raw, kind, versions::newest()).ok()
         }
         "DELETE" => None,
         _ => return reply,
@@ -448,6 +449,9 @@ mod tests {
             check_api_version(Some("2025-02-14".into())).unwrap(),
             "2025-02-14"
         );
+        for v in ["2020-02-15", "2023-08-15"] {
+            assert_eq!(check_api_version(Some(v.into())).unwrap(), v);
+        }
         assert_eq!(
             check_api_version(Some("2019-01-21".into()))
                 .unwrap_err()

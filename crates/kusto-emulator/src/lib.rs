@@ -19,7 +19,7 @@
 //! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
-//! | `vocab`         | roles, principal types, scope kinds as the spec spells them   |
+//! | `vocab`, `versions` | roles, principal types, scope kinds; api-versions and their roles |
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
@@ -50,6 +50,7 @@ mod state;
 mod throttle;
 mod tls;
 mod token;
+mod versions;
 mod vocab;
 mod world;
 
