@@ -174,14 +174,13 @@ impl Emulator {
         &self.credentials.client_secret
     }
 
-    /// The environment that points the CLI at this emulator.
+    /// The environment that points the CLI, and Microsoft's Python and JavaScript SDKs, at this
+    /// emulator.
     pub fn env(&self) -> Vec<(String, String)> {
+        let ca = self.ca_cert_path.display().to_string();
         [
             ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
-            (
-                "KUSTO_PRINCIPALS_CA_CERT",
-                self.ca_cert_path.display().to_string(),
-            ),
+            ("KUSTO_PRINCIPALS_CA_CERT", ca.clone()),
             ("AZURE_AUTHORITY_HOST", self.endpoint.clone()),
             ("AZURE_TENANT_ID", self.tenant_id.clone()),
             ("AZURE_CLIENT_ID", self.credentials.client_id.clone()),
@@ -189,6 +188,10 @@ impl Emulator {
                 "AZURE_CLIENT_SECRET",
                 self.credentials.client_secret.clone(),
             ),
+            // For Microsoft's SDKs: Python's requests and Node each trust the emulator's CA.
+            ("REQUESTS_CA_BUNDLE", ca.clone()),
+            ("SSL_CERT_FILE", ca.clone()),
+            ("NODE_EXTRA_CA_CERTS", ca),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -8,5 +8,6 @@ mod conformance;
 mod dataplane;
 mod knobs;
 mod replay;
+mod sdk;
 mod semantics;
 mod skeleton;
