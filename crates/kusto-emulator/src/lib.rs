@@ -8,7 +8,7 @@
 //! | file            | owns                                                          |
 //! |-----------------|---------------------------------------------------------------|
 //! | `state`         | the state YAML (seed and dump)                                |
-//! | `options`, `cli`| the knobs, as a builder and as `kusto-principals emulator` flags |
+//! | `options`, `knobs`, `cli` | the knobs: a builder; the state file's `knobs:` and the flags |
 //! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
 //! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
 //! | `route`         | paths → routes                                                |
@@ -37,6 +37,7 @@ mod engine;
 mod faults;
 mod hooks;
 mod journal;
+mod knobs;
 mod openid;
 mod operations;
 mod options;
@@ -64,6 +65,7 @@ use tokio::sync::watch;
 pub use cli::{EmulatorArgs, serve};
 pub use dispatch::API_VERSIONS;
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
+pub use knobs::Knobs;
 pub use options::EmulatorOptions;
 pub use state::{
     AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
