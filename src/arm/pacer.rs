@@ -40,6 +40,10 @@ impl OpClass {
 /// The prefix of every per-subscription budget header.
 const PREFIX: &str = "x-ms-ratelimit-remaining-subscription-";
 
+/// The largest remaining budget believed from a header (ARM's buckets hold a few hundred to a few
+/// thousand requests).
+const MAX_REMAINING: f64 = 1_000_000.0;
+
 /// Tokens kept back for other callers of the same subscription (the portal, other pipelines).
 const RESERVE: f64 = 5.0;
 
@@ -85,9 +89,11 @@ impl Bucket {
     }
 
     fn refill_per_sec(&self) -> f64 {
+        // An undocumented budget is assumed to refill once a minute, and at least one a second, so
+        // a budget first seen near empty does not stall a run for long.
         self.documented_refill
             .unwrap_or(self.capacity / 60.0)
-            .max(0.1)
+            .max(1.0)
     }
 
     fn refill(&mut self, now: Instant) {
@@ -190,6 +196,10 @@ impl Pacer {
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<f64>().ok())
+                // Server-controlled: only a plausible count is believed (`NaN`, `-1e300` or `inf`
+                // would otherwise turn into waits that overflow).
+                .filter(|r| r.is_finite())
+                .map(|r| r.clamp(0.0, MAX_REMAINING))
             else {
                 continue;
             };
@@ -308,6 +318,22 @@ mod tests {
         // The first answer says 9 left, but four requests are still in flight.
         p.observe("s1", OpClass::Read, &headers(&[("resource-requests", "9")]));
         assert!(p.reserve("s1", OpClass::Read) > Duration::ZERO);
+    }
+
+    #[test]
+    fn hostile_remaining_budgets_never_panic_or_wait_long() {
+        for v in ["NaN", "inf", "-inf", "-1e300", "1e300", "-5"] {
+            let p = Pacer::default();
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(
+                "x-ms-ratelimit-remaining-subscription-reads",
+                v.parse().unwrap(),
+            );
+            p.observe("s", OpClass::Read, &h);
+            let wait = p.reserve("s", OpClass::Read);
+            // At worst the reserve refills at the class's rate: well under a second.
+            assert!(wait <= Duration::from_secs(1), "{v}: {wait:?}");
+        }
     }
 
     #[test]
