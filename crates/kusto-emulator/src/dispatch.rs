@@ -15,6 +15,7 @@ use super::body::parse_assignment;
 use super::databases;
 use super::dataplane;
 use super::faults::{Fault, Faults};
+use super::headers::{recorded_headers, with_remaining};
 use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
 use super::openid;
@@ -25,14 +26,11 @@ use super::resources;
 use super::respond::to_response;
 use super::route::{self, PrincipalsAction, Route};
 use super::state::EmulatorState;
-use super::throttle::{Buckets, OpClass, Remaining};
+use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
-use super::versions;
+use super::versions::{self, check_api_version};
 use super::world::World;
 use crate::vocab::ScopeKind;
-
-/// The api-versions the emulator serves.
-pub use super::versions::API_VERSIONS;
 
 /// Everything the server shares between connections.
 pub struct Shared {
@@ -274,38 +272,6 @@ fn arm(
     ))
 }
 
-/// The headers the recorded answers carry beyond the common ones: the caller's operation
-/// identifier (absent on a cluster GET, which carries the cluster's `ETag` instead) and, on an
-/// operation's status (the `Azure-AsyncOperation` form), its root activity id.
-fn recorded_headers(
-    reply: Reply,
-    route: &Route,
-    method: &Method,
-    ident: &str,
-    location_form: bool,
-) -> Reply {
-    match (route, method.as_str()) {
-        (Route::Cluster(_), "GET") if reply.status == StatusCode::OK => {
-            reply.with_header("ETag", "\"2026-01-01T00:00:00.0000000Z\"")
-        }
-        (Route::Cluster(_), "GET") => reply,
-        (Route::OperationResult { .. }, _) if !location_form => reply
-            .with_header("x-ms-operation-identifier", ident)
-            .with_header(
-                "x-ms-operation-root-activity-id",
-                uuid::Uuid::new_v4().to_string(),
-            ),
-        _ => reply.with_header("x-ms-operation-identifier", ident),
-    }
-}
-
-/// The rate-limit headers, as the real service sends them for the method.
-fn with_remaining(reply: Reply, remaining: &Remaining) -> Reply {
-    remaining
-        .iter()
-        .fold(reply, |r, (h, n)| r.with_header(h, n.to_string()))
-}
-
 /// The resource provider proper.
 fn provider(
     shared: &Shared,
@@ -358,44 +324,6 @@ fn provider(
     }
 }
 
-/// `api-version` is required and must be one the emulator serves.
-fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
-    let Some(v) = v.filter(|v| !v.is_empty()) else {
-        return Err(ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
-    };
-    if API_VERSIONS.contains(&v.as_str()) {
-        return Ok(v);
-    }
-    let supported = API_VERSIONS.join(", ");
-    let date_like = v.len() >= 10
-        && v.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                *b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    Err(if date_like {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "NoRegisteredProviderFound",
-            format!(
-                "No registered resource provider found for location 'eastus' and API version '{v}' for type 'clusters'. The supported api-versions are '{supported}'."
-            ),
-        )
-    } else {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidApiVersionParameter",
-            format!("The api-version '{v}' is invalid. The supported versions are '{supported}'."),
-        )
-    })
-}
-
 /// A write refused before it reached the resource provider still goes into the write history.
 fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], reply: Reply) -> Reply {
     let Route::Assignment(sp, name) = route else {
@@ -429,38 +357,4 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
         last.status = 0;
     }
     reply
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_versions_are_required_and_checked() {
-        assert_eq!(
-            check_api_version(None).unwrap_err().code,
-            "MissingApiVersionParameter"
-        );
-        assert_eq!(
-            check_api_version(Some("2024-04-13".into())).unwrap(),
-            "2024-04-13"
-        );
-        assert_eq!(
-            check_api_version(Some("2025-02-14".into())).unwrap(),
-            "2025-02-14"
-        );
-        for v in ["2020-02-15", "2023-08-15"] {
-            assert_eq!(check_api_version(Some(v.into())).unwrap(), v);
-        }
-        assert_eq!(
-            check_api_version(Some("2019-01-21".into()))
-                .unwrap_err()
-                .code,
-            "NoRegisteredProviderFound"
-        );
-        assert_eq!(
-            check_api_version(Some("latest".into())).unwrap_err().code,
-            "InvalidApiVersionParameter"
-        );
-    }
 }

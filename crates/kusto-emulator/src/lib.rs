@@ -10,7 +10,7 @@
 //! | `state`         | the state YAML (seed and dump)                                |
 //! | `options`, `knobs`, `cli` | the knobs: a builder; the state file's `knobs:` and the flags |
 //! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
-//! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
+//! | `dispatch`, `respond`, `headers` | the gates of every request, the request log; headers |
 //! | `route`         | paths → routes                                                |
 //! | `auth`, `b64`, `token`, `openid` | access tokens, the token endpoint, discovery documents |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
@@ -35,6 +35,7 @@ mod directory;
 mod dispatch;
 mod engine;
 mod faults;
+mod headers;
 mod hooks;
 mod journal;
 mod knobs;
@@ -63,7 +64,6 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 pub use cli::{EmulatorArgs, serve};
-pub use dispatch::API_VERSIONS;
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use knobs::Knobs;
 pub use options::EmulatorOptions;
@@ -71,6 +71,7 @@ pub use state::{
     AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
     DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, demo_state,
 };
+pub use versions::API_VERSIONS;
 
 pub use vocab::{PrincipalType, Role, ScopeKind};
 

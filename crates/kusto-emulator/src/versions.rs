@@ -12,6 +12,9 @@
 //! follows the service there. Whether the service refuses `AllDatabasesMonitor` on the versions
 //! whose spec lacks it is not confirmed; the emulator follows those specs and refuses it.
 
+use axum::http::StatusCode;
+
+use crate::reply::ArmError;
 use crate::vocab::Role;
 
 /// Oldest first.
@@ -48,6 +51,44 @@ pub fn has_role(version: &str, role: Role) -> bool {
     }
 }
 
+/// `api-version` is required and must be one the emulator serves.
+pub fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
+    let Some(v) = v.filter(|v| !v.is_empty()) else {
+        return Err(ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    };
+    if API_VERSIONS.contains(&v.as_str()) {
+        return Ok(v);
+    }
+    let supported = API_VERSIONS.join(", ");
+    let date_like = v.len() >= 10
+        && v.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    Err(if date_like {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location 'eastus' and API version '{v}' for type 'clusters'. The supported api-versions are '{supported}'."
+            ),
+        )
+    } else {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            format!("The api-version '{v}' is invalid. The supported versions are '{supported}'."),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +111,34 @@ mod tests {
         assert!(monitor("2024-04-13"));
         assert!(monitor("2025-02-14"));
         assert_eq!(roles("2020-02-15", ScopeKind::Database).len(), 6);
+    }
+
+    #[test]
+    fn api_versions_are_required_and_checked() {
+        assert_eq!(
+            check_api_version(None).unwrap_err().code,
+            "MissingApiVersionParameter"
+        );
+        assert_eq!(
+            check_api_version(Some("2024-04-13".into())).unwrap(),
+            "2024-04-13"
+        );
+        assert_eq!(
+            check_api_version(Some("2025-02-14".into())).unwrap(),
+            "2025-02-14"
+        );
+        for v in ["2020-02-15", "2023-08-15"] {
+            assert_eq!(check_api_version(Some(v.into())).unwrap(), v);
+        }
+        assert_eq!(
+            check_api_version(Some("2019-01-21".into()))
+                .unwrap_err()
+                .code,
+            "NoRegisteredProviderFound"
+        );
+        assert_eq!(
+            check_api_version(Some("latest".into())).unwrap_err().code,
+            "InvalidApiVersionParameter"
+        );
     }
 }

@@ -11,3 +11,4 @@ mod replay;
 mod sdk;
 mod semantics;
 mod skeleton;
+mod versions;

@@ -1,7 +1,7 @@
 //! The resource provider's rules and ARM's gates through HTTP: validation messages, duplicates, role
 //! updates, api-versions, routing, not-found errors, common headers, tokens, and the test hooks.
 
-use kusto_emulator::{API_VERSIONS, EmulatorOptions, EmulatorState, demo_state};
+use kusto_emulator::{EmulatorOptions, EmulatorState, demo_state};
 use serde_json::json;
 
 use crate::support::*;
@@ -106,45 +106,6 @@ async fn a_put_to_an_existing_name_updates_the_role_in_place() {
     assert_eq!(got["properties"]["role"], "UnrestrictedViewer");
     assert_eq!(got["properties"]["principalName"], "Data Analysts");
     assert!(api.emu.write_history()[0].granted());
-}
-
-#[tokio::test]
-async fn every_version_since_2020_02_15_is_served_with_its_own_cluster_roles() {
-    let api = Api::start(demo_state(), EmulatorOptions::default()).await;
-    let at = |v: &str, name: &str| {
-        format!(
-            "{}/principalAssignments/{name}?api-version={v}",
-            demo_cluster()
-        )
-    };
-    let monitor = assignment("bob@contoso.com", "User", "AllDatabasesMonitor");
-    let viewer = assignment("carol@contoso.com", "User", "AllDatabasesViewer");
-    for v in API_VERSIONS {
-        let list = api
-            .get(&format!(
-                "{}/principalAssignments?api-version={v}",
-                demo_cluster()
-            ))
-            .await;
-        assert_eq!(list.status, 200, "{v}: {}", list.body);
-    }
-    // 2023-08-15, the JavaScript SDK's default, has no AllDatabasesMonitor in its spec.
-    let old = api
-        .send("PUT", &at("2023-08-15", "m"), Some(&monitor))
-        .await;
-    assert_eq!(old.status, 400, "{}", old.body);
-    assert!(
-        old.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Cluster principal role is invalid")
-    );
-    let ok = api.send("PUT", &at("2020-02-15", "v"), Some(&viewer)).await;
-    assert_eq!(ok.status, 201, "{}", ok.body);
-    let new = api
-        .send("PUT", &at("2024-04-13", "m"), Some(&monitor))
-        .await;
-    assert_eq!(new.status, 201, "{}", new.body);
 }
 
 #[tokio::test]
