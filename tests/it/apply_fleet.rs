@@ -40,6 +40,7 @@ pub fn fleet(clusters: usize) -> EmulatorState {
             resource_group: "fleet".into(),
             name: format!("fleet{i}"),
             location: "West Europe".into(),
+            state: Default::default(),
             principals: vec![
                 assignment(
                     "admin",
@@ -56,6 +57,7 @@ pub fn fleet(clusters: usize) -> EmulatorState {
             ],
             databases: vec![DatabaseState {
                 name: "sales".into(),
+                follower: None,
                 principals: vec![
                     assignment(
                         "reader",

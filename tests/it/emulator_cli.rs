@@ -76,12 +76,16 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
     let _running = Running(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok).take(9) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(10)
+        {
             let _ = tx.send(line);
         }
     });
     let mut vars = std::collections::HashMap::new();
-    for _ in 0..9 {
+    for _ in 0..10 {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("an export line in time");

@@ -74,6 +74,33 @@ pub struct Knobs {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mirror_data_plane: bool,
 
+    /// Check duplicate grants (one principal holding one role twice in a scope) by comparing the
+    /// `principalId` strings as sent, instead of the principals they resolve to (a user sent by
+    /// UPN and by object id). Which one Azure compares is not known.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicates_by_principal_id: bool,
+
+    /// The first N operations of principal-assignment writes (create, in-place change, delete) are
+    /// accepted and then fail with `ServiceIsInMaintenance`, as Kusto's do during maintenance
+    /// [default: 0].
+    #[arg(long, value_name = "N")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_failures: Option<u32>,
+
+    /// After --maintenance-failures, each write operation fails in maintenance with probability P
+    /// (0-1), drawn from --seed [default: 0].
+    #[arg(long, value_name = "P")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_rate: Option<f64>,
+
+    /// Refuse principal-assignment writes to follower databases whose principalsModificationKind
+    /// is None, with 400 `CannotAlterFollowerDatabase` (by default they are accepted and have no
+    /// effect on the engine; what Azure answers is not known).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuse_none_follower_writes: bool,
+
     /// Lifetime of issued access tokens, in seconds [default: 3600].
     #[arg(long, value_name = "SECS")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +130,12 @@ impl Knobs {
             aad_lag_secs: self.aad_lag_secs.or(base.aad_lag_secs),
             no_write_conflicts: self.no_write_conflicts || base.no_write_conflicts,
             mirror_data_plane: self.mirror_data_plane || base.mirror_data_plane,
+            duplicates_by_principal_id: self.duplicates_by_principal_id
+                || base.duplicates_by_principal_id,
+            maintenance_failures: self.maintenance_failures.or(base.maintenance_failures),
+            maintenance_rate: self.maintenance_rate.or(base.maintenance_rate),
+            refuse_none_follower_writes: self.refuse_none_follower_writes
+                || base.refuse_none_follower_writes,
             token_lifetime_secs: self.token_lifetime_secs.or(base.token_lifetime_secs),
             lro_timeout_secs: self.lro_timeout_secs.or(base.lro_timeout_secs),
         }
@@ -113,6 +146,11 @@ impl Knobs {
         let mut out = Vec::new();
         if let Some(p) = self.fault_rate.filter(|p| !(0.0..=1.0).contains(p)) {
             out.push(format!("knobs.fault_rate: {p} is not between 0 and 1"));
+        }
+        if let Some(p) = self.maintenance_rate.filter(|p| !(0.0..=1.0).contains(p)) {
+            out.push(format!(
+                "knobs.maintenance_rate: {p} is not between 0 and 1"
+            ));
         }
         if let Some(s) = self.throttle.filter(|s| !(s.is_finite() && *s > 0.0)) {
             out.push(format!("knobs.throttle: {s} is not a positive scale"));
@@ -158,6 +196,18 @@ impl Knobs {
         }
         if self.mirror_data_plane {
             o = o.mirror_data_plane(true);
+        }
+        if self.duplicates_by_principal_id {
+            o = o.raw_duplicates(true);
+        }
+        if self.maintenance_failures.is_some() || self.maintenance_rate.is_some() {
+            o = o.maintenance(
+                self.maintenance_failures.unwrap_or(0),
+                self.maintenance_rate.unwrap_or(0.0),
+            );
+        }
+        if self.refuse_none_follower_writes {
+            o = o.refuse_none_follower_writes(true);
         }
         if let Some(v) = self.token_lifetime_secs {
             o = o.token_lifetime(Duration::from_secs(v));

@@ -13,10 +13,13 @@
 //! | `dispatch`, `respond`, `headers` | the gates of every request, the request log; headers |
 //! | `route`         | paths → routes                                                |
 //! | `auth`, `b64`, `token`, `openid` | access tokens, the token endpoint, discovery documents |
+//! | `graph`         | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
+//! | `followers`     | follower databases: properties, their engine principals, writes to them |
 //! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
 //! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
+//! | `service_state` | cluster states, `stop`/`start`, what a stopped cluster answers |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
 //! | `vocab`, `versions` | roles, principal types, scope kinds; api-versions and their roles |
@@ -24,6 +27,7 @@
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
 mod assignment_body;
+mod assignment_update;
 mod assignments;
 mod auth;
 mod b64;
@@ -35,6 +39,8 @@ mod directory;
 mod dispatch;
 mod engine;
 mod faults;
+mod followers;
+mod graph;
 mod headers;
 mod hooks;
 mod journal;
@@ -48,6 +54,7 @@ mod resources;
 mod respond;
 mod route;
 mod server;
+mod service_state;
 mod state;
 mod throttle;
 mod tls;
@@ -68,8 +75,9 @@ pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use knobs::Knobs;
 pub use options::EmulatorOptions;
 pub use state::{
-    AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
-    DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, demo_state,
+    AssignmentState, ClusterPowerState, ClusterState, Credentials, DataPlaneDatabase,
+    DataPlaneState, DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState,
+    FollowerState, PrincipalsModificationKind, demo_state,
 };
 pub use versions::API_VERSIONS;
 
@@ -135,7 +143,11 @@ impl Emulator {
                 options.throttle,
                 options.resource_window,
             )),
-            faults: Mutex::new(faults::Faults::new(options.seed, options.fault_rate)),
+            faults: Mutex::new(faults::Faults::with_maintenance(
+                options.seed,
+                options.fault_rate,
+                options.maintenance,
+            )),
             opts: options,
             endpoint: endpoint.clone(),
             loopback,
@@ -183,6 +195,8 @@ impl Emulator {
         let ca = self.ca_cert_path.display().to_string();
         [
             ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
+            // Microsoft Graph's `/v1.0` is served on the same host.
+            ("KUSTO_PRINCIPALS_GRAPH_ENDPOINT", self.endpoint.clone()),
             ("KUSTO_PRINCIPALS_CA_CERT", ca.clone()),
             ("AZURE_AUTHORITY_HOST", self.endpoint.clone()),
             ("AZURE_TENANT_ID", self.tenant_id.clone()),

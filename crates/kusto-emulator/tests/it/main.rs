@@ -6,9 +6,11 @@ mod support;
 
 mod conformance;
 mod dataplane;
+mod identity;
 mod knobs;
 mod replay;
 mod sdk;
 mod semantics;
 mod skeleton;
+mod states;
 mod versions;
