@@ -32,7 +32,7 @@ use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
 use super::versions::{self, check_api_version};
 use super::world::World;
-use crate::vocab::ScopeKind;
+use crate::vocab::{PrincipalType, ScopeKind};
 
 /// Everything the server shares between connections.
 pub struct Shared {
@@ -236,10 +236,14 @@ fn arm(
     let checked = lock(&shared.authority).check(auth);
     let (caller, operation_identifier) = match checked {
         Ok(claims) => {
+            // As recorded: the caller's tenant and the object id of its service principal.
+            let object_id = lock(&shared.world)
+                .directory
+                .entry(PrincipalType::App, &claims.appid)
+                .map_or_else(|| claims.sub.clone(), |e| e.object_id.clone());
             let ident = format!(
-                "tenantId={},objectId={}/local/{}",
+                "tenantId={},objectId={object_id}/local/{}",
                 claims.tid,
-                claims.sub,
                 uuid::Uuid::new_v4()
             );
             (claims.appid, ident)

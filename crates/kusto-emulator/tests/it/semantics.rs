@@ -261,6 +261,7 @@ async fn every_arm_answer_carries_the_common_headers() {
         r.header("content-type"),
         Some("application/json; charset=utf-8")
     );
+
     let log = api.emu.request_log();
     assert_eq!(
         log.last().map(|l| l.request_id.as_str()),

@@ -1,6 +1,9 @@
-//! Every api-version the emulator serves, through HTTP, with the roles of its spec.
+//! Every api-version the emulator serves, through HTTP, with the roles of its spec; and the
+//! caller as the recorded answers name it.
 
 use kusto_emulator::{API_VERSIONS, EmulatorOptions, demo_state};
+
+const CLIENT_SP: &str = "0b1c2d3e-4f50-4617-8283-949596979899";
 
 use crate::support::*;
 
@@ -41,4 +44,19 @@ async fn every_version_since_2020_02_15_is_served_with_its_own_cluster_roles() {
         .send("PUT", &at("2024-04-13", "m"), Some(&monitor))
         .await;
     assert_eq!(new.status, 201, "{}", new.body);
+}
+
+/// As recorded, every answer names the caller in `x-ms-operation-identifier`
+/// (`tenantId=…,objectId=…/region/guid`): its tenant and its service principal's object id.
+#[tokio::test]
+async fn answers_name_the_callers_service_principal() {
+    let mut state = demo_state();
+    state.credentials.object_id = Some(CLIENT_SP.into());
+    let api = Api::start(state, EmulatorOptions::default()).await;
+    let r = api
+        .get(&format!("{}/principalAssignments?{V}", demo_cluster()))
+        .await;
+    let ident = r.header("x-ms-operation-identifier").unwrap_or_default();
+    let want = format!("tenantId={},objectId={CLIENT_SP}/", api.emu.tenant_id());
+    assert!(ident.starts_with(&want), "{ident}");
 }
