@@ -207,7 +207,6 @@ impl Emulator {
             ),
             // For Microsoft's SDKs: Python's requests and Node each trust the emulator's CA.
             ("REQUESTS_CA_BUNDLE", ca.clone()),
-            ("SSL_CERT_FILE", ca.clone()),
             ("NODE_EXTRA_CA_CERTS", ca),
         ]
         .into_iter()
