@@ -11,7 +11,7 @@ use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
 use super::http::{Answer, Failure, exchange};
-use super::pacer::{OpClass, Pacer, subscription_of};
+use super::pacer::{OpClass, Pacer, reports_spent, subscription_of};
 use super::path::ArmPath;
 use super::retry::{
     Attempt, MAX_RETRY_AFTER, RetryClass, RetryPolicy, is_idempotent, parse_retry_after,
@@ -303,10 +303,7 @@ impl ArmClient {
         let retry_after =
             parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
         // ARM's own throttling reports the subscription's budget as spent.
-        let drained = headers
-            .get(op_class.header())
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "0");
+        let drained = reports_spent(&headers);
         Ok(Err(Failed {
             class,
             retry_after,

@@ -29,7 +29,9 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             None => kusto_emulator::demo_state(),
             Some(path) => EmulatorState::load(path)?,
         };
-        let emu = Emulator::start(state, EmulatorOptions::default()).await?;
+        // The state file's `knobs:` apply here as in the standalone emulator.
+        let options = state.knobs.apply(EmulatorOptions::default());
+        let emu = Emulator::start(state, options).await?;
         let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()), g.request_timeout)?;
         let endpoint = emu.endpoint().to_string();
         let credential = client_secret_credential(

@@ -103,6 +103,37 @@ fn the_readme_quick_start_runs_on_the_built_in_emulator() {
     );
 }
 
+/// The state file's `knobs:` reach the in-process emulator too: with Entra ID's replication lag
+/// set there, the same apply that succeeds on the plain state reports its new principals as not
+/// found.
+#[test]
+fn the_state_files_knobs_apply_to_the_in_process_emulator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = std::fs::read_to_string(repo_file("examples/emulator-state.yaml")).expect("demo");
+    let plain = dir.path().join("plain.yaml");
+    std::fs::write(&plain, &demo).expect("write");
+    let lagging = dir.path().join("lagging.yaml");
+    std::fs::write(&lagging, format!("{demo}\nknobs:\n  aad_lag_secs: 3600\n")).expect("write");
+    let apply = |state: &std::path::Path| -> crate::harness::Run {
+        bare_command()
+            .current_dir(repo_file(""))
+            .args(["apply", "-f", "principals.example.yaml", "--auto-approve"])
+            .args(["--principal-wait", "0s"])
+            .arg(format!("--emulator={}", state.display()))
+            .output()
+            .expect("run")
+            .into()
+    };
+    let ok = apply(&plain);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    let lagged = apply(&lagging);
+    assert_eq!(lagged.code, 1, "{lagged:?}");
+    assert!(
+        lagged.stdout.contains("AAD principal was not found"),
+        "{lagged:?}"
+    );
+}
+
 #[test]
 fn apply_without_a_terminal_needs_auto_approve() {
     let env = TestEnv::demo();

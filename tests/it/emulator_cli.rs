@@ -32,6 +32,7 @@ fn help_documents_every_knob() {
         "--lro-polls",
         "--page-size",
         "--throttle",
+        "--resource-window-secs",
         "--fault-rate",
         "--aad-lag-secs",
         "--no-write-conflicts",
@@ -41,7 +42,7 @@ fn help_documents_every_knob() {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
     assert!(
-        help.contains("Retry-After") && help.contains("250"),
+        help.contains("Retry-After") && help.contains("1,100"),
         "{help}"
     );
 }
@@ -75,12 +76,16 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
     let _running = Running(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok).take(7) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take(10)
+        {
             let _ = tx.send(line);
         }
     });
     let mut vars = std::collections::HashMap::new();
-    for _ in 0..7 {
+    for _ in 0..9 {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("an export line in time");
@@ -96,6 +101,10 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
         "{endpoint}"
     );
     assert_eq!(&vars["AZURE_AUTHORITY_HOST"], endpoint);
+    // Microsoft's Python and JavaScript SDKs read these to trust the emulator's CA.
+    for sdk in ["REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"] {
+        assert_eq!(vars[sdk], vars["KUSTO_PRINCIPALS_CA_CERT"], "{sdk}");
+    }
     let pem = std::fs::read(&vars["KUSTO_PRINCIPALS_CA_CERT"]).expect("CA file");
     let http = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("pem")])

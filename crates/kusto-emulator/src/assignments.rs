@@ -101,7 +101,7 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8])
     } else {
         ScopeKind::Cluster
     };
-    let parsed = parse_assignment(raw, kind);
+    let parsed = parse_assignment(raw, kind, ctx.api_version);
     let req = parsed.as_ref().ok();
     let result = w
         .find_scope(sp)

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::reply::ArmError;
 use super::state::AssignmentState;
+use super::versions;
 use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 /// A valid PUT body.
@@ -49,7 +50,11 @@ pub fn json(raw: &[u8]) -> Result<Value, ArmError> {
 }
 
 /// `{"properties":{"principalId","role","principalType","tenantId"?}}`
-pub fn parse_assignment(raw: &[u8], kind: ScopeKind) -> Result<AssignmentRequest, ArmError> {
+pub fn parse_assignment(
+    raw: &[u8],
+    kind: ScopeKind,
+    api_version: &str,
+) -> Result<AssignmentRequest, ArmError> {
     let v = json(raw)?;
     let Some(p) = v.get("properties").filter(|p| p.is_object()) else {
         return Err(ArmError::new(
@@ -66,7 +71,7 @@ pub fn parse_assignment(raw: &[u8], kind: ScopeKind) -> Result<AssignmentRequest
     };
     let role = text("role")
         .and_then(Role::parse)
-        .filter(|r| r.scope_kind() == kind)
+        .filter(|r| r.scope_kind() == kind && versions::has_role(api_version, *r))
         .ok_or_else(|| ArmError::bad_request(invalid_role(kind)))?;
     let principal_type = text("principalType").and_then(PrincipalType::parse).ok_or_else(|| {
         ArmError::bad_request("Principal type is invalid. Please provide valid principal type (App, Group, User).")
@@ -120,31 +125,33 @@ pub fn parse_check_name(raw: &[u8], kind: ScopeKind) -> Result<String, ArmError>
 mod tests {
     use super::*;
 
+    const V: &str = "2024-04-13";
+
     #[test]
     fn assignment_bodies_are_checked_per_scope() {
         let ok = br#"{"properties":{"principalId":"p","role":"Viewer","principalType":"App"}}"#;
         assert_eq!(
-            parse_assignment(ok, ScopeKind::Database).unwrap().role,
+            parse_assignment(ok, ScopeKind::Database, V).unwrap().role,
             Role::Viewer
         );
-        let e = parse_assignment(ok, ScopeKind::Cluster).unwrap_err();
+        let e = parse_assignment(ok, ScopeKind::Cluster, V).unwrap_err();
         assert!(
             e.message.starts_with("Cluster principal role is invalid"),
             "{}",
             e.message
         );
         let plural = br#"{"properties":{"principalId":"p","role":"UnrestrictedViewers","principalType":"App"}}"#;
-        let e = parse_assignment(plural, ScopeKind::Database).unwrap_err();
+        let e = parse_assignment(plural, ScopeKind::Database, V).unwrap_err();
         assert_eq!(e.message, invalid_role(ScopeKind::Database));
         assert_eq!(
-            parse_assignment(b"{", ScopeKind::Database)
+            parse_assignment(b"{", ScopeKind::Database, V)
                 .unwrap_err()
                 .code,
             "InvalidRequestContent"
         );
         let no_type = br#"{"properties":{"principalId":"p","role":"Viewer"}}"#;
         assert!(
-            parse_assignment(no_type, ScopeKind::Database)
+            parse_assignment(no_type, ScopeKind::Database, V)
                 .unwrap_err()
                 .message
                 .contains("Principal type")
@@ -156,5 +163,14 @@ mod tests {
         let body = br#"{"name":"x","type":"Microsoft.Kusto/Clusters/principalAssignments"}"#;
         assert_eq!(parse_check_name(body, ScopeKind::Cluster).unwrap(), "x");
         assert!(parse_check_name(body, ScopeKind::Database).is_err());
+    }
+
+    #[test]
+    fn a_role_missing_from_the_versions_spec_is_refused() {
+        let monitor = br#"{"properties":{"principalId":"p","role":"AllDatabasesMonitor","principalType":"App"}}"#;
+        let e = parse_assignment(monitor, ScopeKind::Cluster, "2023-08-15").unwrap_err();
+        assert_eq!(e.message, invalid_role(ScopeKind::Cluster));
+        let ok = parse_assignment(monitor, ScopeKind::Cluster, "2024-04-13").unwrap();
+        assert_eq!(ok.role, Role::AllDatabasesMonitor);
     }
 }

@@ -1,10 +1,10 @@
-//! `kusto-principals emulator`: the standalone emulator, its flags (one per knob) and its loop.
+//! `kusto-principals emulator`: the standalone emulator, its flags (the knobs, see `knobs`) and its
+//! loop.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use super::{Emulator, EmulatorOptions, EmulatorState, demo_state};
+use super::{Emulator, EmulatorOptions, EmulatorState, Knobs, demo_state};
 
 /// Run a local, faithful stand-in for Azure Resource Manager (Kusto principal assignments) and the
 /// Entra ID token endpoint, over HTTPS with a certificate made at start.
@@ -30,101 +30,17 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub print_env: bool,
 
-    /// Seed of the random number generator behind --fault-rate.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub seed: u64,
-
-    /// Delay added to every ARM and token response, in milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
-
-    /// Polls of a long-running operation that answer `Running` before it completes
-    /// (0: complete at once, as the real service mostly appears to).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub lro_polls: u32,
-
-    /// Items per page of list results, linked with `nextLink` (default: one page).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub page_size: Option<u64>,
-
-    /// Enforce ARM throttling: token buckets per subscription of reads 250 + 25/s, writes 200 +
-    /// 10/s and deletes 200 + 10/s, all multiplied by SCALE (1 = Azure's limits, 0.1 = a tenth).
-    /// Throttled requests get 429 `TooManyRequests` with `Retry-After`.
-    #[arg(long, value_name = "SCALE")]
-    pub throttle: Option<f64>,
-
-    /// Probability (0-1) that an ARM request fails: 429 + Retry-After (30%), 500 (20%), 503 (20%),
-    /// a reset connection (15%), or a create/delete whose operation then fails (15%).
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub fault_rate: f64,
-
-    /// Entra ID replication lag: directory principals that no seeded assignment uses resolve only
-    /// this many seconds after start; assigning them earlier fails the operation with
-    /// "AAD principal was not found", as in Azure.
-    #[arg(long, default_value_t = 0, value_name = "SECS")]
-    pub aad_lag_secs: u64,
-
-    /// Accept a write to a cluster while another operation on it still runs (by default it gets 409
-    /// `Conflict`, as Kusto answers during an operation).
-    #[arg(long)]
-    pub no_write_conflicts: bool,
-
-    /// Mirror data-plane principal writes into ARM: `addPrincipals` also creates a (GUID-named)
-    /// principal assignment and `removePrincipals` deletes the matching ones. By default the two
-    /// stores stay apart, except that assignments always show up in `listPrincipals`.
-    #[arg(long)]
-    pub mirror_data_plane: bool,
-
-    /// Check duplicate grants (one principal holding one role twice in a scope) by comparing the
-    /// `principalId` strings as sent, instead of the principals they resolve to (a user sent by
-    /// UPN and by object id). Which one Azure compares is not known.
-    #[arg(long)]
-    pub duplicates_by_principal_id: bool,
-
-    /// The first N operations of principal-assignment writes (create, in-place change, delete) are
-    /// accepted and then fail with `ServiceIsInMaintenance`, as Kusto's do during maintenance.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub maintenance_failures: u32,
-
-    /// After --maintenance-failures, each write operation fails in maintenance with probability P
-    /// (0-1), drawn from --seed.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub maintenance_rate: f64,
-
-    /// Refuse principal-assignment writes to follower databases whose principalsModificationKind
-    /// is None, with 400 `CannotAlterFollowerDatabase` (by default they are accepted and have no
-    /// effect on the engine; what Azure answers is not known).
-    #[arg(long)]
-    pub refuse_none_follower_writes: bool,
-
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, default_value_t = 3600, value_name = "SECS")]
-    pub token_lifetime_secs: u64,
+    /// The knobs; the state file's `knobs:` section sets them too, and a flag wins over it.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 impl EmulatorArgs {
-    /// The knobs as options.
-    pub fn options(&self) -> EmulatorOptions {
-        let mut o = EmulatorOptions::default()
-            .listen(self.listen)
-            .seed(self.seed)
-            .latency_ms(self.latency_ms)
-            .lro_polls(self.lro_polls)
-            .fault_rate(self.fault_rate)
-            .aad_lag_secs(self.aad_lag_secs)
-            .write_conflicts(!self.no_write_conflicts)
-            .mirror_data_plane(self.mirror_data_plane)
-            .raw_duplicates(self.duplicates_by_principal_id)
-            .maintenance(self.maintenance_failures, self.maintenance_rate)
-            .refuse_none_follower_writes(self.refuse_none_follower_writes)
-            .token_lifetime(Duration::from_secs(self.token_lifetime_secs));
-        if let Some(n) = self.page_size {
-            o = o.page_size(usize::try_from(n).unwrap_or(usize::MAX));
-        }
-        if let Some(s) = self.throttle {
-            o = o.throttle(s);
-        }
-        o
+    /// The options for serving `state`: its `knobs:` section, with the flags over it.
+    pub fn options_for(&self, state: &EmulatorState) -> EmulatorOptions {
+        self.knobs
+            .over(&state.knobs)
+            .apply(EmulatorOptions::default().listen(self.listen))
     }
 
     /// The state to serve.
@@ -161,7 +77,8 @@ pub async fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
     // SIGTERM at once.
     let stop = stop_signals()?;
     let state = args.load_state()?;
-    let emulator = Emulator::start(state, args.options()).await?;
+    let options = args.options_for(&state);
+    let emulator = Emulator::start(state, options).await?;
     if args.print_env {
         print!("{}", export_lines(&emulator));
         use std::io::Write;
@@ -204,6 +121,26 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn the_state_files_knobs_apply_and_flags_win() {
+        use clap::Parser;
+        let mut state = demo_state();
+        state.knobs = serde_yaml::from_str("page_size: 2\nthrottle: 0.5\nlro_polls: 3\n").unwrap();
+        let cli = Cli::parse_from(["emulator", "--throttle", "2", "--listen", "127.0.0.1:0"]);
+        let o = cli.args.options_for(&state);
+        assert_eq!(
+            (o.page_size, o.throttle, o.lro_polls),
+            (Some(2), Some(2.0), 3)
+        );
+        assert_eq!(o.listen.port(), 0);
+    }
 
     #[test]
     fn values_are_quoted_only_when_needed() {

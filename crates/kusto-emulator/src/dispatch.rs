@@ -16,8 +16,10 @@ use super::databases;
 use super::dataplane;
 use super::faults::{Fault, Faults};
 use super::graph;
+use super::headers::{recorded_headers, with_remaining};
 use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
+use super::openid;
 use super::operations::{self, timestamp};
 use super::options::EmulatorOptions;
 use super::reply::{ArmError, Reply};
@@ -28,11 +30,9 @@ use super::service_state;
 use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
+use super::versions::{self, check_api_version};
 use super::world::World;
-use crate::vocab::ScopeKind;
-
-/// The api-versions the emulator serves.
-pub const API_VERSIONS: [&str; 2] = ["2024-04-13", "2025-02-14"];
+use crate::vocab::{PrincipalType, ScopeKind};
 
 /// Everything the server shares between connections.
 pub struct Shared {
@@ -98,6 +98,11 @@ pub async fn handle(
     let method = parts.method.as_str().to_string();
     let outcome = match &route {
         Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
+        Route::OpenIdConfig { tenant } => {
+            let tid = lock(&shared.world).tenant_id.clone();
+            Some(openid::configuration(&shared.endpoint, &tid, tenant))
+        }
+        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
         _ if graph_path.is_some() => Some(graph_reply(
             &shared,
             &parts.method,
@@ -129,7 +134,7 @@ pub async fn handle(
     });
     match outcome {
         Some(reply) => {
-            let arm = !matches!(route, Route::Token { .. }) && graph_path.is_none();
+            let arm = !route.is_entra() && graph_path.is_none();
             let mut resp = to_response(reply, &parts.headers, arm);
             if let Ok(v) = request_id.parse() {
                 resp.headers_mut().insert("x-ms-request-id", v);
@@ -144,6 +149,7 @@ pub async fn handle(
 fn kind_of(route: &Route, method: &Method) -> &'static str {
     match (route, method.as_str()) {
         (Route::Token { .. }, _) => "token",
+        (Route::OpenIdConfig { .. } | Route::Keys { .. }, _) => "discovery",
         (Route::AssignmentList(_), "GET") => "list",
         (Route::Assignment(..), "GET") => "get",
         (Route::Assignment(..), "PUT") => "put",
@@ -228,8 +234,20 @@ fn arm(
 ) -> Option<Reply> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     let checked = lock(&shared.authority).check(auth);
-    let caller = match checked {
-        Ok(claims) => claims.appid,
+    let (caller, operation_identifier) = match checked {
+        Ok(claims) => {
+            // As recorded: the caller's tenant and the object id of its service principal.
+            let object_id = lock(&shared.world)
+                .directory
+                .entry(PrincipalType::App, &claims.appid)
+                .map_or_else(|| claims.sub.clone(), |e| e.object_id.clone());
+            let ident = format!(
+                "tenantId={},objectId={object_id}/local/{}",
+                claims.tid,
+                uuid::Uuid::new_v4()
+            );
+            (claims.appid, ident)
+        }
         Err(e) => {
             let tenant = lock(&shared.world).tenant_id.clone();
             let challenge = format!(
@@ -254,7 +272,7 @@ fn arm(
         Ok(v) => v,
         Err(e) => return Some(early_write(shared, route, method, raw, e.reply())),
     };
-    if matches!(route, Route::Unknown | Route::Token { .. }) {
+    if matches!(route, Route::Unknown) || route.is_entra() {
         let msg = format!(
             "No HTTP resource was found that matches the request URI '{}{path}'.",
             shared.endpoint
@@ -264,18 +282,12 @@ fn arm(
     let class = OpClass::from_method(method.as_str());
     let sub = route.subscription().unwrap_or_default().to_string();
     let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
-        Ok(n) => n,
+        Ok(r) => r,
         Err(t) => {
             let reply = ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
                 .reply()
-                .with_header("Retry-After", t.retry_after.as_secs().to_string())
-                .with_header(
-                    &format!(
-                        "x-ms-ratelimit-remaining-subscription-{}",
-                        class.header_word()
-                    ),
-                    "0",
-                );
+                .with_header("Retry-After", t.retry_after.as_secs().to_string());
+            let reply = with_remaining(reply, &t.remaining);
             return Some(early_write(shared, route, method, raw, reply));
         }
     };
@@ -308,18 +320,13 @@ fn arm(
     let location_form =
         q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
     let reply = provider(shared, route, method, &ctx, raw, location_form);
-    let word = class.header_word();
-    Some(
-        reply
-            .with_header(
-                &format!("x-ms-ratelimit-remaining-subscription-{word}"),
-                remaining.to_string(),
-            )
-            .with_header(
-                &format!("x-ms-ratelimit-remaining-subscription-global-{word}"),
-                (remaining * 15).to_string(),
-            ),
-    )
+    Some(recorded_headers(
+        with_remaining(reply, &remaining),
+        route,
+        method,
+        &operation_identifier,
+        location_form,
+    ))
 }
 
 /// The resource provider proper.
@@ -375,44 +382,6 @@ fn provider(
     }
 }
 
-/// `api-version` is required and must be one the emulator serves.
-fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
-    let Some(v) = v.filter(|v| !v.is_empty()) else {
-        return Err(ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
-    };
-    if API_VERSIONS.contains(&v.as_str()) {
-        return Ok(v);
-    }
-    let supported = API_VERSIONS.join(", ");
-    let date_like = v.len() >= 10
-        && v.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                *b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    Err(if date_like {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "NoRegisteredProviderFound",
-            format!(
-                "No registered resource provider found for location 'eastus' and API version '{v}' for type 'clusters'. The supported api-versions are '{supported}'."
-            ),
-        )
-    } else {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidApiVersionParameter",
-            format!("The api-version '{v}' is invalid. The supported versions are '{supported}'."),
-        )
-    })
-}
-
 /// A write refused before it reached the resource provider still goes into the write history.
 fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], reply: Reply) -> Reply {
     let Route::Assignment(sp, name) = route else {
@@ -425,7 +394,7 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
             } else {
                 ScopeKind::Cluster
             };
-            parse_assignment(raw, kind).ok()
+            parse_assignment(raw, kind, versions::newest()).ok()
         }
         "DELETE" => None,
         _ => return reply,
@@ -446,35 +415,4 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
         last.status = 0;
     }
     reply
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_versions_are_required_and_checked() {
-        assert_eq!(
-            check_api_version(None).unwrap_err().code,
-            "MissingApiVersionParameter"
-        );
-        assert_eq!(
-            check_api_version(Some("2024-04-13".into())).unwrap(),
-            "2024-04-13"
-        );
-        assert_eq!(
-            check_api_version(Some("2025-02-14".into())).unwrap(),
-            "2025-02-14"
-        );
-        assert_eq!(
-            check_api_version(Some("2019-01-21".into()))
-                .unwrap_err()
-                .code,
-            "NoRegisteredProviderFound"
-        );
-        assert_eq!(
-            check_api_version(Some("latest".into())).unwrap_err().code,
-            "InvalidApiVersionParameter"
-        );
-    }
 }

@@ -78,5 +78,6 @@ pub fn reset(shared: &Shared, state: Option<EmulatorState>) {
     lock(&shared.authority).set_tenant(&seed.tenant_id);
     *lock(&shared.counts) = Default::default();
     lock(&shared.requests).clear();
-    *lock(&shared.buckets) = super::throttle::Buckets::new(shared.opts.throttle);
+    *lock(&shared.buckets) =
+        super::throttle::Buckets::new(shared.opts.throttle, shared.opts.resource_window);
 }

@@ -8,11 +8,11 @@
 //! | file            | owns                                                          |
 //! |-----------------|---------------------------------------------------------------|
 //! | `state`         | the state YAML (seed and dump)                                |
-//! | `options`, `cli`| the knobs, as a builder and as `kusto-principals emulator` flags |
+//! | `options`, `knobs`, `cli` | the knobs: a builder; the state file's `knobs:` and the flags |
 //! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
-//! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
+//! | `dispatch`, `respond`, `headers` | the gates of every request, the request log; headers |
 //! | `route`         | paths → routes                                                |
-//! | `auth`, `b64`, `token` | access tokens and the token endpoint                   |
+//! | `auth`, `b64`, `token`, `openid` | access tokens, the token endpoint, discovery documents |
 //! | `graph`         | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
@@ -22,7 +22,7 @@
 //! | `service_state` | cluster states, `stop`/`start`, what a stopped cluster answers |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
-//! | `vocab`         | roles, principal types, scope kinds as the spec spells them   |
+//! | `vocab`, `versions` | roles, principal types, scope kinds; api-versions and their roles |
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
@@ -41,8 +41,11 @@ mod engine;
 mod faults;
 mod followers;
 mod graph;
+mod headers;
 mod hooks;
 mod journal;
+mod knobs;
+mod openid;
 mod operations;
 mod options;
 mod paging;
@@ -56,6 +59,7 @@ mod state;
 mod throttle;
 mod tls;
 mod token;
+mod versions;
 mod vocab;
 mod world;
 
@@ -67,14 +71,15 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 pub use cli::{EmulatorArgs, serve};
-pub use dispatch::API_VERSIONS;
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
+pub use knobs::Knobs;
 pub use options::EmulatorOptions;
 pub use state::{
     AssignmentState, ClusterPowerState, ClusterState, Credentials, DataPlaneDatabase,
     DataPlaneState, DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState,
     FollowerState, PrincipalsModificationKind, demo_state,
 };
+pub use versions::API_VERSIONS;
 
 pub use vocab::{PrincipalType, Role, ScopeKind};
 
@@ -134,7 +139,10 @@ impl Emulator {
             seed: Mutex::new(state.clone()),
             counts: Mutex::default(),
             requests: Mutex::default(),
-            buckets: Mutex::new(throttle::Buckets::new(options.throttle)),
+            buckets: Mutex::new(throttle::Buckets::new(
+                options.throttle,
+                options.resource_window,
+            )),
             faults: Mutex::new(faults::Faults::with_maintenance(
                 options.seed,
                 options.fault_rate,
@@ -181,16 +189,15 @@ impl Emulator {
         &self.credentials.client_secret
     }
 
-    /// The environment that points the CLI at this emulator.
+    /// The environment that points the CLI, and Microsoft's Python and JavaScript SDKs, at this
+    /// emulator.
     pub fn env(&self) -> Vec<(String, String)> {
+        let ca = self.ca_cert_path.display().to_string();
         [
             ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
             // Microsoft Graph's `/v1.0` is served on the same host.
             ("KUSTO_PRINCIPALS_GRAPH_ENDPOINT", self.endpoint.clone()),
-            (
-                "KUSTO_PRINCIPALS_CA_CERT",
-                self.ca_cert_path.display().to_string(),
-            ),
+            ("KUSTO_PRINCIPALS_CA_CERT", ca.clone()),
             ("AZURE_AUTHORITY_HOST", self.endpoint.clone()),
             ("AZURE_TENANT_ID", self.tenant_id.clone()),
             ("AZURE_CLIENT_ID", self.credentials.client_id.clone()),
@@ -198,6 +205,9 @@ impl Emulator {
                 "AZURE_CLIENT_SECRET",
                 self.credentials.client_secret.clone(),
             ),
+            // For Microsoft's SDKs: Python's requests and Node each trust the emulator's CA.
+            ("REQUESTS_CA_BUNDLE", ca.clone()),
+            ("NODE_EXTRA_CA_CERTS", ca),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

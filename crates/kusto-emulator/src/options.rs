@@ -20,9 +20,13 @@ pub struct EmulatorOptions {
     pub lro_polls: u32,
     /// Items per page of a list (`nextLink` paging); `None`: one page.
     pub page_size: Option<usize>,
-    /// ARM throttling: `Some(scale)` enforces token buckets per subscription of
-    /// reads 250 + 25/s, writes 200 + 10/s, deletes 200 + 10/s, each multiplied by `scale`.
+    /// ARM throttling: `Some(scale)` enforces the recorded budgets per subscription (GET 1,100
+    /// and PUT 800 resource requests per `resource_window`; POST 200 + 10/s and 3,000 + 150/s
+    /// global; DELETE the same), each multiplied by `scale`. `None`: nothing counts down.
     pub throttle: Option<f64>,
+    /// How long the resource-requests budget of GET and PUT takes to refill (not documented by
+    /// ARM; 60 s by default).
+    pub resource_window: Duration,
     /// Probability (0–1) that an ARM request meets a fault: 429, 500, 503, a reset connection, or
     /// (for a write that starts an operation) a failed operation.
     pub fault_rate: f64,
@@ -59,6 +63,7 @@ impl Default for EmulatorOptions {
             lro_polls: 0,
             page_size: None,
             throttle: None,
+            resource_window: Duration::from_secs(60),
             fault_rate: 0.0,
             aad_lag: Duration::ZERO,
             write_conflicts: true,
@@ -95,6 +100,10 @@ impl EmulatorOptions {
     }
     pub fn throttle(mut self, scale: f64) -> Self {
         self.throttle = Some(scale);
+        self
+    }
+    pub fn resource_window(mut self, window: Duration) -> Self {
+        self.resource_window = window;
         self
     }
     pub fn fault_rate(mut self, rate: f64) -> Self {

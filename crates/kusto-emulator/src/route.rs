@@ -46,6 +46,14 @@ pub enum Route {
     Token {
         tenant: String,
     },
+    /// `/{tenant}/v2.0/.well-known/openid-configuration`
+    OpenIdConfig {
+        tenant: String,
+    },
+    /// `/{tenant}/discovery/v2.0/keys`
+    Keys {
+        tenant: String,
+    },
     ClusterList {
         subscription: String,
         resource_group: Option<String>,
@@ -68,6 +76,14 @@ pub enum Route {
 }
 
 impl Route {
+    /// Entra ID's endpoints rather than ARM's.
+    pub fn is_entra(&self) -> bool {
+        matches!(
+            self,
+            Route::Token { .. } | Route::OpenIdConfig { .. } | Route::Keys { .. }
+        )
+    }
+
     /// The subscription a request is charged to (for throttling), if any.
     pub fn subscription(&self) -> Option<&str> {
         match self {
@@ -81,7 +97,10 @@ impl Route {
             | Route::Assignment(s, _)
             | Route::CheckName(s)
             | Route::Principals(s, _) => Some(&s.cluster.subscription),
-            Route::Token { .. } | Route::Unknown => None,
+            Route::Token { .. }
+            | Route::OpenIdConfig { .. }
+            | Route::Keys { .. }
+            | Route::Unknown => None,
         }
     }
 }
@@ -97,6 +116,16 @@ pub fn parse(path: &str) -> Route {
     let is = |i: usize, lit: &str| s.get(i).is_some_and(|v| v.eq_ignore_ascii_case(lit));
     if s.len() == 4 && is(1, "oauth2") && is(2, "v2.0") && is(3, "token") {
         return Route::Token {
+            tenant: s[0].to_string(),
+        };
+    }
+    if s.len() == 4 && is(1, "v2.0") && is(2, ".well-known") && is(3, "openid-configuration") {
+        return Route::OpenIdConfig {
+            tenant: s[0].to_string(),
+        };
+    }
+    if s.len() == 4 && is(1, "discovery") && is(2, "v2.0") && is(3, "keys") {
+        return Route::Keys {
             tenant: s[0].to_string(),
         };
     }
@@ -315,6 +344,18 @@ mod tests {
 
     #[test]
     fn token_and_cluster_lists() {
+        assert_eq!(
+            parse("/t1/v2.0/.well-known/openid-configuration"),
+            Route::OpenIdConfig {
+                tenant: "t1".into()
+            }
+        );
+        assert_eq!(
+            parse("/t1/discovery/v2.0/keys"),
+            Route::Keys {
+                tenant: "t1".into()
+            }
+        );
         assert_eq!(
             parse("/t1/oauth2/v2.0/token"),
             Route::Token {

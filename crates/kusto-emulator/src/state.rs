@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::followers::{FollowerState, PrincipalsModificationKind};
 pub use super::service_state::ClusterPowerState;
+use crate::knobs::Knobs;
 use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 /// The emulator's world: one Entra ID tenant, its directory, and the clusters it serves.
@@ -31,6 +32,10 @@ pub struct EmulatorState {
     /// assignments put there, and the switch that mirrors data-plane writes into ARM.
     #[serde(default, skip_serializing_if = "DataPlaneState::is_empty")]
     pub data_plane: DataPlaneState,
+    /// The emulator's knobs for this estate (throttling, paging, faults, …); command-line flags
+    /// win over them. Not part of the world, so a dump leaves them out.
+    #[serde(default, skip_serializing_if = "Knobs::is_empty")]
+    pub knobs: Knobs,
 }
 
 /// The engine side of database principals (reference P12): what `listPrincipals` shows and
@@ -208,7 +213,7 @@ impl EmulatorState {
     /// with one name in a scope, the same principal and role twice in a scope, two clusters or
     /// databases with one name.
     pub fn check(&self) -> anyhow::Result<()> {
-        let mut problems = Vec::new();
+        let mut problems = self.knobs.problems();
         let mut clusters = HashSet::new();
         for c in &self.clusters {
             let key = format!("{}/{}", c.subscription, c.name).to_lowercase();

@@ -124,7 +124,7 @@ fn check_client_proof(
     }
 }
 
-fn entra_error(status: StatusCode, error: &str, code: u32, description: &str) -> Reply {
+pub fn entra_error(status: StatusCode, error: &str, code: u32, description: &str) -> Reply {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();

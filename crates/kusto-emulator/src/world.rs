@@ -181,6 +181,7 @@ impl World {
     pub fn snapshot(&self) -> EmulatorState {
         let specs = |v: &[Stored]| v.iter().map(|s| s.spec.clone()).collect();
         EmulatorState {
+            knobs: Default::default(),
             data_plane: engine::snapshot(self),
             tenant_id: self.tenant_id.clone(),
             tenant_name: self.tenant_name.clone(),

@@ -35,6 +35,7 @@ fn app(name: &str, id: &str, role: Role) -> AssignmentState {
 fn world(seeded: bool, directory: bool) -> EmulatorState {
     let pick = |v: Vec<AssignmentState>| if seeded { v } else { Vec::new() };
     EmulatorState {
+        knobs: Default::default(),
         tenant_id: "12345678-1234-1234-1234-123456789123".into(),
         tenant_name: "tenantName".into(),
         credentials: Credentials {

@@ -14,15 +14,13 @@ fn list_path() -> String {
 
 #[tokio::test]
 async fn a_throttled_burst_gets_429_with_retry_after_and_budget_headers() {
-    // Reads: 250 * 0.02 = 5 tokens, refilled at 0.5/s.
-    let api = Api::start(demo_state(), EmulatorOptions::default().throttle(0.02)).await;
+    // GETs: 1,100 * 0.005 = 5 resource requests, refilled over the 60 s window at 0.09/s.
+    let api = Api::start(demo_state(), EmulatorOptions::default().throttle(0.005)).await;
     let mut remaining = Vec::new();
     let mut throttled = Vec::new();
     for _ in 0..8 {
         let r = api.get(&list_path()).await;
-        let left = r
-            .header("x-ms-ratelimit-remaining-subscription-reads")
-            .map(str::to_string);
+        let left = r.header(RESOURCE_REQUESTS).map(str::to_string);
         match r.status {
             200 => remaining.push(left.expect("budget header on success")),
             429 => throttled.push(r),
@@ -39,12 +37,9 @@ async fn a_throttled_burst_gets_429_with_retry_after_and_budget_headers() {
             .parse()
             .expect("seconds");
         assert!(wait >= 1);
-        assert_eq!(
-            r.header("x-ms-ratelimit-remaining-subscription-reads"),
-            Some("0")
-        );
+        assert_eq!(r.header(RESOURCE_REQUESTS), Some("0"));
     }
-    // Writes have their own bucket.
+    // PUTs have their own budget under the same header: 800 * 0.005 = 4.
     let put = api
         .send(
             "PUT",
@@ -57,10 +52,43 @@ async fn a_throttled_burst_gets_429_with_retry_after_and_budget_headers() {
         )
         .await;
     assert_eq!(put.status, 201);
+    assert_eq!(put.header(RESOURCE_REQUESTS), Some("3"));
+}
+
+const RESOURCE_REQUESTS: &str = "x-ms-ratelimit-remaining-subscription-resource-requests";
+
+#[tokio::test]
+async fn without_throttling_the_budget_headers_never_count_down() {
+    let api = Api::start(demo_state(), EmulatorOptions::default()).await;
+    for _ in 0..20 {
+        let r = api.get(&list_path()).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header(RESOURCE_REQUESTS), Some("1099"));
+        assert_eq!(
+            r.header("x-ms-ratelimit-remaining-subscription-reads"),
+            None
+        );
+    }
+    let check = api
+        .send(
+            "POST",
+            &format!(
+                "{}/checkPrincipalAssignmentNameAvailability?{V}",
+                demo_cluster()
+            ),
+            Some(&serde_json::json!({"name": "x", "type": "Microsoft.Kusto/clusters/principalAssignments"})),
+        )
+        .await;
+    assert_eq!(check.status, 200);
     assert_eq!(
-        put.header("x-ms-ratelimit-remaining-subscription-writes"),
-        Some("3")
+        check.header("x-ms-ratelimit-remaining-subscription-writes"),
+        Some("199")
     );
+    assert_eq!(
+        check.header("x-ms-ratelimit-remaining-subscription-global-writes"),
+        Some("2999")
+    );
+    assert_eq!(check.header(RESOURCE_REQUESTS), None);
 }
 
 #[tokio::test]

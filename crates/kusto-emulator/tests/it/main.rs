@@ -9,6 +9,8 @@ mod dataplane;
 mod identity;
 mod knobs;
 mod replay;
+mod sdk;
 mod semantics;
 mod skeleton;
 mod states;
+mod versions;

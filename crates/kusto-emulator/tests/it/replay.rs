@@ -1,6 +1,7 @@
 //! Replays the real ARM traffic recorded by Azure PowerShell (`tests/fixtures/recordings/`) against
 //! the emulator: each recorded request in order, seeded with the recorded world, matching the status
-//! code, which async headers are present, and the body's fields and values (operation ids and
+//! code, which async headers are present, the names of all headers (so the rate-limit headers are
+//! the ones ARM sends for each method), and the body's fields and values (operation ids and
 //! timestamps aside; a cluster's own properties by name only).
 
 use std::collections::{BTreeSet, HashMap};
@@ -15,6 +16,26 @@ use crate::support::*;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recordings/");
 const ASYNC_HEADERS: [&str; 3] = ["Location", "Azure-AsyncOperation", "Retry-After"];
+
+/// Headers left out of the name comparison: those Azure Front Door adds in front of ARM
+/// (`X-Cache`, `X-MSEdge-Ref`), and the body's own (`Content-*`, `Expires`, recorded apart from the
+/// others) and `Date`, which any HTTP server sends.
+const NOT_COMPARED: [&str; 6] = [
+    "x-cache",
+    "x-msedge-ref",
+    "content-type",
+    "content-length",
+    "expires",
+    "date",
+];
+
+/// The lower-cased names of a response's headers, less the ones not compared.
+fn header_names<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
+    names
+        .map(str::to_ascii_lowercase)
+        .filter(|n| !NOT_COMPARED.contains(&n.as_str()))
+        .collect()
+}
 
 /// A JSON object's entries in file order (the recording's order is the replay order).
 struct Ordered(Vec<(String, Value)>);
@@ -221,6 +242,15 @@ async fn replay(name: &str) {
                 (None, None) => {}
                 (r, g) => errors.push(format!("{at}: header {h} recorded {r:?}, served {g:?}")),
             }
+        }
+        let want_names = header_names(headers.keys().map(String::as_str));
+        let got_names = header_names(got.headers.keys().map(|k| k.as_str()));
+        if want_names != got_names {
+            errors.push(format!(
+                "{at}: headers recorded but not served {:?}, served but not recorded {:?}",
+                want_names.difference(&got_names).collect::<Vec<_>>(),
+                got_names.difference(&want_names).collect::<Vec<_>>()
+            ));
         }
         let want_body = rec["Content"].as_str().unwrap_or("");
         match (want_body.is_empty(), got.body.is_empty()) {

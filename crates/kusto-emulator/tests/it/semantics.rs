@@ -252,7 +252,8 @@ async fn every_arm_answer_carries_the_common_headers() {
         "x-ms-request-id",
         "x-ms-correlation-request-id",
         "x-ms-routing-request-id",
-        "x-ms-ratelimit-remaining-subscription-reads",
+        "x-ms-operation-identifier",
+        "x-ms-ratelimit-remaining-subscription-resource-requests",
     ] {
         assert!(r.header(h).is_some(), "{h} missing");
     }
@@ -260,6 +261,7 @@ async fn every_arm_answer_carries_the_common_headers() {
         r.header("content-type"),
         Some("application/json; charset=utf-8")
     );
+
     let log = api.emu.request_log();
     assert_eq!(
         log.last().map(|l| l.request_id.as_str()),
