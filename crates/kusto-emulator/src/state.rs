@@ -206,7 +206,7 @@ impl EmulatorState {
 
     /// Checks what the real service would never hold: a role at the wrong scope, two assignments
     /// with one name in a scope, the same principal and role twice in a scope, two clusters or
-    /// databases with one name.
+    /// databases with one name, two directory entries of one type known by one name.
     pub fn check(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         let mut clusters = HashSet::new();
@@ -226,6 +226,9 @@ impl EmulatorState {
             }
         }
         self.check_data_plane(&mut problems);
+        if let Some(entries) = &self.directory {
+            super::directory::check_entries(entries, &mut problems);
+        }
         if problems.is_empty() {
             Ok(())
         } else {
