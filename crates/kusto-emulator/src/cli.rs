@@ -178,6 +178,36 @@ pub async fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn the_state_and_identity_flags_reach_the_options() {
+        use clap::Parser;
+        let w = Wrapper::try_parse_from([
+            "emulator",
+            "--maintenance-failures",
+            "2",
+            "--maintenance-rate",
+            "0.25",
+            "--duplicates-by-principal-id",
+            "--refuse-none-follower-writes",
+        ])
+        .unwrap();
+        let o = w.args.options();
+        assert_eq!((o.maintenance.first, o.maintenance.rate), (2, 0.25));
+        assert!(o.raw_duplicates && o.refuse_none_follower_writes);
+        let d = Wrapper::try_parse_from(["emulator"])
+            .unwrap()
+            .args
+            .options();
+        let defaults = EmulatorOptions::default().listen(d.listen);
+        assert_eq!(d, defaults, "without the flags, nothing changes");
+    }
+
     #[test]
     fn values_are_quoted_only_when_needed() {
         assert_eq!(
