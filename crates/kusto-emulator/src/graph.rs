@@ -16,7 +16,7 @@
 //! Users are found by object id or user principal name only, as in Graph (a mail needs `$filter`).
 //! A principal still inside its replication lag (`lag_secs`, `--aad-lag-secs`) is not found yet.
 //! With an open directory (no `directory` in the state), a direct lookup finds any principal
-//! (with the synthetic object id ARM reads show) and a filter finds none.
+//! (with the synthetic object id ARM reads show) and a filter finds only the emulator's client.
 
 use std::time::Duration;
 
