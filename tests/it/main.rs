@@ -16,5 +16,6 @@ mod config_example;
 mod config_props;
 mod emulator_cli;
 mod export_roundtrip;
+mod identity_forms;
 mod saved_plan;
 mod standalone;
