@@ -8,6 +8,7 @@ mod harness;
 mod apply_fleet;
 mod apply_safety;
 mod arm_auth;
+mod arm_bounds;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
