@@ -228,6 +228,7 @@ mod tests {
             tenant_name: None,
             principal_name: Some(format!("{id} display")),
             aad_object_id: None,
+            provisioning: Default::default(),
         }
     }
 

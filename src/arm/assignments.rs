@@ -5,9 +5,13 @@ use reqwest::Method;
 
 use super::client::{ArmClient, parse_json};
 use super::error::ArmError;
+use super::path::{ArmPath, id_is_under};
 use super::retry::{Attempt, RetryClass, is_idempotent};
 use super::wire::{AssignmentBody, AssignmentProperties, AssignmentResource, short_name};
-use crate::model::{AssignmentKey, CurrentAssignment, PrincipalId, PrincipalType, Role, Scope};
+use crate::model::names::{self, NameKind};
+use crate::model::{
+    AssignmentKey, CurrentAssignment, PrincipalId, PrincipalType, Provisioning, Role, Scope,
+};
 
 impl ArmClient {
     /// Lists the principal assignments at a scope, following `nextLink`.
@@ -15,9 +19,9 @@ impl ArmClient {
         &self,
         scope: &Scope,
     ) -> Result<Vec<CurrentAssignment>, ArmError> {
-        let path = scope.assignments_path();
+        let path = ArmPath::assignments(scope)?;
         let items: Vec<AssignmentResource> = self
-            .list_all("list principal assignments", &path, self.url(&path))
+            .list_all("list principal assignments", path.as_str(), self.url(&path))
             .await?;
         Ok(items
             .into_iter()
@@ -31,19 +35,15 @@ impl ArmClient {
         scope: &Scope,
         name: &str,
     ) -> Result<Option<CurrentAssignment>, ArmError> {
-        let path = scope.assignment_path(name);
+        let path = ArmPath::assignment(scope, name)?;
+        let url = self.url(&path);
+        let path = path.as_str();
         match self
-            .send(
-                "get principal assignment",
-                &path,
-                Method::GET,
-                self.url(&path),
-                None,
-            )
+            .send("get principal assignment", path, Method::GET, url, None)
             .await
         {
             Ok(resp) => {
-                let r: AssignmentResource = parse_json("get principal assignment", &path, &resp)?;
+                let r: AssignmentResource = parse_json("get principal assignment", path, &resp)?;
                 Ok(to_current(scope, r))
             }
             Err(e) if e.is_not_found() => Ok(None),
@@ -60,7 +60,7 @@ impl ArmClient {
         tenant: Option<&str>,
     ) -> Result<CurrentAssignment, ArmError> {
         let op = "create principal assignment";
-        let path = key.scope.assignment_path(name);
+        let path = ArmPath::assignment(&key.scope, name)?;
         let body = serde_json::to_value(AssignmentBody {
             properties: AssignmentProperties {
                 principal_id: Some(key.principal_id.as_str().to_string()),
@@ -73,11 +73,12 @@ impl ArmClient {
         .expect("the body serialises");
         self.write_and_wait(op, &path, Method::PUT, Some(&body))
             .await?;
+        let path = path.as_str();
         match self.get_assignment(&key.scope, name).await? {
             Some(a) => Ok(a),
             None => Err(ArmError::new(
                 op,
-                &path,
+                path,
                 "the operation succeeded but the assignment is not there",
             )),
         }
@@ -90,11 +91,12 @@ impl ArmClient {
     async fn write_and_wait(
         &self,
         op: &str,
-        path: &str,
+        path: &ArmPath,
         method: Method,
         body: Option<&serde_json::Value>,
     ) -> Result<(), ArmError> {
         let url = self.url(path);
+        let path = path.as_str();
         let mut attempt = Attempt::first();
         loop {
             let resp = self
@@ -131,23 +133,51 @@ impl ArmClient {
     /// Deletes the assignment `name` and waits until it is gone. Deleting a missing one succeeds.
     pub async fn delete_assignment(&self, scope: &Scope, name: &str) -> Result<(), ArmError> {
         let op = "delete principal assignment";
-        let path = scope.assignment_path(name);
+        let path = ArmPath::assignment(scope, name)?;
         self.write_and_wait(op, &path, Method::DELETE, None).await?;
+        let path = path.as_str();
         match self.get_assignment(scope, name).await? {
             None => Ok(()),
             Some(_) => Err(ArmError::new(
                 op,
-                &path,
+                path,
                 "the operation succeeded but the assignment is still there",
             )),
         }
     }
 }
 
-/// ARM's resource → our model. Items with a role or type this version does not know are left out with
-/// a warning: never deleting what we do not understand is the safe side.
+/// ARM's resource → our model, checked as every ARM answer is. Left out with a warning (never
+/// deleting what we do not understand is the safe side):
+///
+/// - a name that is not one safe path segment (`names::check(ListedAssignment)`);
+/// - an `id` that is missing or not `{scope}/principalAssignments/{name}`: an assignment listed
+///   from a scope it does not live in (a confused or hostile server) is not planned on there;
+/// - a role or principal type this version does not know.
 fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment> {
-    let name = short_name(&r)?;
+    let id = r.id.clone().unwrap_or_default();
+    let Some(name) = short_name(&r) else {
+        tracing::warn!(
+            "{scope}: ARM listed an assignment without a name (id `{}`); leaving it alone",
+            id.escape_debug()
+        );
+        return None;
+    };
+    if let Err(e) = names::check(NameKind::ListedAssignment, &name) {
+        tracing::warn!(
+            "{scope}: ARM listed an assignment named `{}` ({e}); leaving it alone",
+            name.escape_debug()
+        );
+        return None;
+    }
+    if !id_is_under(&id, scope, &name) {
+        tracing::warn!(
+            "{scope}: ARM listed assignment `{}` with id `{}`, which is not under the scope it was listed from; not planning on it",
+            name.escape_debug(),
+            id.escape_debug()
+        );
+        return None;
+    }
     let p = r.properties.unwrap_or_default();
     let role_text = p.role.unwrap_or_default();
     let type_text = p.principal_type.unwrap_or_default();
@@ -155,7 +185,9 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         (Role::parse(&role_text), PrincipalType::parse(&type_text))
     else {
         tracing::warn!(
-            "{scope}: assignment `{name}` has role `{role_text}` and type `{type_text}`, which this version does not know; leaving it alone"
+            "{scope}: assignment `{name}` has role `{}` and type `{}`, which this version does not know; leaving it alone",
+            role_text.escape_debug(),
+            type_text.escape_debug()
         );
         return None;
     };
@@ -171,5 +203,9 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         tenant_name: p.tenant_name.filter(|s| !s.is_empty()),
         principal_name: p.principal_name.filter(|s| !s.is_empty()),
         aad_object_id: p.aad_object_id.filter(|s| !s.is_empty()),
+        provisioning: Provisioning::parse(p.provisioning_state.as_deref()),
     })
 }
+
+#[cfg(test)]
+mod prop;

@@ -4,7 +4,8 @@ use serde::Deserialize;
 
 use super::client::ArmClient;
 use super::error::ArmError;
-use crate::model::ClusterRef;
+use super::path::ArmPath;
+use crate::model::{ClusterRef, names};
 
 #[derive(Debug, Deserialize)]
 struct Resource {
@@ -30,14 +31,9 @@ impl ArmClient {
         subscription: &str,
         resource_group: Option<&str>,
     ) -> Result<Vec<ClusterRef>, ArmError> {
-        let path = match resource_group {
-            Some(rg) => format!(
-                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
-            ),
-            None => format!("/subscriptions/{subscription}/providers/Microsoft.Kusto/clusters"),
-        };
+        let path = ArmPath::clusters(subscription, resource_group)?;
         let items: Vec<Resource> = self
-            .list_all("list clusters", &path, self.url(&path))
+            .list_all("list clusters", path.as_str(), self.url(&path))
             .await?;
         let mut clusters: Vec<ClusterRef> = items
             .into_iter()
@@ -47,30 +43,50 @@ impl ArmClient {
                 let name = r
                     .name
                     .or_else(|| id.rsplit('/').next().map(str::to_string))?;
+                let checked =
+                    names::resource_group(&rg).and_then(|()| names::cluster(&name));
+                if let Err(e) = checked {
+                    tracing::warn!(
+                        "ARM listed cluster `{}` in subscription `{subscription}`, which is not a valid cluster id ({e}); leaving it out",
+                        id.escape_debug()
+                    );
+                    return None;
+                }
                 Some(ClusterRef::new(subscription, rg, name))
             })
             .collect();
         clusters.sort();
+        clusters.dedup();
         Ok(clusters)
     }
 
     /// The database names of a cluster (ARM's `name` is `cluster/database`).
     pub async fn list_databases(&self, cluster: &ClusterRef) -> Result<Vec<String>, ArmError> {
-        let path = format!("{}/databases", cluster.arm_path());
+        let path = ArmPath::databases(cluster)?;
         let items: Vec<Resource> = self
-            .list_all("list databases", &path, self.url(&path))
+            .list_all("list databases", path.as_str(), self.url(&path))
             .await?;
-        let mut names: Vec<String> = items
+        let mut found: Vec<String> = items
             .into_iter()
             .filter_map(|r| {
                 r.name
                     .or(r.id)
                     .and_then(|n| n.rsplit('/').next().map(str::to_string))
             })
-            .filter(|n| !n.is_empty())
+            .filter(|n| match names::database(n) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(
+                        "ARM listed database `{}` in cluster `{cluster}`, which is not a valid database name ({e}); leaving it out",
+                        n.escape_debug()
+                    );
+                    false
+                }
+            })
             .collect();
-        names.sort_by_key(|n| n.to_ascii_lowercase());
-        Ok(names)
+        found.sort_by_key(|n| names::fold(n));
+        found.dedup_by(|a, b| names::same(a, b));
+        Ok(found)
     }
 }
 

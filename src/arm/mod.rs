@@ -7,6 +7,7 @@
 //! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |
 //! | `transport` | the same bounds for `azure_identity`'s token requests                    |
 //! | `pager`     | following `nextLink` (same origin, no page twice)                        |
+//! | `path`      | every ARM URL path: fixed segments, names checked and percent-encoded    |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
@@ -24,6 +25,7 @@ mod github;
 mod http;
 mod pacer;
 mod pager;
+mod path;
 mod poller;
 mod retry;
 mod transport;
@@ -37,4 +39,5 @@ pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
 pub use http::{MAX_BODY_BYTES, display_url};
+pub use path::{ArmPath, encode_segment, id_is_under};
 pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};

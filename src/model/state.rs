@@ -133,6 +133,62 @@ pub struct CurrentAssignment {
     /// ARM's resolved display name, e.g. `Alice (alice@contoso.com)`.
     pub principal_name: Option<String>,
     pub aad_object_id: Option<String>,
+    /// ARM's `provisioningState`: only a `Succeeded` assignment holds its grant.
+    #[serde(default, skip_serializing_if = "Provisioning::is_succeeded")]
+    pub provisioning: Provisioning,
+}
+
+impl CurrentAssignment {
+    /// True when the assignment is in force: ARM reports it `Succeeded`. One still `Creating` (an
+    /// apply in progress or killed, the portal) is not, and counts for nothing until it is.
+    pub fn is_held(&self) -> bool {
+        self.provisioning.is_succeeded()
+    }
+}
+
+/// ARM's `provisioningState` of an assignment, in three classes the planner treats differently.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Provisioning {
+    /// In force.
+    #[default]
+    Succeeded,
+    /// In progress (`Creating`, `Running`, `Deleting`, `Moving`, or a state this version does not
+    /// know): it may yet succeed or vanish, so it is neither counted as held nor written over.
+    Pending(String),
+    /// Ended without effect (`Failed`, `Canceled`): it holds nothing and may be replaced.
+    Failed(String),
+}
+
+impl Provisioning {
+    /// From ARM's text. A listing without the field is read as `Succeeded`: the real service always
+    /// sends it (every recorded listing has it), and only test servers leave it out.
+    pub fn parse(state: Option<&str>) -> Provisioning {
+        match state.map(str::trim) {
+            None => Provisioning::Succeeded,
+            Some(s) if s.eq_ignore_ascii_case("Succeeded") => Provisioning::Succeeded,
+            Some(s) if s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled") => {
+                Provisioning::Failed(s.to_string())
+            }
+            Some(s) => Provisioning::Pending(s.to_string()),
+        }
+    }
+
+    pub fn is_succeeded(&self) -> bool {
+        matches!(self, Provisioning::Succeeded)
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Provisioning::Pending(_))
+    }
+
+    /// ARM's word for it (`Succeeded`, `Creating`, …).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Provisioning::Succeeded => "Succeeded",
+            Provisioning::Pending(s) | Provisioning::Failed(s) => s,
+        }
+    }
 }
 
 /// What ARM has now at each managed scope.
@@ -141,4 +197,16 @@ pub struct CurrentState {
     pub scopes: BTreeMap<Scope, Vec<CurrentAssignment>>,
     /// Scopes that could not be read (e.g. the cluster or database does not exist), with the reason.
     pub errors: BTreeMap<Scope, String>,
+}
+
+impl From<String> for Provisioning {
+    fn from(s: String) -> Self {
+        Provisioning::parse(Some(&s))
+    }
+}
+
+impl From<Provisioning> for String {
+    fn from(p: Provisioning) -> Self {
+        p.as_str().to_string()
+    }
 }

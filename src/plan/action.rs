@@ -67,6 +67,9 @@ pub struct ScopePlan {
     /// saved plan so that `apply PLAN.json` can tell whether Azure changed since; `None` when the
     /// scope could not be read.
     pub fingerprint: Option<String>,
+    /// Listed assignments the plan does not act on yet: ones not `Succeeded` (in progress), and
+    /// ones whose delete waits for an in-progress grant that replaces them. Neither counts as held.
+    pub pending: Vec<Pending>,
     /// No-ops dropped by `compact` (a scope with nothing to write keeps only their count, so that a
     /// fleet-wide plan does not hold every adopted assignment).
     #[serde(skip)]
@@ -99,8 +102,23 @@ impl ScopePlan {
             | Change::NoOp { before, .. } => Some(before),
             Change::Create { .. } => None,
         });
-        befores.chain(&self.kept).chain(&self.ignored).collect()
+        let pending = self.pending.iter().map(|p| &p.assignment);
+        befores
+            .chain(&self.kept)
+            .chain(&self.ignored)
+            .chain(pending)
+            .collect()
     }
+}
+
+/// A listed assignment the plan leaves for a later run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pending {
+    pub assignment: CurrentAssignment,
+    /// `None`: the assignment itself is in progress (see its `provisioning`). `Some(name)`: it is
+    /// in force, and would be deleted as the old half of a replace, but the assignment `name` that
+    /// replaces it is still in progress; it is deleted by the run after that one succeeds.
+    pub waits_for: Option<String>,
 }
 
 /// Counts for the summary line.
@@ -111,6 +129,9 @@ pub struct Summary {
     pub delete: usize,
     pub unchanged: usize,
     pub unmanaged: usize,
+    /// Listed assignments left for a later run (`ScopePlan::pending`).
+    #[serde(default)]
+    pub pending: usize,
 }
 
 impl Summary {
@@ -119,6 +140,7 @@ impl Summary {
         let mut s = Summary::default();
         for sp in scopes {
             s.unmanaged += sp.kept.len();
+            s.pending += sp.pending.len();
             s.unchanged += sp.unchanged_compacted;
             for c in &sp.changes {
                 match c {

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, PrincipalId, PrincipalType, Role,
-    Scope, SourceLocation,
+    AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, PrincipalId, PrincipalType,
+    Provisioning, Role, Scope, SourceLocation,
 };
 
-use super::action::{Change, Plan, ScopePlan, Summary};
+use super::action::{Change, Pending, Plan, ScopePlan, Summary};
 use super::safety::SafetyVerdict;
 
 /// The version of the document's shape.
@@ -34,6 +34,21 @@ pub struct PlanDocument {
     pub unmanaged: Vec<WireGrant>,
     /// Scopes of the file that could not be read; they have no changes.
     pub errors: Vec<WireError>,
+    /// Listed assignments left for a later run: not `Succeeded` yet, or waiting for one that is not.
+    #[serde(default)]
+    pub pending: Vec<WirePending>,
+}
+
+/// An assignment the plan does not act on yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WirePending {
+    #[serde(flatten)]
+    pub grant: WireGrant,
+    /// ARM's `provisioningState` (`Creating`, …; `Succeeded` for one that waits).
+    pub provisioning_state: String,
+    /// The in-progress assignment whose success this one's delete waits for; `null` when this one
+    /// is itself in progress.
+    pub waits_for: Option<String>,
 }
 
 /// Where a grant lives.
@@ -174,6 +189,7 @@ impl WireGrant {
             tenant_name: None,
             principal_name: self.display_name.clone(),
             aad_object_id: self.object_id.clone(),
+            provisioning: Default::default(),
         }
     }
 }
@@ -188,6 +204,7 @@ impl PlanDocument {
             changes: Vec::new(),
             unmanaged: Vec::new(),
             errors: Vec::new(),
+            pending: Vec::new(),
         };
         for sp in &plan.scopes {
             for c in &sp.changes {
@@ -213,6 +230,11 @@ impl PlanDocument {
                 });
             }
             doc.unmanaged.extend(sp.kept.iter().map(from_current));
+            doc.pending.extend(sp.pending.iter().map(|p| WirePending {
+                grant: from_current(&p.assignment),
+                provisioning_state: p.assignment.provisioning.as_str().to_string(),
+                waits_for: p.waits_for.clone(),
+            }));
             if let Some(message) = &sp.error {
                 doc.errors.push(WireError {
                     scope: (&sp.scope).into(),
@@ -240,6 +262,7 @@ impl PlanDocument {
                 ignored: Vec::new(),
                 error: None,
                 fingerprint: None,
+                pending: Vec::new(),
                 unchanged_compacted: 0,
             })
         }
@@ -278,6 +301,14 @@ impl PlanDocument {
         }
         for e in &self.errors {
             at(&mut scopes, &e.scope).error = Some(e.message.clone());
+        }
+        for p in &self.pending {
+            let mut assignment = p.grant.to_current();
+            assignment.provisioning = Provisioning::parse(Some(&p.provisioning_state));
+            at(&mut scopes, &p.grant.scope).pending.push(Pending {
+                assignment,
+                waits_for: p.waits_for.clone(),
+            });
         }
         Plan {
             scopes: scopes.into_values().collect(),

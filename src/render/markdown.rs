@@ -20,7 +20,7 @@ use crate::model::ClusterRef;
 use crate::plan::{Plan, ScopePlan, Summary};
 
 use super::Style;
-use super::text::{change_line, kept_line, scope_heading};
+use super::text::{PENDING_HEADING, change_line, kept_line, pending_line, scope_heading};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -156,7 +156,7 @@ fn sections(plan: &Plan) -> Vec<Section> {
     let mut out = Vec::new();
     for (cluster, scopes) in by_cluster(plan) {
         let s = summary(&scopes);
-        if !s.has_changes() && s.unmanaged == 0 {
+        if !s.has_changes() && s.unmanaged == 0 && s.pending == 0 {
             continue;
         }
         let mut blocks = vec![Block::Text(format!(
@@ -185,6 +185,15 @@ fn sections(plan: &Plan) -> Vec<Section> {
                 "Not in the file, kept (`unmanaged: keep`):\n\n".into(),
             ));
             blocks.push(Block::Code("", kept));
+        }
+        let pending: Vec<String> = scopes
+            .iter()
+            .flat_map(|sp| sp.pending.iter())
+            .map(pending_line)
+            .collect();
+        if !pending.is_empty() {
+            blocks.push(Block::Text(format!("{PENDING_HEADING}\n\n")));
+            blocks.push(Block::Code("", pending));
         }
         out.push(Section { blocks });
     }

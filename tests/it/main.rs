@@ -20,3 +20,4 @@ mod export_roundtrip;
 mod identity_forms;
 mod saved_plan;
 mod standalone;
+mod trust_input;

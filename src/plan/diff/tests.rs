@@ -51,6 +51,7 @@ fn have(scope: &Scope, name: &str, t: PrincipalType, id: &str, role: Role) -> Cu
         tenant_name: None,
         principal_name: None,
         aad_object_id: None,
+        provisioning: Default::default(),
     }
 }
 
