@@ -117,16 +117,9 @@ impl ArmClient {
             else {
                 return Err(e);
             };
-            tracing::info!(
-                "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
-                e.message,
-                d.as_secs_f64()
-            );
+            announce_wait(op, path, class, attempt, &self.retry, &e, d);
             tokio::time::sleep(d).await;
-            attempt.number += 1;
-            if class == RetryClass::PrincipalNotFound {
-                attempt.principal_wait += d;
-            }
+            attempt.waited(class, d);
         }
     }
 
@@ -205,6 +198,39 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         aad_object_id: p.aad_object_id.filter(|s| !s.is_empty()),
         provisioning: Provisioning::parse(p.provisioning_state.as_deref()),
     })
+}
+
+/// Says why a write is started again. The waits a user must know about to not think the tool hung
+/// (Entra ID not showing a new principal yet, a cluster in maintenance) are shown at the default
+/// verbosity, once per write; the rest at `-v`.
+fn announce_wait(
+    op: &str,
+    path: &str,
+    class: RetryClass,
+    attempt: Attempt,
+    policy: &super::retry::RetryPolicy,
+    e: &ArmError,
+    d: std::time::Duration,
+) {
+    let budget = |b: std::time::Duration| {
+        humantime::format_duration(std::time::Duration::from_secs(b.as_secs()))
+    };
+    match class {
+        RetryClass::PrincipalNotFound if attempt.principal_wait.is_zero() => tracing::warn!(
+            "{op} `{path}`: waiting up to {} for Entra ID to show the principal (a new identity takes minutes to appear)",
+            budget(policy.principal_budget)
+        ),
+        RetryClass::Busy if attempt.busy_wait.is_zero() => tracing::warn!(
+            "{op} `{path}`: the cluster is busy ({}); retrying for up to {}",
+            e.code.as_deref().unwrap_or("conflict"),
+            budget(policy.busy_budget)
+        ),
+        _ => tracing::info!(
+            "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
+            e.message,
+            d.as_secs_f64()
+        ),
+    }
 }
 
 #[cfg(test)]

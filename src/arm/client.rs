@@ -208,12 +208,7 @@ impl ArmClient {
                 self.pacer.hold(&subscription, op_class, d);
             }
             tokio::time::sleep(d).await;
-            attempt.number += 1;
-            match class {
-                RetryClass::PrincipalNotFound => attempt.principal_wait += d,
-                RetryClass::Throttled => attempt.throttle_wait += d,
-                _ => {}
-            }
+            attempt.waited(class, d);
         }
     }
 

@@ -1,4 +1,4 @@
-//! Finding clusters and databases (for `export` and for clear "not found" errors).
+//! Finding clusters (for `export`); a cluster's databases are in `estate`.
 
 use serde::Deserialize;
 
@@ -58,35 +58,6 @@ impl ArmClient {
         clusters.sort();
         clusters.dedup();
         Ok(clusters)
-    }
-
-    /// The database names of a cluster (ARM's `name` is `cluster/database`).
-    pub async fn list_databases(&self, cluster: &ClusterRef) -> Result<Vec<String>, ArmError> {
-        let path = ArmPath::databases(cluster)?;
-        let items: Vec<Resource> = self
-            .list_all("list databases", path.as_str(), self.url(&path))
-            .await?;
-        let mut found: Vec<String> = items
-            .into_iter()
-            .filter_map(|r| {
-                r.name
-                    .or(r.id)
-                    .and_then(|n| n.rsplit('/').next().map(str::to_string))
-            })
-            .filter(|n| match names::database(n) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(
-                        "ARM listed database `{}` in cluster `{cluster}`, which is not a valid database name ({e}); leaving it out",
-                        n.escape_debug()
-                    );
-                    false
-                }
-            })
-            .collect();
-        found.sort_by_key(|n| names::fold(n));
-        found.dedup_by(|a, b| names::same(a, b));
-        Ok(found)
     }
 }
 

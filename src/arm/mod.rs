@@ -4,6 +4,8 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
+//! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
+//! | `graph`     | Microsoft Graph lookups of the file's principals (`--resolve-principals`) |
 //! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |
 //! | `transport` | the same bounds for `azure_identity`'s token requests                    |
 //! | `pager`     | following `nextLink` (same origin, no page twice)                        |
@@ -21,7 +23,9 @@ mod client;
 mod discovery;
 mod endpoint;
 mod error;
+mod estate;
 mod github;
+mod graph;
 mod http;
 mod pacer;
 mod pager;
@@ -38,6 +42,7 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
+pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved, graph_for_cloud};
 pub use http::{MAX_BODY_BYTES, display_url};
 pub use path::{ArmPath, encode_segment, id_is_under};
 pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};

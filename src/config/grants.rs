@@ -129,6 +129,7 @@ impl Checker<'_> {
                     .tenant
                     .or_else(|| cx.default_tenant.map(str::to_string)),
                 location,
+                resolved: None,
             });
         }
     }

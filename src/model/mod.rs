@@ -14,10 +14,11 @@ mod scope;
 mod state;
 
 pub use key::AssignmentKey;
-pub use principal::{PrincipalId, PrincipalType};
+pub use principal::{PrincipalId, PrincipalType, is_guid};
 pub use role::{Role, ScopeKind};
 pub use scope::{ClusterRef, Scope};
 pub use state::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    Provisioning, SafetyConfig, SourceLocation, Unmanaged,
+    CurrentAssignment, CurrentState, DatabaseInfo, DesiredGrant, DesiredScope, DesiredState,
+    Follower, IgnoreRule, Provisioning, ResolvedPrincipal, SafetyConfig, SourceLocation, Unmanaged,
+    is_running, upn_in_display_name,
 };

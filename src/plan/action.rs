@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Scope};
+use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Follower, Scope};
 
 use super::safety::SafetyVerdict;
 
@@ -74,9 +74,31 @@ pub struct ScopePlan {
     /// fleet-wide plan does not hold every adopted assignment).
     #[serde(skip)]
     pub unchanged_compacted: usize,
+    /// Set when the scope was not checked because its cluster is not Running (`cluster is Stopped`):
+    /// it has no changes and is not an error (auto-stop is routine); nothing is written there.
+    pub not_checked: Option<String>,
+    /// Set for a follower database: the leader it follows and how principals combine.
+    pub follows: Option<Follower>,
 }
 
 impl ScopePlan {
+    /// A scope with nothing planned yet.
+    pub fn new(scope: Scope) -> Self {
+        ScopePlan {
+            scope,
+            changes: Vec::new(),
+            kept: Vec::new(),
+            existing: 0,
+            ignored: Vec::new(),
+            error: None,
+            fingerprint: None,
+            pending: Vec::new(),
+            unchanged_compacted: 0,
+            not_checked: None,
+            follows: None,
+        }
+    }
+
     /// True when the scope has a change that writes (not only no-ops).
     pub fn is_touched(&self) -> bool {
         self.changes.iter().any(|c| !c.is_noop())
@@ -174,6 +196,13 @@ impl Plan {
     /// True when some scope could not be read.
     pub fn has_errors(&self) -> bool {
         self.scopes.iter().any(|s| s.error.is_some())
+    }
+
+    /// The scopes not checked because their cluster is not Running, with the reason.
+    pub fn not_checked(&self) -> impl Iterator<Item = (&Scope, &str)> {
+        self.scopes
+            .iter()
+            .filter_map(|s| s.not_checked.as_deref().map(|r| (&s.scope, r)))
     }
 
     /// All changes that write (no no-ops), with their scope.

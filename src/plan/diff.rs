@@ -20,8 +20,9 @@
 //! Before any rule, the listing passes `listing`: one entry per name (ARM names are
 //! case-insensitive), a contradictory listing is an error of the scope, in-progress ones set aside.
 //!
-//! A key matches when the principal type and role are equal, the principal id equals the current
-//! `principalId` or `aadObjectId` ignoring case, and the tenants agree where the file sets one.
+//! A key matches when the principal type and role are equal, the principal id equals, ignoring case,
+//! one of the assignment's spellings (`principalId`, `aadObjectId`, or a user's UPN inside
+//! `principalName`: `CurrentAssignment::principal_ids`), and the tenants agree where the file sets one.
 //! Details that keep a plan convergent:
 //!
 //! - Of duplicates, the one kept is: an ignored one (it cannot be deleted), else the one under the
@@ -32,8 +33,8 @@
 //! - A create never PUTs a name already listed at the scope or claimed by another create (`names`).
 
 use crate::model::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    Unmanaged,
+    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, Follower,
+    IgnoreRule, Unmanaged,
 };
 
 use super::action::{Change, Plan, ScopePlan};
@@ -105,17 +106,8 @@ pub fn plan_scope(
         unmanaged,
         grants: mut desired,
     } = ds;
-    let mut plan = ScopePlan {
-        scope,
-        changes: Vec::new(),
-        kept: Vec::new(),
-        existing: 0,
-        ignored: Vec::new(),
-        error,
-        fingerprint: None,
-        pending: Vec::new(),
-        unchanged_compacted: 0,
-    };
+    let mut plan = ScopePlan::new(scope);
+    plan.error = error;
     if plan.error.is_some() {
         return plan;
     }
@@ -268,6 +260,30 @@ pub fn plan_scope(
     plan
 }
 
+/// A scope of a cluster that is not Running: not read, not planned, nothing written; the plan says
+/// so (`not checked: cluster is Stopped`). Auto-stop after five idle days is routine, so this is not
+/// an error unless the user asks (`--stopped-clusters error`).
+pub fn not_checked(ds: DesiredScope, state: &str) -> ScopePlan {
+    let mut plan = ScopePlan::new(ds.scope);
+    plan.not_checked = Some(format!("cluster is {state}"));
+    plan
+}
+
+/// Why a follower database cannot be planned, when it cannot: with `principalsModificationKind`
+/// `None` it takes only its leader's principals, so grants of its own cannot take effect.
+pub fn follower_problem(ds: &DesiredScope, f: &Follower) -> Option<String> {
+    (!f.takes_grants() && !ds.grants.is_empty()).then(|| {
+        format!(
+            "database `{}` follows cluster `{}` with principalsModificationKind None: it takes only \
+             the leader's principals, so the {} grant(s) in the file cannot take effect here; grant \
+             them on the leader database, or remove them from the file",
+            ds.scope.database_name().unwrap_or_default(),
+            f.leader_name(),
+            ds.grants.len()
+        )
+    })
+}
+
 fn order(c: &Change) -> u8 {
     match c {
         Change::NoOp { .. } => 0,
@@ -318,10 +334,14 @@ fn holds(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
 }
 
 fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
-    g.key.principal_id == a.key.principal_id
-        || a.aad_object_id
-            .as_deref()
-            .is_some_and(|oid| g.key.principal_id.matches(oid))
+    desired_ids(g).any(|id| a.principal_ids().any(|s| s.eq_ignore_ascii_case(id.trim())))
+}
+
+/// The spellings a grant of the file is known by: its own id, and the object id Microsoft Graph
+/// resolved it to (`--resolve-principals graph`).
+fn desired_ids(g: &DesiredGrant) -> impl Iterator<Item = &str> {
+    std::iter::once(g.key.principal_id.as_str())
+        .chain(g.resolved.as_ref().map(|r| r.object_id.as_str()))
 }
 
 /// A tenant is compared only where the file states one (and ARM reports one).

@@ -37,6 +37,13 @@ pub struct PlanDocument {
     /// Listed assignments left for a later run: not `Succeeded` yet, or waiting for one that is not.
     #[serde(default)]
     pub pending: Vec<WirePending>,
+    /// Scopes not checked because their cluster is not Running (`reason`: `cluster is Stopped`);
+    /// they have no changes and are not errors.
+    #[serde(default)]
+    pub skipped: Vec<WireSkipped>,
+    /// Follower databases of the file, with their leader and `principalsModificationKind`.
+    #[serde(default)]
+    pub followers: Vec<WireFollower>,
 }
 
 /// An assignment the plan does not act on yet.
@@ -49,6 +56,21 @@ pub struct WirePending {
     /// The in-progress assignment whose success this one's delete waits for; `null` when this one
     /// is itself in progress.
     pub waits_for: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSkipped {
+    pub scope: WireScope,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireFollower {
+    pub scope: WireScope,
+    /// The leader cluster's ARM id.
+    pub leader: String,
+    /// `Union`, `Replace` or `None`.
+    pub principals_modification_kind: String,
 }
 
 /// Where a grant lives.
@@ -139,8 +161,8 @@ fn from_desired(g: &DesiredGrant) -> WireGrant {
         role: g.key.role,
         name: g.create_name(),
         tenant: g.tenant.clone(),
-        display_name: None,
-        object_id: None,
+        display_name: g.resolved.as_ref().and_then(|r| r.display_name.clone()),
+        object_id: g.resolved.as_ref().map(|r| r.object_id.clone()),
     }
 }
 
@@ -177,6 +199,7 @@ impl WireGrant {
             name,
             tenant: self.tenant.clone(),
             location: SourceLocation::default(),
+            resolved: None,
         }
     }
 
@@ -205,6 +228,8 @@ impl PlanDocument {
             unmanaged: Vec::new(),
             errors: Vec::new(),
             pending: Vec::new(),
+            skipped: Vec::new(),
+            followers: Vec::new(),
         };
         for sp in &plan.scopes {
             for c in &sp.changes {
@@ -241,6 +266,19 @@ impl PlanDocument {
                     message: message.clone(),
                 });
             }
+            if let Some(reason) = &sp.not_checked {
+                doc.skipped.push(WireSkipped {
+                    scope: (&sp.scope).into(),
+                    reason: reason.clone(),
+                });
+            }
+            if let Some(f) = &sp.follows {
+                doc.followers.push(WireFollower {
+                    scope: (&sp.scope).into(),
+                    leader: f.leader.clone(),
+                    principals_modification_kind: f.modification_kind.clone(),
+                });
+            }
         }
         doc
     }
@@ -254,17 +292,9 @@ impl PlanDocument {
             scope: &WireScope,
         ) -> &'a mut ScopePlan {
             let scope = Scope::from(scope);
-            scopes.entry(scope.clone()).or_insert_with(|| ScopePlan {
-                scope,
-                changes: Vec::new(),
-                kept: Vec::new(),
-                existing: 0,
-                ignored: Vec::new(),
-                error: None,
-                fingerprint: None,
-                pending: Vec::new(),
-                unchanged_compacted: 0,
-            })
+            scopes
+                .entry(scope.clone())
+                .or_insert_with(|| ScopePlan::new(scope))
         }
         for c in &self.changes {
             let (scope, change) = match c {
@@ -308,6 +338,15 @@ impl PlanDocument {
             at(&mut scopes, &p.grant.scope).pending.push(Pending {
                 assignment,
                 waits_for: p.waits_for.clone(),
+            });
+        }
+        for k in &self.skipped {
+            at(&mut scopes, &k.scope).not_checked = Some(k.reason.clone());
+        }
+        for f in &self.followers {
+            at(&mut scopes, &f.scope).follows = Some(crate::model::Follower {
+                leader: f.leader.clone(),
+                modification_kind: f.principals_modification_kind.clone(),
             });
         }
         Plan {

@@ -133,6 +133,7 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
                     line: 100 * (n + 1) + i,
                     column: 9,
                 },
+                resolved: None,
             })
             .collect();
         let listed = s

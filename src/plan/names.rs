@@ -81,6 +81,7 @@ mod tests {
             name: name.map(str::to_string),
             tenant: None,
             location: SourceLocation::default(),
+            resolved: None,
         }
     }
 

@@ -107,6 +107,33 @@ fn head(plan: &Plan, file: &str) -> String {
         }
         s.push('\n');
     }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        s.push_str(&format!(
+            "> [!NOTE]\n> **{} scope(s) not checked: their cluster is not Running.** Nothing is written \
+             there; start the cluster to plan them.\n",
+            skipped.len()
+        ));
+        for (scope, reason) in skipped {
+            s.push_str(&format!("> - `{scope}`: {reason}\n"));
+        }
+        s.push('\n');
+    }
+    let followers: Vec<&ScopePlan> = plan.scopes.iter().filter(|s| s.follows.is_some()).collect();
+    if !followers.is_empty() {
+        s.push_str("Follower databases (their grants combine with the leader's):\n");
+        for sp in followers {
+            if let Some(f) = &sp.follows {
+                s.push_str(&format!(
+                    "- `{}` follows `{}` (principalsModificationKind `{}`)\n",
+                    sp.scope,
+                    f.leader_name(),
+                    f.modification_kind
+                ));
+            }
+        }
+        s.push('\n');
+    }
     s.push_str("| Cluster | Create | Replace | Delete | Unchanged | Unmanaged (kept) |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|\n");
     for (cluster, scopes) in by_cluster(plan) {

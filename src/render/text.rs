@@ -26,7 +26,11 @@ fn who_current(a: &CurrentAssignment) -> String {
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
-    format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id)
+    let mut s = format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id);
+    if let Some(n) = g.resolved.as_ref().and_then(|r| r.display_name.as_deref()) {
+        s.push_str(&format!(" ({n})"));
+    }
+    s
 }
 
 /// Writes the plan; `file` names the desired-state file in the headline.
@@ -94,6 +98,38 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             writeln!(w, "  {scope}: {e}")?;
         }
     }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            style.yellow("Not checked (cluster not Running; nothing is written there):")
+        )?;
+        for (scope, reason) in &skipped {
+            writeln!(w, "  {scope}: {reason}")?;
+        }
+    }
+    let followers: Vec<_> = plan
+        .scopes
+        .iter()
+        .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
+        .collect();
+    if !followers.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Follower databases (their grants combine with the leader's):"
+        )?;
+        for (scope, f) in followers {
+            writeln!(
+                w,
+                "  {scope}: follows {} (principalsModificationKind {})",
+                f.leader_name(),
+                f.modification_kind
+            )?;
+        }
+    }
     writeln!(w)?;
     if !plan.safety.ok {
         writeln!(
@@ -122,6 +158,13 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             w,
             "No changes to make now; {} assignment(s) pending in Azure (see above): plan again once they settle.",
             summary.pending
+        )?;
+    } else if !skipped.is_empty() {
+        let read = plan.scopes.len() - skipped.len();
+        writeln!(
+            w,
+            "No changes in the {read} scope(s) checked; {} not checked (see above).",
+            skipped.len()
         )?;
     } else {
         let read = plan.scopes.len();

@@ -18,6 +18,7 @@ mod config_props;
 mod emulator_cli;
 mod export_roundtrip;
 mod identity_forms;
+mod real_identities;
 mod saved_plan;
 mod standalone;
 mod trust_input;

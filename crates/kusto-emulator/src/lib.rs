@@ -186,6 +186,8 @@ impl Emulator {
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
+            // Microsoft Graph's `/v1.0` is served on the same host.
+            ("KUSTO_PRINCIPALS_GRAPH_ENDPOINT", self.endpoint.clone()),
             (
                 "KUSTO_PRINCIPALS_CA_CERT",
                 self.ca_cert_path.display().to_string(),

@@ -103,6 +103,7 @@ fn desired(picks: &[(usize, usize, Option<usize>)], keep: bool) -> DesiredScope 
                 name: name.map(|n| NAMES[n].to_string()),
                 tenant: None,
                 location: SourceLocation::default(),
+                resolved: None,
             })
             .collect(),
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{id_matches, tenant_ok};
+use super::{desired_ids, id_matches, tenant_ok};
 use crate::model::{CurrentAssignment, DesiredGrant, IgnoreRule, PrincipalType, Role};
 
 type IndexKey = (PrincipalType, Role, String);
@@ -12,7 +12,8 @@ pub(super) struct Listed {
     pub items: Vec<CurrentAssignment>,
     pub ignored: Vec<bool>,
     pub used: Vec<bool>,
-    /// (type, role, lowercased id) → indexes, by `principalId` and by `aadObjectId`.
+    /// (type, role, lowercased id) → indexes, by every spelling of the principal
+    /// (`CurrentAssignment::principal_ids`).
     index: HashMap<IndexKey, Vec<usize>>,
 }
 
@@ -39,8 +40,7 @@ impl Listed {
                 continue;
             }
             let k = &a.key;
-            let ids = std::iter::once(k.principal_id.as_str()).chain(a.aad_object_id.as_deref());
-            for id in ids {
+            for id in a.principal_ids() {
                 let entry = index
                     .entry((k.principal_type, k.role, id.to_ascii_lowercase()))
                     .or_default();
@@ -61,20 +61,17 @@ impl Listed {
     /// Indexes of the assignments holding `g`'s key, in sorted order.
     pub fn holding(&self, g: &DesiredGrant) -> Vec<usize> {
         let k = &g.key;
-        let id = (
-            k.principal_type,
-            k.role,
-            k.principal_id.as_str().to_ascii_lowercase(),
-        );
-        let mut found: Vec<usize> = self
-            .index
-            .get(&id)
-            .into_iter()
+        let mut found: Vec<usize> = desired_ids(g)
+            .filter_map(|id| {
+                self.index
+                    .get(&(k.principal_type, k.role, id.to_ascii_lowercase()))
+            })
             .flatten()
             .copied()
             .filter(|&i| tenant_ok(g, &self.items[i]))
             .collect();
         found.sort_unstable();
+        found.dedup();
         found
     }
 

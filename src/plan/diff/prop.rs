@@ -121,6 +121,7 @@ fn build_desired(picks: &[Pick], keep: [bool; 3], ignore: &[(usize, usize, bool)
             name: NAMES.get(name).map(|n| n.to_string()),
             tenant: TENANTS[tenant].map(str::to_string),
             location: SourceLocation::default(),
+            resolved: None,
         });
     }
     desired
