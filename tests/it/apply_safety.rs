@@ -100,7 +100,7 @@ fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("1 of 4 changes failed"), "{run:?}");
+    assert!(run.stderr.contains("1 of 4 writes failed"), "{run:?}");
     let report: Value = serde_json::from_str(&run.stdout).expect("a JSON report");
     let create = action(&report, "create", "ca-unknown");
     assert_eq!(create["outcome"], "failed", "{report:#}");
@@ -179,7 +179,7 @@ fn an_unsafe_plan_is_refused_without_force_and_applied_with_it() {
     assert!(
         forced
             .stdout
-            .contains("Apply complete: 1 applied, 0 failed, 0 skipped."),
+            .contains("Apply complete: 1 change (0 add, 0 replace, 1 delete) in 1 write; 1 applied, 0 failed, 0 skipped."),
         "{forced:?}"
     );
     let left = &env.emu().snapshot().clusters[0].principals;
