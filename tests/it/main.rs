@@ -23,6 +23,7 @@ mod config_example;
 mod config_props;
 mod emulator_cli;
 mod export_roundtrip;
+mod identity_forms;
 mod output_inert;
 mod real_identities;
 mod saved_plan;

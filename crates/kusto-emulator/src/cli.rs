@@ -143,6 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn the_state_and_identity_flags_reach_the_options() {
+        use clap::Parser;
+        let cli = Cli::parse_from([
+            "emulator",
+            "--maintenance-failures",
+            "2",
+            "--maintenance-rate",
+            "0.25",
+            "--duplicates-by-principal-id",
+            "--refuse-none-follower-writes",
+        ]);
+        let o = cli.args.options_for(&demo_state());
+        assert_eq!((o.maintenance.first, o.maintenance.rate), (2, 0.25));
+        assert!(o.raw_duplicates && o.refuse_none_follower_writes);
+    }
+
+    #[test]
     fn values_are_quoted_only_when_needed() {
         assert_eq!(
             shell_quote("https://127.0.0.1:8443"),

@@ -103,7 +103,7 @@ pub async fn handle(
             Some(openid::configuration(&shared.endpoint, &tid, tenant))
         }
         Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
-        _ if graph_path.is_some() => Some(graph_reply(
+        _ if graph_path.is_some() => Some(graph::reply(
             &shared,
             &parts.method,
             &parts.headers,
@@ -175,34 +175,6 @@ fn kind_of(route: &Route, method: &Method) -> &'static str {
 fn graph_path(path: &str) -> Option<&str> {
     path.strip_prefix("/v1.0")
         .filter(|rest| rest.starts_with('/'))
-}
-
-/// A Graph request: a Graph token, then the directory (Graph's error shape throughout).
-fn graph_reply(
-    shared: &Shared,
-    method: &Method,
-    headers: &HeaderMap,
-    path: &str,
-    query: &str,
-    raw: &[u8],
-) -> Reply {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if let Err(e) = lock(&shared.authority).check_graph(auth) {
-        let message = match e.code.as_str() {
-            "InvalidAuthenticationToken" if e.message.contains("audience") => {
-                "Access token validation failure. Invalid audience.".to_string()
-            }
-            "AuthenticationFailed" => "Access token is empty.".to_string(),
-            _ => e.message,
-        };
-        return graph::error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            &message,
-        );
-    }
-    let w = lock(&shared.world);
-    graph::handle(&w, method.as_str(), path, query, raw)
 }
 
 fn token_reply(shared: &Shared, method: &Method, tenant: &str, raw: &[u8]) -> Reply {

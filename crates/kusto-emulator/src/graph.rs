@@ -16,14 +16,17 @@
 //! Users are found by object id or user principal name only, as in Graph (a mail needs `$filter`).
 //! A principal still inside its replication lag (`lag_secs`, `--aad-lag-secs`) is not found yet.
 //! With an open directory (no `directory` in the state), a direct lookup finds any principal
-//! (with the synthetic object id ARM reads show) and a filter finds none.
+//! (with the synthetic object id ARM reads show) and a filter finds only the emulator's client.
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::directory::synthetic_object_id;
+use super::dispatch::{Shared, lock};
+use super::graph_shape::{
+    app_id_key, collection, error, no_segment, not_found, open_entry, parse_filter, property, shape,
+};
 use super::reply::Reply;
 use super::route::percent_decode;
 use super::state::DirectoryEntry;
@@ -31,6 +34,34 @@ use super::world::World;
 use crate::vocab::PrincipalType;
 
 const BASE: &str = "https://graph.microsoft.com/v1.0";
+
+/// A Graph request: a Graph token, then the directory (Graph's error shape throughout).
+pub fn reply(
+    shared: &Shared,
+    method: &Method,
+    headers: &HeaderMap,
+    path: &str,
+    query: &str,
+    raw: &[u8],
+) -> Reply {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if let Err(e) = lock(&shared.authority).check_graph(auth) {
+        let message = match e.code.as_str() {
+            "InvalidAuthenticationToken" if e.message.contains("audience") => {
+                "Access token validation failure. Invalid audience.".to_string()
+            }
+            "AuthenticationFailed" => "Access token is empty.".to_string(),
+            _ => e.message,
+        };
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            &message,
+        );
+    }
+    let w = lock(&shared.world);
+    handle(&w, method.as_str(), path, query, raw)
+}
 
 /// One Graph request (`path` below `/v1.0`, the query undecoded) against the world.
 pub fn handle(w: &World, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
@@ -85,20 +116,6 @@ fn get(w: &World, path: &str, query: &str) -> Reply {
     }
 }
 
-/// `servicePrincipals(appId='…')` → the app id.
-fn app_id_key(seg: &str) -> Option<String> {
-    let rest = seg
-        .get(..18)
-        .filter(|p| p.eq_ignore_ascii_case("servicePrincipals("))
-        .map(|_| &seg[18..])?;
-    let inner = rest.strip_suffix(')')?;
-    let (k, v) = inner.split_once('=')?;
-    let v = v.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    k.trim()
-        .eq_ignore_ascii_case("appId")
-        .then(|| v.replace("''", "'"))
-}
-
 /// One principal by key, or Graph's 404.
 fn one(
     w: &World,
@@ -122,27 +139,6 @@ fn one(
     let mut v = shape(w, &entry);
     v["@odata.context"] = json!(format!("{BASE}/$metadata#{}/$entity", collection(ty)));
     Reply::json(StatusCode::OK, v)
-}
-
-/// What an open directory knows of a principal it has never heard of.
-fn open_entry(ty: PrincipalType, id: &str) -> DirectoryEntry {
-    DirectoryEntry {
-        principal_type: ty,
-        id: id.to_string(),
-        object_id: synthetic_object_id(ty, id),
-        display_name: id.to_string(),
-        upn: None,
-        mail: None,
-        lag_secs: None,
-    }
-}
-
-fn collection(ty: PrincipalType) -> &'static str {
-    match ty {
-        PrincipalType::User => "users",
-        PrincipalType::Group => "groups",
-        PrincipalType::App => "servicePrincipals",
-    }
 }
 
 /// A collection, filtered by `prop eq 'value'` clauses joined with `or`.
@@ -176,111 +172,6 @@ fn list(w: &World, ty: PrincipalType, filter: Option<String>, age: Option<Durati
         StatusCode::OK,
         json!({"@odata.context": format!("{BASE}/$metadata#{}", collection(ty)), "value": value}),
     )
-}
-
-/// `a eq 'x' or b eq 'y'` → [(a, x), (b, y)]; the offending clause when one is not of that form.
-fn parse_filter(f: &str) -> Result<Vec<(String, String)>, String> {
-    split_or(f)
-        .into_iter()
-        .map(|clause| {
-            let bad = || clause.trim().to_string();
-            let (prop, rest) = clause.trim().split_once(' ').ok_or_else(bad)?;
-            let rest = rest.trim_start();
-            let value = rest
-                .get(..2)
-                .filter(|op| op.eq_ignore_ascii_case("eq"))
-                .map(|_| rest[2..].trim())
-                .and_then(|v| v.strip_prefix('\'')?.strip_suffix('\''))
-                .ok_or_else(bad)?;
-            let known = ["displayName", "mail", "userPrincipalName", "appId", "id"];
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(prop)) {
-                return Err(bad());
-            }
-            Ok((prop.to_string(), value.replace("''", "'")))
-        })
-        .collect()
-}
-
-/// Splits on ` or ` outside quotes.
-fn split_or(f: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    let chars: Vec<char> = f.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let rest: String = chars[i..].iter().take(4).collect();
-        if !quoted && rest.eq_ignore_ascii_case(" or ") {
-            out.push(std::mem::take(&mut cur));
-            i += 4;
-            continue;
-        }
-        if chars[i] == '\'' {
-            quoted = !quoted;
-        }
-        cur.push(chars[i]);
-        i += 1;
-    }
-    out.push(cur);
-    out
-}
-
-/// The value of a filterable property of an entry.
-fn property<'a>(e: &'a DirectoryEntry, prop: &str) -> Option<&'a str> {
-    let is = |k: &str| prop.eq_ignore_ascii_case(k);
-    if is("displayName") {
-        Some(&e.display_name)
-    } else if is("mail") {
-        e.mail()
-    } else if is("userPrincipalName") {
-        e.user_principal_name()
-    } else if is("appId") {
-        (e.principal_type == PrincipalType::App).then_some(e.id.as_str())
-    } else if is("id") {
-        Some(&e.object_id)
-    } else {
-        None
-    }
-}
-
-/// An entry in Graph's shape for its type.
-fn shape(w: &World, e: &DirectoryEntry) -> Value {
-    match e.principal_type {
-        PrincipalType::User => json!({
-            "id": e.object_id,
-            "businessPhones": [],
-            "displayName": e.display_name,
-            "givenName": null,
-            "jobTitle": null,
-            "mail": e.mail(),
-            "mobilePhone": null,
-            "officeLocation": null,
-            "preferredLanguage": null,
-            "surname": null,
-            "userPrincipalName": e.user_principal_name().unwrap_or(&e.id),
-        }),
-        PrincipalType::Group => json!({
-            "id": e.object_id,
-            "displayName": e.display_name,
-            "description": null,
-            "groupTypes": [],
-            "mail": e.mail(),
-            "mailEnabled": e.mail().is_some(),
-            "mailNickname": e.mail().and_then(|m| m.split('@').next()).unwrap_or(&e.display_name),
-            "securityEnabled": true,
-            "visibility": null,
-        }),
-        PrincipalType::App => json!({
-            "id": e.object_id,
-            "accountEnabled": true,
-            "appDisplayName": e.display_name,
-            "appId": e.id,
-            "appOwnerOrganizationId": w.tenant_id,
-            "displayName": e.display_name,
-            "servicePrincipalNames": [e.id],
-            "servicePrincipalType": "Application",
-            "signInAudience": "AzureADMyOrg",
-            "tags": [],
-        }),
-    }
 }
 
 /// `POST /$batch`: each request answered as if sent alone.
@@ -325,60 +216,4 @@ fn batch(w: &World, body: &[u8]) -> Reply {
         })
         .collect();
     Reply::json(StatusCode::OK, json!({"responses": responses}))
-}
-
-fn not_found(id: &str) -> Reply {
-    error(
-        StatusCode::NOT_FOUND,
-        "Request_ResourceNotFound",
-        &format!(
-            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-        ),
-    )
-}
-
-fn no_segment(path: &str) -> Reply {
-    error(
-        StatusCode::BAD_REQUEST,
-        "BadRequest",
-        &format!(
-            "Resource not found for the segment '{}'.",
-            path.trim_matches('/')
-        ),
-    )
-}
-
-/// Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`.
-pub fn error(status: StatusCode, code: &str, message: &str) -> Reply {
-    let date = super::operations::timestamp(time::OffsetDateTime::now_utc());
-    let id = uuid::Uuid::new_v4().to_string();
-    Reply::json(
-        status,
-        json!({"error": {"code": code, "message": message, "innerError": {
-            "date": date, "request-id": id, "client-request-id": id,
-        }}}),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_and_keys_parse_as_graph_writes_them() {
-        assert_eq!(
-            parse_filter("mail eq 'a@x.com' or displayName eq 'O''Neil or not'").unwrap(),
-            vec![
-                ("mail".to_string(), "a@x.com".to_string()),
-                ("displayName".to_string(), "O'Neil or not".to_string())
-            ]
-        );
-        assert!(parse_filter("startswith(displayName,'a')").is_err());
-        assert!(parse_filter("city eq 'x'").is_err());
-        assert_eq!(
-            app_id_key("servicePrincipals(appId='abc')").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(app_id_key("servicePrincipals(id='abc')"), None);
-    }
 }

@@ -41,6 +41,7 @@ mod engine;
 mod faults;
 mod followers;
 mod graph;
+mod graph_shape;
 mod headers;
 mod hooks;
 mod journal;

@@ -211,7 +211,7 @@ impl EmulatorState {
 
     /// Checks what the real service would never hold: a role at the wrong scope, two assignments
     /// with one name in a scope, the same principal and role twice in a scope, two clusters or
-    /// databases with one name.
+    /// databases with one name, two directory entries of one type known by one name.
     pub fn check(&self) -> anyhow::Result<()> {
         let mut problems = self.knobs.problems();
         let mut clusters = HashSet::new();
@@ -231,6 +231,9 @@ impl EmulatorState {
             }
         }
         self.check_data_plane(&mut problems);
+        if let Some(entries) = &self.directory {
+            super::directory::check_entries(entries, &mut problems);
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -382,5 +385,34 @@ clusters:
         assert!(err.contains("not a cluster role"), "{err}");
         assert!(err.contains("listed twice"), "{err}");
         assert!(err.contains("already holds"), "{err}");
+    }
+
+    #[test]
+    fn cluster_states_followers_and_identity_forms_round_trip() {
+        let text = r#"
+tenant_id: t
+credentials: {client_id: c, client_secret: s, object_id: o, display_name: pipeline}
+directory:
+  - {type: User, id: u@x.onmicrosoft.com, mail: u@x.com, object_id: ou, display_name: U}
+clusters:
+  - subscription: s
+    resource_group: rg
+    name: c1
+    state: Stopped
+    databases:
+      - name: f
+        follower: {leader_cluster_resource_id: /subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/l, principals_modification_kind: None}
+"#;
+        let state = EmulatorState::from_yaml(text).unwrap();
+        assert_eq!(state.clusters[0].state, ClusterPowerState::Stopped);
+        let f = state.clusters[0].databases[0].follower.as_ref().unwrap();
+        assert_eq!(
+            f.principals_modification_kind,
+            PrincipalsModificationKind::None
+        );
+        assert_eq!(f.database_share_origin, "Direct");
+        assert_eq!(EmulatorState::from_yaml(&state.to_yaml()).unwrap(), state);
+        let bad = text.replace("state: Stopped", "state: Asleep");
+        assert!(EmulatorState::from_yaml(&bad).is_err());
     }
 }

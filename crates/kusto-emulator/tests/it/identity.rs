@@ -413,3 +413,22 @@ async fn graph_and_arm_tokens_are_not_interchangeable() {
     assert_eq!(graph_on_arm.status, 401);
     assert_eq!(graph(&api, "", "/users/x").await.status, 401);
 }
+
+#[tokio::test]
+async fn with_an_open_directory_graph_and_arm_agree_on_object_ids() {
+    let mut open = state();
+    open.directory = None;
+    let api = Api::start(open, EmulatorOptions::default()).await;
+    let arm = grant(&api, "n", "nobody@elsewhere.com", "User", "Viewer").await;
+    let t = token_for(&api, "https://graph.microsoft.com/.default").await;
+    let user = graph(&api, &t, "/users/nobody@elsewhere.com").await;
+    assert_eq!(user.status, 200, "{}", user.body);
+    assert_eq!(user.json()["id"], arm["aadObjectId"]);
+    let none = graph(
+        &api,
+        &t,
+        "/users?$filter=mail%20eq%20'nobody@elsewhere.com'",
+    )
+    .await;
+    assert_eq!(none.json()["value"], json!([]));
+}
