@@ -1,8 +1,10 @@
 //! `apply -f FILE` (plan, show, confirm, write) and `apply PLAN.json` (check the saved plan is still
 //! current, then write exactly it).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Instant;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -10,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::plan_cmd::{make_plan, scope_errors};
 use super::session::connect_with_api;
 use super::style;
-use crate::apply::ApplyOptions;
+use crate::apply::{ApplyOptions, Guard, Prelisted};
 use crate::arm::ArmClient;
 use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
@@ -22,7 +24,7 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
     if let Some(path) = &args.plan {
         return apply_saved(g, args, path).await;
     }
-    let (plan, file, session) = make_plan(g, &args.target).await?;
+    let (plan, file, session, guard) = make_plan(g, &args.target).await?;
     show_plan_for_apply(g, args, &plan, &file)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
@@ -36,7 +38,7 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
             "apply cancelled; nothing was changed".into(),
         ));
     }
-    execute(g, args, &plan, &session.client).await
+    execute(g, args, &plan, &session.client, &guard).await
 }
 
 /// With `--format json` stdout carries only the report, so the plan shows on stderr.
@@ -73,6 +75,8 @@ fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
 
 /// `apply PLAN.json`: list every scope the plan writes to again; if any changed since the plan was
 /// made, refuse before any write and say what changed. Otherwise apply exactly the saved changes.
+/// These listings serve as the guard's for the clusters whose turn comes within
+/// `PRELISTED_FRESH_FOR`; a later cluster's scopes are listed again (`apply::guard`).
 async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
     let saved = planfile::read(path)?;
     let session = connect_with_api(g, &saved.api_version).await?;
@@ -86,6 +90,8 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
         .buffered(g.parallelism as usize)
         .collect()
         .await;
+    let listed_at = Instant::now();
+    let mut listings = BTreeMap::new();
     let mut stale = Vec::new();
     for (scope, s, now) in checks {
         let now = match now {
@@ -97,6 +103,7 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
             Err(e) => return Err(e.into()),
         };
         if crate::plan::fingerprint(&now) == s.fingerprint {
+            listings.insert(scope, now);
             continue;
         }
         let (added, removed) = crate::plan::listing_changes(&s.listed, &crate::plan::listing(&now));
@@ -123,13 +130,23 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
     }
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
-    execute(g, args, &plan, client).await
+    let guard = Guard::Saved(Some(Prelisted {
+        at: listed_at,
+        listings,
+    }));
+    execute(g, args, &plan, client, &guard).await
 }
 
 /// Runs the writes of a plan and prints the report.
-async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClient) -> Result<i32> {
+async fn execute(
+    g: &GlobalArgs,
+    args: &ApplyArgs,
+    plan: &Plan,
+    client: &ArmClient,
+    guard: &Guard,
+) -> Result<i32> {
     let cancel = CancellationToken::new();
-    watch_ctrl_c(cancel.clone());
+    watch_signals(cancel.clone());
     let progress = crate::progress::for_stderr(
         plan.write_count(),
         std::io::stderr().is_terminal(),
@@ -139,6 +156,7 @@ async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClie
         parallelism: g.parallelism as usize,
         cancel: cancel.clone(),
         progress: progress.as_ref(),
+        guard,
     };
     let report = crate::apply::apply(plan, client, &options).await;
     let mut out = std::io::stdout().lock();
@@ -166,24 +184,57 @@ async fn execute(g: &GlobalArgs, args: &ApplyArgs, plan: &Plan, client: &ArmClie
     Ok(0)
 }
 
-/// First Ctrl-C: no new writes start, running operations finish, the report is printed. Second:
-/// abandon at once.
-fn watch_ctrl_c(cancel: CancellationToken) {
+/// First Ctrl-C or SIGTERM (what CI sends when a job is cancelled): no new writes start, running
+/// operations finish, the report is printed. A second one: abandon at once.
+fn watch_signals(cancel: CancellationToken) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let Some(mut signals) = Signals::new() else {
             return;
-        }
+        };
+        let Some(first) = signals.next().await else {
+            return;
+        };
         eprintln!(
-            "\ninterrupted: letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
+            "\ninterrupted ({first}): letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
         );
         cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await.is_some() {
             eprintln!(
                 "abandoned: operations already sent to ARM may still complete; rerun plan to see where things stand"
             );
             std::process::exit(130);
         }
     });
+}
+
+/// Ctrl-C, and on Unix SIGTERM.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Option<Self> {
+        Some(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()?,
+        })
+    }
+
+    /// The next signal's name; `None` when signals can no longer be received.
+    async fn next(&mut self) -> Option<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|()| "Ctrl-C"),
+                r = self.term.recv() => r.map(|()| "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
+        }
+    }
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.

@@ -1,11 +1,13 @@
 //! `plan`, and the planning that `apply -f FILE` shares.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use futures::StreamExt;
 
 use super::session::{Session, connect};
 use super::{load_desired, style};
+use crate::apply::Guard;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::error::{Error, Result};
 use crate::model::{DesiredState, Scope, ScopeKind};
@@ -31,11 +33,12 @@ fn not_found_message(scope: &Scope, e: &crate::arm::ArmError) -> String {
 /// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives,
 /// so that a fleet-wide plan never holds every listing at once: a scope with nothing to write keeps
 /// only its counts. A scope that does not exist becomes an error of that scope (the plan still
-/// shows the rest); any other failure fails the command.
+/// shows the rest); any other failure fails the command. The desired scopes the plan writes to are
+/// kept for apply's guard, which plans each of them again just before writing (`apply::Guard`).
 pub(super) async fn make_plan(
     g: &GlobalArgs,
     targets: &[String],
-) -> Result<(Plan, String, Session)> {
+) -> Result<(Plan, String, Session, Guard)> {
     let desired = load_desired(g, targets)?;
     let session = connect(g).await?;
     let client = &session.client;
@@ -53,7 +56,9 @@ pub(super) async fn make_plan(
         })
         .buffered(g.parallelism as usize);
     let mut first_error = None;
+    let mut touched = BTreeMap::new();
     while let Some((ds, listed)) = listings.next().await {
+        let desired = ds.clone();
         let mut sp = match listed {
             Ok(items) => plan_scope(ds, items, None, &ignore),
             Err(e) if e.is_not_found() => {
@@ -65,6 +70,9 @@ pub(super) async fn make_plan(
                 continue;
             }
         };
+        if sp.is_touched() {
+            touched.insert(desired.scope.clone(), desired);
+        }
         sp.compact();
         planned.push(sp);
     }
@@ -91,7 +99,11 @@ pub(super) async fn make_plan(
             ));
         }
     }
-    Ok((finish(planned, &safety), file, session))
+    let guard = Guard::Replan {
+        scopes: touched,
+        ignore,
+    };
+    Ok((finish(planned, &safety), file, session, guard))
 }
 
 fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {
@@ -116,7 +128,7 @@ pub(super) fn scope_errors(plan: &Plan) -> Error {
 }
 
 pub(super) async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
-    let (plan, file, _session) = make_plan(g, &args.target).await?;
+    let (plan, file, _session, _) = make_plan(g, &args.target).await?;
     print_plan(g, &plan, &file, args.format)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
