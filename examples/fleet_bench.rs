@@ -3,14 +3,21 @@
 //!
 //! ```sh
 //! cargo build --release && cargo run --release --example fleet_bench -- [--clusters 200] [--databases 10] \
-//!     [--grants 20] [--subscriptions 2] [--latency-ms 50] [--parallelism 10] [--change 0.05] [--throttle 1]
+//!     [--grants 20] [--subscriptions 2] [--latency-ms 50] [--parallelism 10] [--change 0.05] [--throttle 1] \
+//!     [--lro-polls 0]
 //! ```
 //!
 //! For each phase it prints wall time, requests by kind, retries (429, 5xx and reset answers that the
-//! client had to repeat), 429s, the CLI's peak RSS, and the lower bound
-//! `max(requests / parallelism × latency, the throttle's minimum time for those requests)`, with the
-//! ratio wall / bound. The emulator runs in this process; the CLI runs as its own process, so its RSS
-//! is its own.
+//! client had to repeat), 429s and the CLI's peak RSS, against the physical minimum (issue 15):
+//!
+//! - requests: one list per scope for a plan; an apply adds one list per touched scope, and per write
+//!   its PUT or DELETE and the `1 + lro-polls` operation polls the service forces; plus one token;
+//! - bound: `max(latency bound, throttle bound)` of those minimum requests. The latency bound is the
+//!   critical path: the token, the plan's lists `parallelism` at a time, then the clusters'
+//!   serial chains (its guard lists, then per write its request and polls) `parallelism` at a time.
+//!   The throttle bound is the time ARM's token buckets need to let the minimum through.
+//!
+//! The emulator runs in this process; the CLI runs as its own process, so its RSS is its own.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +38,7 @@ struct Args {
     parallelism: usize,
     change: f64,
     throttle: f64,
+    lro_polls: u32,
 }
 
 fn num<T: std::str::FromStr>(flag: &str, value: &str) -> T {
@@ -49,6 +57,7 @@ fn parse_args() -> Args {
         parallelism: 10,
         change: 0.05,
         throttle: 1.0,
+        lro_polls: 0,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
@@ -62,6 +71,7 @@ fn parse_args() -> Args {
             "--parallelism" => a.parallelism = num(&pair[0], value),
             "--change" => a.change = num(&pair[0], value),
             "--throttle" => a.throttle = num(&pair[0], value),
+            "--lro-polls" => a.lro_polls = num(&pair[0], value),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -117,18 +127,21 @@ fn estate(a: &Args) -> EmulatorState {
 }
 
 /// The desired file for `state`; every `1/change`-th grant of each database gets a new principal,
-/// which plans as one create and one delete.
-fn desired_file(state: &EmulatorState, change: f64) -> String {
+/// which plans as one create and one delete. Also returns, per cluster, how many grants of which
+/// database it changes.
+fn desired_file(state: &EmulatorState, change: f64) -> (String, Vec<BTreeMap<usize, usize>>) {
     let every = if change > 0.0 {
         (1.0 / change).round().max(1.0) as usize
     } else {
         usize::MAX
     };
     let mut out = String::from("version: 1\nclusters:\n");
+    let mut touched = vec![BTreeMap::new(); state.clusters.len()];
     let mut n = 0usize;
-    let mut line = |out: &mut String, indent: &str, g: &AssignmentState| {
+    let mut line = |out: &mut String, indent: &str, g: &AssignmentState, at: (usize, usize)| {
         n += 1;
         let id = if n.is_multiple_of(every) {
+            *touched[at.0].entry(at.1).or_insert(0) += 1;
             format!("{}-{}", &g.principal_id[..23], "00000000c0de")
         } else {
             g.principal_id.clone()
@@ -138,7 +151,7 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
             g.role
         ));
     };
-    for c in &state.clusters {
+    for (ci, c) in state.clusters.iter().enumerate() {
         out.push_str(&format!(
             "  - name: {}\n    subscription: {}\n    resource_group: {}\n    principals:\n",
             c.name, c.subscription, c.resource_group
@@ -151,14 +164,14 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
             ));
         }
         out.push_str("    databases:\n");
-        for d in &c.databases {
+        for (di, d) in c.databases.iter().enumerate() {
             out.push_str(&format!("      - name: {}\n        principals:\n", d.name));
             for g in &d.principals {
-                line(&mut out, "          ", g);
+                line(&mut out, "          ", g, (ci, di));
             }
         }
     }
-    out
+    (out, touched)
 }
 
 fn cli_binary() -> PathBuf {
@@ -186,6 +199,75 @@ fn peak_rss_children_mb() -> f64 {
 struct Phase<'a> {
     name: &'a str,
     args: Vec<String>,
+    minimum: Minimum,
+}
+
+/// The fewest requests a safe client sends for a phase (besides one token), per subscription and
+/// ARM bucket, and the latency critical path of those requests in round trips.
+struct Minimum {
+    buckets: BTreeMap<(String, &'static str), usize>,
+    rounds: f64,
+}
+
+impl Minimum {
+    /// A plan lists every scope; with `changes`, an apply then lists each touched scope and sends
+    /// each write with its operation polls, cluster by cluster.
+    fn of(state: &EmulatorState, changes: Option<&[BTreeMap<usize, usize>]>, a: &Args) -> Self {
+        let p = a.parallelism.max(1) as f64;
+        let mut buckets: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
+        let mut scopes = 0;
+        for c in &state.clusters {
+            let sub = c.subscription.to_ascii_lowercase();
+            *buckets.entry((sub, "reads")).or_default() += 1 + c.databases.len();
+            scopes += 1 + c.databases.len();
+        }
+        let mut chains: Vec<f64> = Vec::new();
+        for (c, dbs) in state.clusters.iter().zip(changes.unwrap_or_default()) {
+            if dbs.is_empty() {
+                continue;
+            }
+            let sub = c.subscription.to_ascii_lowercase();
+            let changed: usize = dbs.values().sum();
+            let polls = 1 + a.lro_polls as usize;
+            *buckets.entry((sub.clone(), "reads")).or_default() += dbs.len() + 2 * changed * polls;
+            *buckets.entry((sub.clone(), "writes")).or_default() += changed;
+            *buckets.entry((sub, "deletes")).or_default() += changed;
+            chains.push((dbs.len() as f64 / p).ceil() + (2 * changed * (1 + polls)) as f64);
+        }
+        let apply =
+            (chains.iter().sum::<f64>() / p).max(chains.iter().copied().fold(0.0, f64::max));
+        Minimum {
+            buckets,
+            rounds: 1.0 + (scopes as f64 / p).ceil() + apply,
+        }
+    }
+
+    /// Requests, the token included.
+    fn total(&self) -> usize {
+        1 + self.buckets.values().sum::<usize>()
+    }
+
+    /// (latency bound, throttle bound), per ARM's token buckets (reads 250 + 25/s, writes and
+    /// deletes 200 + 10/s, per subscription, times `--throttle`).
+    fn bounds(&self, a: &Args) -> (Duration, Duration) {
+        let latency = self.rounds * a.latency_ms as f64 / 1000.0;
+        let throttle = self
+            .buckets
+            .iter()
+            .map(|((_, class), n)| {
+                let (cap, rate) = if *class == "reads" {
+                    (250.0, 25.0)
+                } else {
+                    (200.0, 10.0)
+                };
+                ((*n as f64 - cap * a.throttle).max(0.0)) / (rate * a.throttle)
+            })
+            .fold(0.0, f64::max);
+        (
+            Duration::from_secs_f64(latency),
+            Duration::from_secs_f64(throttle),
+        )
+    }
 }
 
 fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
@@ -221,8 +303,9 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
         .iter()
         .filter(|r| r.status == 429 || r.status == 0 || r.status >= 500)
         .count();
-    let arm: Vec<&RequestRecord> = log.iter().filter(|r| r.kind != "token").collect();
-    let bound = lower_bound(&arm, a);
+    let (latency, throttle) = phase.minimum.bounds(a);
+    let bound = latency.max(throttle);
+    let minimum = phase.minimum.total();
     println!("== {}", phase.name);
     println!("  exit code        {:?}", out.status.code());
     if !out.status.success() && out.status.code() != Some(2) {
@@ -233,42 +316,23 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     }
     println!("  wall             {:.2} s", wall.as_secs_f64());
     println!("  requests         {} ({kinds:?})", log.len());
+    println!(
+        "  minimum          {minimum} requests; sent / minimum {:.3}",
+        log.len() as f64 / minimum as f64
+    );
     println!("  429s             {throttled}");
     println!("  retried answers  {retried}");
     println!("  CLI peak RSS     {rss:.1} MB (max over the CLI runs so far)");
-    println!("  lower bound      {:.2} s", bound.as_secs_f64());
+    println!(
+        "  bound            {:.2} s (of the minimum: latency {:.2} s, throttle {:.2} s)",
+        bound.as_secs_f64(),
+        latency.as_secs_f64(),
+        throttle.as_secs_f64()
+    );
     println!(
         "  wall / bound     {:.2}",
         wall.as_secs_f64() / bound.as_secs_f64()
     );
-}
-
-/// max(requests / parallelism × latency, the throttle's minimum time), per ARM's token buckets
-/// (reads 250 + 25/s, writes and deletes 200 + 10/s, per subscription, times `--throttle`).
-fn lower_bound(arm: &[&RequestRecord], a: &Args) -> Duration {
-    let network = arm.len() as f64 / a.parallelism as f64 * a.latency_ms as f64 / 1000.0;
-    let mut per_bucket: BTreeMap<(String, &str), f64> = BTreeMap::new();
-    for r in arm {
-        let sub = r.path.split('/').nth(2).unwrap_or("").to_ascii_lowercase();
-        let class = match r.method.as_str() {
-            "DELETE" => "deletes",
-            "PUT" | "POST" | "PATCH" => "writes",
-            _ => "reads",
-        };
-        *per_bucket.entry((sub, class)).or_default() += 1.0;
-    }
-    let throttle = per_bucket
-        .iter()
-        .map(|((_, class), n)| {
-            let (cap, rate) = if *class == "reads" {
-                (250.0, 25.0)
-            } else {
-                (200.0, 10.0)
-            };
-            ((n - cap * a.throttle).max(0.0)) / (rate * a.throttle)
-        })
-        .fold(0.0, f64::max);
-    Duration::from_secs_f64(network.max(throttle))
 }
 
 fn main() {
@@ -288,20 +352,31 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let same = dir.path().join("same.yaml");
     let changed = dir.path().join("changed.yaml");
-    std::fs::write(&same, desired_file(&state, 0.0)).expect("write");
-    std::fs::write(&changed, desired_file(&state, a.change)).expect("write");
+    std::fs::write(&same, desired_file(&state, 0.0).0).expect("write");
+    let (changed_text, changes) = desired_file(&state, a.change);
+    std::fs::write(&changed, changed_text).expect("write");
+    let plan_minimum = || Minimum::of(&state, None, &a);
+    let apply_minimum = Minimum::of(&state, Some(&changes), &a);
     println!(
-        "estate: {} clusters × {} databases, {grants} grants in {} subscriptions; latency {} ms, throttle ×{}, parallelism {}",
-        a.clusters, a.databases, a.subscriptions, a.latency_ms, a.throttle, a.parallelism
+        "estate: {} clusters × {} databases, {grants} grants in {} subscriptions; latency {} ms, throttle ×{}, parallelism {}, operations running for {} poll(s)",
+        a.clusters,
+        a.databases,
+        a.subscriptions,
+        a.latency_ms,
+        a.throttle,
+        a.parallelism,
+        a.lro_polls
     );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let plan_min = plan_minimum();
+    let after_min = plan_minimum();
     let emu = rt
         .block_on(Emulator::start(
             state,
             EmulatorOptions::default()
                 .seed(1)
                 .latency_ms(a.latency_ms)
-                .lro_polls(1)
+                .lro_polls(a.lro_polls)
                 .throttle(a.throttle),
         ))
         .expect("emulator");
@@ -317,6 +392,7 @@ fn main() {
                 file(&same),
                 "--detailed-exitcode".into(),
             ],
+            minimum: plan_min,
         },
     );
     run_phase(
@@ -333,6 +409,7 @@ fn main() {
                 file(&changed),
                 "--auto-approve".into(),
             ],
+            minimum: apply_minimum,
         },
     );
     run_phase(
@@ -346,6 +423,7 @@ fn main() {
                 file(&changed),
                 "--detailed-exitcode".into(),
             ],
+            minimum: after_min,
         },
     );
     rt.block_on(emu.shutdown());

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::arm::{ArmClient, ArmError};
+use crate::arm::{ArmClient, ArmError, OPERATION_NOT_FINISHED};
 use crate::model::{AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant};
 use crate::plan::{Plan, ScopePlan};
 
@@ -155,13 +155,21 @@ async fn apply_cluster(
     }
     let deleting: Vec<&CurrentAssignment> = prepared.iter().flat_map(|sw| &sw.deletes).collect();
     let mut created = Vec::new();
+    // Set when an operation did not finish in time: the cluster may still be running it, and Kusto
+    // refuses a second operation on a busy cluster, so the cluster's other writes wait.
+    let mut busy: Option<&'static str> = None;
     for sw in &prepared {
         for grant in &sw.creates {
             let (outcome, wrote) = if options.cancel.is_cancelled() {
                 (interrupted(), false)
+            } else if let Some(what) = busy {
+                (still_running(&sw.scope, what), false)
             } else {
                 create(client, grant, &deleting, options).await
             };
+            if not_finished(&outcome) {
+                busy = Some("create");
+            }
             if wrote {
                 created.push((sw.scope.clone(), grant.key.role));
             }
@@ -183,6 +191,8 @@ async fn apply_cluster(
             let held = hold::waits_for(&not_created, &before).or_else(|| sw.admins.hold(&before));
             let outcome = if options.cancel.is_cancelled() {
                 interrupted()
+            } else if let Some(what) = busy {
+                still_running(&scope, what)
             } else if let Some(reason) = held {
                 Outcome::Skipped { reason }
             } else {
@@ -195,10 +205,27 @@ async fn apply_cluster(
                     Err(e) => failed(e),
                 }
             };
+            if not_finished(&outcome) {
+                busy = Some("delete");
+            }
             end(guard::delete_report(&before, outcome), &mut reports);
         }
     }
     reports
+}
+
+fn not_finished(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Failed { code: Some(c), .. } if c == OPERATION_NOT_FINISHED)
+}
+
+/// A write held back because an earlier `what` of the cluster may still be running.
+fn still_running(scope: &crate::model::Scope, what: &str) -> Outcome {
+    Outcome::Skipped {
+        reason: format!(
+            "a {what} on cluster `{}` did not finish within --operation-timeout and may still be running there, so it did not succeed; its deletes wait for a rerun, as does this write",
+            scope.cluster
+        ),
+    }
 }
 
 /// PUTs `grant`; the flag says whether the PUT itself went through (not only found done).

@@ -22,6 +22,7 @@ mod github;
 mod pacer;
 mod pager;
 mod poller;
+pub use poller::OPERATION_NOT_FINISHED;
 mod retry;
 mod wire;
 

@@ -7,6 +7,7 @@ mod emulator_support;
 mod harness;
 
 mod apply_fleet;
+mod apply_requests;
 mod apply_safety;
 mod arm_auth;
 mod arm_faults;
