@@ -236,3 +236,107 @@ fn replanned(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::diff;
+    use crate::plan::fixtures::scenario;
+
+    const ADMIN: &str = "87654321-1234-1234-1234-123456789123";
+
+    /// The plan of `c1` (create alice, delete bob), its desired scope, and the listing `current`
+    /// gives when the cluster's turn comes.
+    fn case(current: &str) -> (ScopePlan, DesiredScope, Vec<CurrentAssignment>) {
+        let desired = format!(
+            "    desired:\n      - {{app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{user: alice@contoso.com, role: AllDatabasesViewer}}\n"
+        );
+        let planned = format!(
+            "scopes:\n  - scope: c1\n{desired}    current:\n      - {{name: admin, app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{name: bob, user: bob@contoso.com, role: AllDatabasesViewer}}\n"
+        );
+        let (d, c) = scenario(&planned);
+        let mut plan = diff(&d, &c);
+        let (_, now) = scenario(&format!(
+            "scopes:\n  - scope: c1\n{desired}    current:\n{current}"
+        ));
+        let listing = now.scopes.into_values().next().unwrap_or_default();
+        (plan.scopes.remove(0), d.scopes[0].clone(), listing)
+    }
+
+    fn outcomes(w: &ScopeWrites) -> Vec<(&str, &str, &Outcome)> {
+        w.decided
+            .iter()
+            .map(|r| (r.action, r.name.as_str(), &r.outcome))
+            .collect()
+    }
+
+    #[test]
+    fn an_unchanged_scope_writes_the_plan() {
+        let (sp, ds, now) = case(&format!(
+            "      - {{name: admin, app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{name: bob, user: bob@contoso.com, role: AllDatabasesViewer}}\n"
+        ));
+        let w = replanned(&sp, &ds, &[], now);
+        assert_eq!(w.creates.len(), 1);
+        assert_eq!(w.creates[0].key.principal_id.as_str(), "alice@contoso.com");
+        assert_eq!(w.deletes.len(), 1);
+        assert_eq!(w.deletes[0].name, "bob");
+        assert!(w.decided.is_empty());
+        assert_eq!(w.admins, Admins { now: 1, planned: 1 });
+    }
+
+    #[test]
+    fn a_grant_made_since_counts_as_done_and_a_name_that_changed_is_not_deleted() {
+        // Someone granted alice in the portal and reused the name `bob` for carol.
+        let (sp, ds, now) = case(&format!(
+            "      - {{name: admin, app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{name: portal-alice, user: alice@contoso.com, role: AllDatabasesViewer}}\n      - {{name: bob, user: carol@contoso.com, role: AllDatabasesViewer}}\n"
+        ));
+        let w = replanned(&sp, &ds, &[], now);
+        assert!(w.creates.is_empty() && w.deletes.is_empty());
+        let got = outcomes(&w);
+        assert_eq!(got[0].0, "create");
+        assert_eq!(got[0].2, &Outcome::Applied);
+        assert_eq!(got[1].0, "delete");
+        assert!(
+            matches!(got[1].2, Outcome::Skipped { reason } if reason.contains("`bob` now holds c1 user:carol@contoso.com")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_gone_since_counts_as_deleted_and_a_taken_name_is_not_overwritten() {
+        let (sp, ds, now) = case(&format!(
+            "      - {{name: admin, app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{name: {}, user: dave@contoso.com, role: AllDatabasesMonitor}}\n",
+            sp_create_name()
+        ));
+        let w = replanned(&sp, &ds, &[], now);
+        assert_eq!(outcomes(&w), [("delete", "bob", &Outcome::Applied)]);
+        assert_eq!(w.creates.len(), 1);
+        assert_ne!(
+            w.creates[0].create_name(),
+            sp_create_name(),
+            "the name someone took since the plan is not PUT over"
+        );
+    }
+
+    /// The name the plan's create of alice PUTs.
+    fn sp_create_name() -> String {
+        let (sp, _, _) = case("      []\n");
+        planned_writes(&sp).0[0].create_name()
+    }
+
+    #[test]
+    fn a_saved_plan_writes_a_scope_only_while_its_fingerprint_holds() {
+        let (sp, _, now) = case(&format!(
+            "      - {{name: admin, app: {ADMIN}, role: AllDatabasesAdmin}}\n      - {{name: bob, user: bob@contoso.com, role: AllDatabasesViewer}}\n"
+        ));
+        let w = by_fingerprint(&sp, now.clone());
+        assert_eq!((w.creates.len(), w.deletes.len()), (1, 1));
+        let w = by_fingerprint(&sp, now[..1].to_vec());
+        assert!(w.creates.is_empty() && w.deletes.is_empty());
+        assert_eq!(w.decided.len(), 2);
+        assert!(w
+            .decided
+            .iter()
+            .all(|r| matches!(&r.outcome, Outcome::Skipped { reason } if reason.contains("changed in Azure since the plan"))));
+    }
+}
