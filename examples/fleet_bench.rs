@@ -23,11 +23,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kusto_principals::emulator::{
+use kusto_emulator::{
     AssignmentState, ClusterState, DatabaseState, Emulator, EmulatorOptions, EmulatorState,
     RequestRecord,
 };
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{PrincipalType, Role, ScopeKind};
 
 struct Args {
     clusters: usize,
@@ -88,11 +88,12 @@ fn principal(scope: usize, j: usize) -> String {
 
 /// The estate: every scope holds `grants` app grants (cluster scopes: two admins, the rest viewers).
 fn estate(a: &Args) -> EmulatorState {
-    let mut state = kusto_principals::emulator::demo_state();
+    let mut state = kusto_emulator::demo_state();
     state.directory = None;
     state.clusters = (0..a.clusters)
         .map(|c| {
             let scope_base = c * (a.databases + 1);
+            let db_roles = Role::for_scope(ScopeKind::Database);
             let grants = |scope: usize, db: bool| -> Vec<AssignmentState> {
                 (0..a.grants)
                     .map(|j| AssignmentState {
@@ -102,7 +103,7 @@ fn estate(a: &Args) -> EmulatorState {
                         role: match (db, j) {
                             (false, 0 | 1) => Role::AllDatabasesAdmin,
                             (false, _) => Role::AllDatabasesViewer,
-                            (true, j) => Role::DATABASE[j % Role::DATABASE.len()],
+                            (true, j) => db_roles[j % db_roles.len()],
                         },
                         tenant_id: None,
                     })

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use kusto_principals::emulator::{Emulator, EmulatorOptions};
+use kusto_emulator::{Emulator, EmulatorOptions};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 const SUB: &str = "12345678-1234-1234-1234-123456789098";
@@ -104,17 +104,17 @@ fn main() {
     let fault_rate: f64 = arg("--fault-rate", 0.2);
     let mut rng = StdRng::seed_from_u64(seed);
 
-    let mut state = kusto_principals::emulator::demo_state();
+    let mut state = kusto_emulator::demo_state();
     state.directory = None;
     state.clusters = (0..clusters)
-        .map(|c| kusto_principals::emulator::ClusterState {
+        .map(|c| kusto_emulator::ClusterState {
             subscription: SUB.into(),
             resource_group: "soak".into(),
             name: format!("soak{c}"),
             location: "East US".into(),
             principals: vec![],
             databases: (0..2)
-                .map(|d| kusto_principals::emulator::DatabaseState {
+                .map(|d| kusto_emulator::DatabaseState {
                     name: format!("db{d}"),
                     principals: vec![],
                 })

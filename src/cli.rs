@@ -102,7 +102,7 @@ pub enum Command {
     /// Print the JSON Schema of the desired-state file (for editors and CI).
     Schema,
     /// Run the local ARM + Entra ID emulator.
-    Emulator(crate::emulator::EmulatorArgs),
+    Emulator(kusto_emulator::EmulatorArgs),
     /// Print a shell completion script (e.g. `kusto-principals completions bash > /etc/bash_completion.d/kusto-principals`).
     Completions {
         #[arg(value_enum)]

@@ -11,8 +11,9 @@
 //! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
 //! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
-//! | `emulator` | a local HTTPS stand-in for ARM and the Entra ID token endpoint         |
 //! | `run`      | one function per command, gluing the stages together                   |
+//!
+//! The local ARM + Entra ID emulator (`emulator`, `--emulator`) is its own crate, `kusto-emulator`.
 
 // Errors are on the cold path: ARM errors carry operation, resource, code, message and request id
 // unboxed so that every layer can read them directly.
@@ -22,7 +23,6 @@ pub mod apply;
 pub mod arm;
 pub mod cli;
 pub mod config;
-pub mod emulator;
 pub mod error;
 pub mod export;
 pub mod model;

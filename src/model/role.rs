@@ -129,4 +129,25 @@ mod tests {
         assert_eq!(Role::parse("UnrestrictedViewers"), None);
         assert_eq!(Role::parse("admin"), None);
     }
+
+    /// The emulator keeps its own role table (from the spec) so that it cannot accept a spelling
+    /// just because the client sends it; the two tables must still name the same roles at the same
+    /// scopes.
+    #[test]
+    fn the_emulators_role_table_agrees_with_ours() {
+        let ours: Vec<(String, String)> = Role::CLUSTER
+            .iter()
+            .chain(Role::DATABASE.iter())
+            .map(|r| (r.as_str().to_string(), r.scope_kind().to_string()))
+            .collect();
+        let theirs: Vec<(String, String)> = kusto_emulator::Role::table()
+            .map(|(_, wire, kind)| (wire.to_string(), kind.to_string()))
+            .collect();
+        assert_eq!(ours, theirs);
+        for t in ["App", "Group", "User"] {
+            let ours = crate::model::PrincipalType::parse(t).map(|p| p.as_str());
+            let theirs = kusto_emulator::PrincipalType::parse(t).map(|p| p.as_str());
+            assert_eq!((ours, theirs), (Some(t), Some(t)));
+        }
+    }
 }

@@ -35,7 +35,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Emulator(args) => {
-            runtime()?.block_on(crate::emulator::serve(args))?;
+            runtime()?.block_on(kusto_emulator::serve(args))?;
             Ok(0)
         }
         Command::Completions { shell } => {

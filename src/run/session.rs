@@ -6,8 +6,8 @@ use crate::arm::{
     credential_for, resolve_endpoints,
 };
 use crate::cli::GlobalArgs;
-use crate::emulator::{Emulator, EmulatorOptions, EmulatorState};
 use crate::error::{Error, Result};
+use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 
 /// A connected client, and the in-process emulator it talks to when `--emulator` is given.
 pub(super) struct Session {
@@ -23,7 +23,7 @@ pub(super) async fn connect(g: &GlobalArgs) -> Result<Session> {
 pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Result<Session> {
     if let Some(state_path) = &g.emulator {
         let state = match state_path {
-            None => crate::emulator::demo_state(),
+            None => kusto_emulator::demo_state(),
             Some(path) => EmulatorState::load(path)?,
         };
         let emu = Emulator::start(state, EmulatorOptions::default()).await?;

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kusto_principals::emulator::{
+use kusto_emulator::{
     AssignmentState, ClusterState, DatabaseState, EmulatorOptions, EmulatorState, WriteRecord,
     demo_state,
 };
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{PrincipalType, Role};
 
 use crate::arm_stub::SUB;
 use crate::harness::TestEnv;

@@ -4,8 +4,8 @@
 //! create of the same apply rewrote; a create refused as a duplicate of what the plan deletes holds
 //! the delete back.
 
-use kusto_principals::emulator::{AssignmentState, ClusterState, EmulatorState, demo_state};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, ClusterState, EmulatorState, demo_state};
+use kusto_emulator::{PrincipalType, Role};
 use serde_json::Value;
 
 use crate::arm_stub::SUB;

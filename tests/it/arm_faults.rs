@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use kusto_principals::emulator::{AssignmentState, DirectoryEntry, EmulatorOptions, demo_state};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, DirectoryEntry, EmulatorOptions, demo_state};
+use kusto_emulator::{PrincipalType, Role};
 use serde_json::json;
 
 use crate::apply_fleet::{fleet, fleet_file};

@@ -6,9 +6,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::emulator_support::within;
-
 const BIN: &str = env!("CARGO_BIN_EXE_kusto-principals");
+
+/// Fails the test instead of hanging.
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
 
 #[test]
 fn help_documents_every_knob() {

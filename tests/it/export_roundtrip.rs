@@ -1,7 +1,7 @@
 //! Issue 8: export a realistic estate, then plan the exported files: no changes.
 
-use kusto_principals::emulator::{AssignmentState, ClusterState, DatabaseState, EmulatorState};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, ClusterState, DatabaseState, EmulatorState};
+use kusto_emulator::{PrincipalType, Role, ScopeKind};
 
 use crate::harness::TestEnv;
 
@@ -25,7 +25,7 @@ fn grant(name: String, t: PrincipalType, id: String, role: Role) -> AssignmentSt
 /// by email, groups by name, portal-style GUID assignment names, and a reader group shared by many
 /// databases (what principal sets are for).
 fn estate() -> EmulatorState {
-    let mut state = kusto_principals::emulator::demo_state();
+    let mut state = kusto_emulator::demo_state();
     state.directory = None;
     let readers = ["ann@contoso.com", "ben@contoso.com", "cat@contoso.com"];
     state.clusters = (0..10)
@@ -87,7 +87,8 @@ fn estate() -> EmulatorState {
                     ));
                     let extra = if d % 2 == 0 { 9 } else { 8 };
                     for e in 0..extra {
-                        let role = Role::DATABASE[e % Role::DATABASE.len()];
+                        let db_roles = Role::for_scope(ScopeKind::Database);
+                        let role = db_roles[e % db_roles.len()];
                         g.push(grant(
                             format!("svc-{e}"),
                             PrincipalType::App,

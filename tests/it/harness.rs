@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use kusto_principals::emulator::{Emulator, EmulatorOptions, EmulatorState};
+use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 
 /// Every command and every await gets a bound, so nothing hangs.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
@@ -85,7 +85,7 @@ impl TestEnv {
     }
 
     pub fn demo() -> Self {
-        Self::with_state(kusto_principals::emulator::demo_state())
+        Self::with_state(kusto_emulator::demo_state())
     }
 
     pub fn emu(&self) -> &Emulator {

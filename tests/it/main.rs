@@ -3,7 +3,6 @@
 //! timeout.
 
 mod arm_stub;
-mod emulator_support;
 mod harness;
 
 mod apply_fleet;
@@ -17,12 +16,6 @@ mod config_corpus;
 mod config_example;
 mod config_props;
 mod emulator_cli;
-mod emulator_conformance;
-mod emulator_dataplane;
-mod emulator_knobs;
-mod emulator_replay;
-mod emulator_semantics;
-mod emulator_skeleton;
 mod export_roundtrip;
 mod saved_plan;
 mod standalone;

@@ -24,7 +24,7 @@ use super::resources::database_body;
 use super::route::ClusterPath;
 use super::state::{AssignmentState, DataPrincipalState};
 use super::world::{Database, Provisioning, ScopeIdx, Stored, World};
-use crate::model::{PrincipalType, Role};
+use crate::vocab::{PrincipalType, Role};
 
 impl Database {
     /// A database as a seed or a create makes it (provisioned, no retention periods set).

@@ -17,7 +17,7 @@ use super::state::{
     EmulatorState, fqn_identity, fqn_kind,
 };
 use super::world::{ScopeIdx, Stored, World};
-use crate::model::{PrincipalType, Role};
+use crate::vocab::{PrincipalType, Role};
 
 /// What makes two engine principals the same grant.
 pub fn key(p: &DataPrincipalState) -> (String, Role) {
@@ -172,7 +172,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::emulator::state::DirectoryEntry;
+    use crate::state::DirectoryEntry;
 
     fn assignment(id: &str, ty: PrincipalType, role: Role) -> AssignmentState {
         AssignmentState {

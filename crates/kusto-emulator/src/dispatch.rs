@@ -27,7 +27,7 @@ use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
 use super::world::World;
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// The api-versions the emulator serves.
 pub const API_VERSIONS: [&str; 2] = ["2024-04-13", "2025-02-14"];

@@ -5,13 +5,13 @@
 //! Known, deliberate differences from the examples, each following the real service:
 //! - PUT answers carry no `tenantName`, `principalName` or `aadObjectId` (reference P3, recorded).
 
-use kusto_principals::emulator::{
+use kusto_emulator::{
     AssignmentState, ClusterState, Credentials, DatabaseState, EmulatorOptions, EmulatorState,
 };
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{PrincipalType, Role};
 use serde_json::Value;
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

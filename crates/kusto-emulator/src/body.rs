@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::reply::ArmError;
 use super::state::AssignmentState;
-use crate::model::{PrincipalType, Role, ScopeKind};
+use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 /// A valid PUT body.
 #[derive(Debug, Clone, PartialEq)]

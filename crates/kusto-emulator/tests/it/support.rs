@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use kusto_principals::emulator::{Emulator, EmulatorOptions, EmulatorState};
+use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 use serde_json::Value;
 
 pub const SUB: &str = "12345678-1234-1234-1234-123456789098";

@@ -2,7 +2,7 @@
 //! databases, operation status) and the Entra ID token endpoint, like Azurite for Storage.
 //!
 //! It answers as the real service does (shapes and status codes from the recorded traffic and the
-//! spec; see `shared/reference/arm-kusto-principals.md` §10), and adds knobs for the hard parts of
+//! spec; see `docs/emulator.md`), and adds knobs for the hard parts of
 //! production: latency, throttling, faults, Entra ID lag, paging, per-cluster write conflicts.
 //!
 //! | file            | owns                                                          |
@@ -19,6 +19,7 @@
 //! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
+//! | `vocab`         | roles, principal types, scope kinds as the spec spells them   |
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
@@ -48,6 +49,7 @@ mod state;
 mod throttle;
 mod tls;
 mod token;
+mod vocab;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +67,8 @@ pub use state::{
     AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
     DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, demo_state,
 };
+
+pub use vocab::{PrincipalType, Role, ScopeKind};
 
 use dispatch::{Shared, lock};
 

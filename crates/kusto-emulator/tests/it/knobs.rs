@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use kusto_principals::emulator::{AssignmentState, EmulatorOptions, EmulatorState, demo_state};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, EmulatorOptions, EmulatorState, demo_state};
+use kusto_emulator::{PrincipalType, Role};
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 fn list_path() -> String {
     format!("{}/principalAssignments?{V}", demo_cluster())

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
-use kusto_principals::emulator::{EmulatorOptions, demo_state};
+use kusto_emulator::{EmulatorOptions, demo_state};
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn azure_identity_gets_a_token_that_arm_accepts() {

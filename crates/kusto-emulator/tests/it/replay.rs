@@ -6,12 +6,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use kusto_principals::emulator::{AssignmentState, EmulatorOptions, EmulatorState};
-use kusto_principals::model::{PrincipalType, Role};
+use kusto_emulator::{AssignmentState, EmulatorOptions, EmulatorState};
+use kusto_emulator::{PrincipalType, Role};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recordings/");
 const ASYNC_HEADERS: [&str; 3] = ["Location", "Azure-AsyncOperation", "Retry-After"];

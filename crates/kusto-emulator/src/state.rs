@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{PrincipalType, Role, ScopeKind};
+use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 /// The emulator's world: one Entra ID tenant, its directory, and the clusters it serves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ fn default_location() -> String {
 
 /// The built-in demo state (`examples/emulator-state.yaml`).
 pub fn demo_state() -> EmulatorState {
-    EmulatorState::from_yaml(include_str!("../../examples/emulator-state.yaml"))
+    EmulatorState::from_yaml(include_str!("../../../examples/emulator-state.yaml"))
         .expect("the built-in demo state is valid")
 }
 

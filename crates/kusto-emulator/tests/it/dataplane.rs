@@ -1,10 +1,10 @@
 //! The databases' data-plane principals (`listPrincipals`, `addPrincipals`, `removePrincipals`;
 //! reference P12) and database create/delete with the caller made Admin (P6), through HTTP.
 
-use kusto_principals::emulator::{EmulatorOptions, EmulatorState};
+use kusto_emulator::{EmulatorOptions, EmulatorState};
 use serde_json::{Value, json};
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const APP: &str = "609982ee-9c2e-4d6d-ad0b-f54bbe0d394b";

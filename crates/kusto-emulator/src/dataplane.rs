@@ -24,7 +24,7 @@ use super::reply::{ArmError, Reply};
 use super::route::{PrincipalsAction, ScopePath};
 use super::state::{AssignmentState, DataPrincipalState, fqn_identity, fqn_kind, fqn_prefix};
 use super::world::{Provisioning, ScopeIdx, Stored, World};
-use crate::model::{PrincipalType, Role, ScopeKind};
+use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 pub fn handle(
     w: &mut World,

@@ -23,7 +23,7 @@ use super::paging::page;
 use super::reply::{ArmError, Reply};
 use super::route::ScopePath;
 use super::world::{Provisioning, ScopeIdx, Stored, World, resource_not_found};
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// What a handler needs besides the world.
 pub struct Ctx<'a> {

@@ -1,10 +1,10 @@
 //! The resource provider's rules and ARM's gates through HTTP: validation messages, duplicates, role
 //! updates, api-versions, routing, not-found errors, common headers, tokens, and the test hooks.
 
-use kusto_principals::emulator::{EmulatorOptions, EmulatorState, demo_state};
+use kusto_emulator::{EmulatorOptions, EmulatorState, demo_state};
 use serde_json::json;
 
-use crate::emulator_support::*;
+use crate::support::*;
 
 fn db_item(name: &str) -> String {
     format!(

@@ -19,7 +19,7 @@ use super::route::{ClusterPath, ScopePath};
 use super::state::{
     AssignmentState, ClusterState, Credentials, DataPrincipalState, DatabaseState, EmulatorState,
 };
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// Where an assignment's provisioning stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{PrincipalType, Role};
+use crate::vocab::{PrincipalType, Role};
 
 /// Requests served, by kind: `token`, `list`, `get`, `put`, `delete`, `operation`, `check_name`,
 /// `cluster_list`, `cluster_get`, `database_list`, `database_get`, `database_put`,

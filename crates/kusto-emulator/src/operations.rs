@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::reply::{ArmError, Reply};
 use super::route::percent_encode;
 use super::world::{Cluster, ScopeIdx, World, not_found};
-use crate::model::ScopeKind;
+use crate::vocab::ScopeKind;
 
 /// Adding or dropping a principal assignment; creating or deleting a database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
