@@ -6,7 +6,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kusto_principals::emulator::{EmulatorOptions, RequestRecord};
+use kusto_emulator::{EmulatorOptions, RequestRecord};
 use serde_json::Value;
 
 use crate::apply_fleet::{fleet, fleet_file};
