@@ -56,6 +56,32 @@ fn apply_sends_one_list_per_touched_scope_and_per_write_only_the_write_and_its_p
     assert_eq!(again.code, 0, "{again:?}");
 }
 
+#[test]
+fn apply_of_a_saved_plan_lets_its_staleness_listings_serve_as_the_guards() {
+    const CLUSTERS: usize = 2;
+    let env = TestEnv::with_state(fleet(CLUSTERS));
+    let file = env.write("fleet.yaml", &fleet_file(CLUSTERS));
+    let saved = env.dir.path().join("plan.json");
+    let plan = env.run(&[
+        "plan",
+        "-f",
+        file.to_str().unwrap(),
+        "--out",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let before = env.emu().request_log().len();
+    let run = env.run(&["apply", saved.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let kinds = by_kind(&env.emu().request_log()[before..]);
+    let count = |k: &str| kinds.get(k).copied().unwrap_or(0);
+    // Each touched scope is listed once, by the staleness check; the guard reuses it while fresh.
+    assert_eq!(count("list"), 2 * CLUSTERS, "{kinds:?}");
+    assert_eq!(count("get"), 0, "{kinds:?}");
+    assert_eq!(count("put") + count("delete"), 6 * CLUSTERS, "{kinds:?}");
+    assert_eq!(count("operation"), 6 * CLUSTERS, "{kinds:?}");
+}
+
 /// Waits for `child` to exit, at most `limit`.
 fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
