@@ -92,67 +92,41 @@ pub(super) fn waits_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClusterRef, PrincipalId, PrincipalType};
+    use crate::plan::fixtures::scenario;
 
-    fn scope() -> Scope {
-        Scope {
-            cluster: ClusterRef {
-                subscription: "s".into(),
-                resource_group: "rg".into(),
-                cluster: "c".into(),
-            },
-            database: None,
-        }
-    }
-
-    fn current(name: &str, id: &str, role: Role) -> CurrentAssignment {
-        CurrentAssignment {
-            key: AssignmentKey {
-                scope: scope(),
-                principal_type: PrincipalType::App,
-                principal_id: PrincipalId::new(id.to_string()),
-                role,
-            },
-            name: name.into(),
-            tenant_id: None,
-            tenant_name: None,
-            principal_name: None,
-            aad_object_id: None,
-        }
+    /// The listed assignments of the cluster scope `c`, by name.
+    fn listed(current: &str) -> Vec<CurrentAssignment> {
+        let (_, c) = scenario(&format!("scopes:\n  - scope: c\n    current:\n{current}"));
+        c.scopes.into_values().next().unwrap_or_default()
     }
 
     #[test]
     fn an_admin_delete_waits_only_when_it_would_go_below_the_plan() {
-        let a = current("a", "1", Role::AllDatabasesAdmin);
-        let b = current("b", "2", Role::AllDatabasesAdmin);
-        let v = current("v", "3", Role::AllDatabasesViewer);
+        let l = listed(
+            "      - {name: a, app: 11111111-0000-4000-8000-000000000001, role: AllDatabasesAdmin}\n      - {name: b, app: 11111111-0000-4000-8000-000000000002, role: AllDatabasesAdmin}\n      - {name: v, app: 11111111-0000-4000-8000-000000000003, role: AllDatabasesViewer}\n",
+        );
+        let [a, b, v] = [&l[0], &l[1], &l[2]];
+        let scope = a.key.scope.clone();
         // The plan deletes `a` and keeps `b`: one admin planned, two now.
-        let mut admins = Admins::new(&scope(), &[&a, &b, &v], &[&a, &b, &v], &[], &[&a]);
+        let mut admins = Admins::new(&scope, &[a, b, v], &[a, b, v], &[], &[a]);
         assert_eq!(admins, Admins { now: 2, planned: 1 });
-        assert_eq!(admins.hold(&a), None);
-        assert_eq!(admins.hold(&v), None, "a viewer is never held for admins");
-        admins.deleted(&scope(), Role::AllDatabasesAdmin);
-        assert!(admins.hold(&b).is_some(), "the last planned admin stays");
-        assert_eq!(admins.hold(&v), None);
+        assert_eq!(admins.hold(a), None);
+        assert_eq!(admins.hold(v), None, "a viewer is never held for admins");
+        admins.deleted(&scope, Role::AllDatabasesAdmin);
+        assert!(admins.hold(b).is_some(), "the last planned admin stays");
+        assert_eq!(admins.hold(v), None);
     }
 
     #[test]
     fn a_delete_waits_for_a_failed_create_of_the_same_principal_only() {
-        let key = current("n", "AbC", Role::AllDatabasesMonitor).key;
+        let l = listed(
+            "      - {name: old, user: Bob@contoso.com, role: AllDatabasesViewer}\n      - {name: other, user: carol@contoso.com, role: AllDatabasesViewer}\n",
+        );
+        let mut key = l[0].key.clone();
+        key.principal_id = crate::model::PrincipalId::new("bob@contoso.com");
+        key.role = Role::AllDatabasesMonitor;
         let not_created = vec![(key, "kp-1".to_string())];
-        assert!(
-            waits_for(
-                &not_created,
-                &current("old", "abc", Role::AllDatabasesViewer)
-            )
-            .is_some()
-        );
-        assert_eq!(
-            waits_for(
-                &not_created,
-                &current("other", "def", Role::AllDatabasesViewer)
-            ),
-            None
-        );
+        assert!(waits_for(&not_created, &l[0]).is_some());
+        assert_eq!(waits_for(&not_created, &l[1]), None);
     }
 }
