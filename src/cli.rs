@@ -61,6 +61,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "30m", value_parser = humantime::parse_duration)]
     pub operation_timeout: std::time::Duration,
 
+    /// How long one HTTP attempt (to ARM or the token endpoint) may take, from connecting until the
+    /// whole answer is read (e.g. 30s); a slower attempt counts as failed and is retried within
+    /// --operation-timeout.
+    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+
     /// How long to keep retrying an identity that Entra ID does not show Kusto yet (a new app or
     /// managed identity), e.g. 5m; 0s turns this off.
     #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]

@@ -6,10 +6,9 @@
 //! are logged at info level; secrets never are.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
     AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
@@ -19,6 +18,7 @@ use azure_identity::{
 };
 use url::Url;
 
+use super::transport::client_options;
 use crate::cli::{AuthMethod, Cloud};
 
 /// Everything needed to reach ARM: endpoint, token scope, credential and HTTP client.
@@ -28,6 +28,8 @@ pub struct Connection {
     pub token_scope: String,
     pub credential: Arc<dyn TokenCredential>,
     pub http: reqwest::Client,
+    /// The deadline of one attempt: sending and reading the whole answer (`--request-timeout`).
+    pub request_timeout: Duration,
     /// Which identity is in use, for messages (never a secret).
     pub identity: String,
 }
@@ -88,6 +90,13 @@ pub fn resolve_endpoints(
     let authority = pick(authority_host, authority_default);
     let check = |text: &str, what: &str| {
         let url = Url::parse(text).map_err(|e| format!("{what} `{text}` is not a URL: {e}"))?;
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            // Endpoints are printed in messages, which never show a query or credentials.
+            return Err(format!(
+                "{what} `{}` must be a plain scheme://host[:port] without query, fragment or user",
+                super::http::display_url(&url)
+            ));
+        }
         super::endpoint::check_scheme(&url).map_err(|e| format!("{what} `{text}`: {e}"))
     };
     check(&arm, "the ARM endpoint (--arm-endpoint)")?;
@@ -95,36 +104,13 @@ pub fn resolve_endpoints(
     Ok(Endpoints { arm, authority })
 }
 
-/// One `reqwest` client for ARM and identity. `extra_roots` (PEM) are trusted in addition to the
-/// platform's roots.
-pub fn build_http_client(extra_roots: Option<&[u8]>) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("kusto-principals/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(30))
-        .timeout(std::time::Duration::from_secs(120))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .tcp_nodelay(true);
-    if let Some(pem) = extra_roots {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| anyhow::anyhow!("cannot read the CA certificate file: {e}"))?;
-        if certs.is_empty() {
-            anyhow::bail!("the CA certificate file holds no PEM certificate");
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
-    Ok(builder.build()?)
-}
-
-fn client_options(http: &reqwest::Client, authority: &str) -> ClientOptions {
-    let mut cloud = CustomConfiguration::default();
-    cloud.authority_host = authority.to_string();
-    ClientOptions {
-        transport: Some(Transport::new(Arc::new(http.clone()))),
-        cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
-        // Our own retry loop handles ARM; for tokens a short budget keeps failures quick to report.
-        retry: RetryOptions::none(),
-        ..Default::default()
-    }
+/// One `reqwest` client for ARM and identity (`http::build_client`: no redirects, bounded time).
+/// `extra_roots` (PEM) are trusted in addition to the platform's roots.
+pub fn build_http_client(
+    extra_roots: Option<&[u8]>,
+    request_timeout: Duration,
+) -> anyhow::Result<reqwest::Client> {
+    super::http::build_client(extra_roots, request_timeout)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -182,8 +168,11 @@ pub fn credential_for(
     method: AuthMethod,
     http: &reqwest::Client,
     authority: &str,
+    request_timeout: Duration,
 ) -> anyhow::Result<(Arc<dyn TokenCredential>, String)> {
-    let options = || client_options(http, authority);
+    let options = || client_options(http, authority, request_timeout, true);
+    // Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
+    let open_options = || client_options(http, authority, request_timeout, false);
     let chosen = match method {
         AuthMethod::Auto => {
             let (m, why) = resolve_auto();
@@ -238,7 +227,12 @@ pub fn credential_for(
                 ],
                 "github-oidc auth (set `permissions: id-token: write` in the workflow)",
             )?;
-            let assertion = super::github::GithubOidcAssertion::new(http.clone(), &v[2], &v[3])?;
+            let assertion = super::github::GithubOidcAssertion::new(
+                http.clone(),
+                request_timeout,
+                &v[2],
+                &v[3],
+            )?;
             let cred = ClientAssertionCredential::new(
                 v[0].clone(),
                 v[1].clone(),
@@ -266,7 +260,7 @@ pub fn credential_for(
                 Secret::new(v[3].clone()),
                 Some(AzurePipelinesCredentialOptions {
                     credential_options: ClientAssertionCredentialOptions {
-                        client_options: options(),
+                        client_options: open_options(),
                     },
                 }),
             )?;
@@ -276,7 +270,7 @@ pub fn credential_for(
             let user_assigned = env("AZURE_CLIENT_ID");
             let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
-                client_options: options(),
+                client_options: open_options(),
             }))?;
             let who = match user_assigned {
                 Some(id) => format!("user-assigned managed identity `{id}`"),
@@ -322,13 +316,14 @@ pub fn client_secret_credential(
     tenant: &str,
     client_id: &str,
     secret: &str,
+    request_timeout: Duration,
 ) -> anyhow::Result<Arc<dyn TokenCredential>> {
     Ok(ClientSecretCredential::new(
         tenant,
         client_id.to_string(),
         Secret::new(secret.to_string()),
         Some(ClientSecretCredentialOptions {
-            client_options: client_options(http, authority),
+            client_options: client_options(http, authority, request_timeout, true),
         }),
     )?)
 }
@@ -378,6 +373,12 @@ mod tests {
             resolve_endpoints(Cloud::Public, None, Some("http://login.example")).unwrap_err();
         assert!(auth.contains("AZURE_AUTHORITY_HOST"), "{auth}");
         assert!(resolve_endpoints(Cloud::Public, Some("not a url"), None).is_err());
+        let query = resolve_endpoints(Cloud::Public, Some("https://arm.example/?sig=S3CRET"), None)
+            .unwrap_err();
+        assert!(
+            query.contains("without query") && !query.contains("S3CRET"),
+            "{query}"
+        );
         // An empty variable is as good as unset.
         assert_eq!(
             resolve_endpoints(Cloud::Public, Some(" "), Some("")).unwrap(),

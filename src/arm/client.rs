@@ -10,8 +10,11 @@ use url::Url;
 use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
+use super::http::{Answer, exchange};
 use super::pacer::{OpClass, Pacer, subscription_of};
-use super::retry::{Attempt, RetryClass, RetryPolicy, is_idempotent, parse_retry_after};
+use super::retry::{
+    Attempt, MAX_RETRY_AFTER, RetryClass, RetryPolicy, is_idempotent, parse_retry_after,
+};
 use super::wire::ErrorResponse;
 
 /// A buffered response.
@@ -137,6 +140,8 @@ impl ArmClient {
                 ),
             ));
         }
+        // Every wait of this request, retries included, ends within the operation budget.
+        let deadline = Instant::now() + self.operation_timeout;
         let subscription = subscription_of(url.path()).to_string();
         let op_class = OpClass::of(&method);
         let mut attempt = Attempt::first();
@@ -147,115 +152,168 @@ impl ArmClient {
                     "pacing: waiting {:.2}s for subscription {subscription}'s {op_class:?} budget",
                     pause.as_secs_f64()
                 );
-                tokio::time::sleep(pause).await;
+                tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now())))
+                    .await;
             }
-            let token = self.token(operation, resource).await?;
-            let mut req = self
-                .conn
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(token);
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let started = Instant::now();
-            let outcome = req.send().await;
-            let (class, retry_after, err, drained) = match outcome {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    self.pacer.observe(&subscription, op_class, &headers);
-                    let bytes = resp.bytes().await;
-                    tracing::debug!(
-                        status,
-                        attempt = attempt.number,
-                        ms = started.elapsed().as_millis() as u64,
-                        "arm request"
-                    );
-                    match bytes {
-                        Ok(b) if (200..300).contains(&status) => {
-                            return Ok(Response {
-                                status,
-                                headers,
-                                body: b.to_vec(),
-                            });
-                        }
-                        Ok(b) => {
-                            let mut err = error_from(operation, resource, status, &headers, &b);
-                            if matches!(status, 401 | 403) {
-                                err.identity = Some(self.conn.identity.clone());
-                            }
-                            let class =
-                                RetryClass::of_status(status, err.code.as_deref(), &err.message);
-                            let ra = parse_retry_after(
-                                headers.get("retry-after").and_then(|v| v.to_str().ok()),
-                            );
-                            // ARM's own throttling reports the subscription's budget as spent.
-                            let drained = headers
-                                .get(op_class.header())
-                                .and_then(|v| v.to_str().ok())
-                                .is_some_and(|v| v.trim() == "0");
-                            (class, ra, err, drained)
-                        }
-                        Err(e) => (
-                            RetryClass::Connection,
-                            None,
-                            ArmError::new(
-                                operation,
-                                resource,
-                                format!("reading the response: {e}"),
-                            ),
-                            false,
-                        ),
-                    }
-                }
-                Err(e) => {
-                    // Without the URL: poll URLs carry signed query parameters.
-                    let chain = error_chain(&e.without_url());
-                    tracing::debug!(
-                        attempt = attempt.number,
-                        error = %chain,
-                        "arm request failed"
-                    );
-                    (
-                        RetryClass::Connection,
-                        None,
-                        ArmError::new(operation, resource, format!("could not reach ARM: {chain}")),
-                        false,
-                    )
-                }
+            let failed = match self
+                .attempt(
+                    operation,
+                    resource,
+                    &method,
+                    &url,
+                    body,
+                    op_class,
+                    &subscription,
+                )
+                .await?
+            {
+                Ok(resp) => return Ok(resp),
+                Err(failed) => failed,
             };
+            let Failed {
+                class,
+                retry_after,
+                err,
+                drained,
+            } = failed;
+            let idempotent = is_idempotent(&method);
             let delay = self.retry.next_delay(
                 class,
                 attempt,
-                is_idempotent(&method),
+                idempotent,
                 retry_after,
                 rand::random::<f64>(),
             );
-            match delay {
-                Some(d) => {
-                    tracing::info!(
-                        "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
-                        err.message,
-                        d.as_secs_f64()
-                    );
-                    if class == RetryClass::Throttled && drained {
-                        // The subscription's budget is spent: every request on it waits, not just
-                        // this one (a 429 without that report may be about this request alone).
-                        self.pacer.hold(&subscription, op_class, d);
-                    }
-                    tokio::time::sleep(d).await;
-                    attempt.number += 1;
-                    match class {
-                        RetryClass::PrincipalNotFound => attempt.principal_wait += d,
-                        RetryClass::Throttled => attempt.throttle_wait += d,
-                        _ => {}
-                    }
-                }
-                None => return Err(err),
+            let left = deadline.saturating_duration_since(Instant::now());
+            // A wait that would end past the budget is not started: the error says so now.
+            let asked = retry_after.filter(|_| idempotent && class != RetryClass::Fatal);
+            let too_long = delay.or(asked).filter(|d| *d > left);
+            if let Some(d) = too_long {
+                return Err(self.gave_up(err, d, left));
+            }
+            let Some(d) = delay else {
+                return Err(err);
+            };
+            tracing::info!(
+                "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
+                err.message,
+                d.as_secs_f64()
+            );
+            if class == RetryClass::Throttled && drained {
+                // The subscription's budget is spent: every request on it waits, not just
+                // this one (a 429 without that report may be about this request alone).
+                self.pacer.hold(&subscription, op_class, d);
+            }
+            tokio::time::sleep(d).await;
+            attempt.number += 1;
+            match class {
+                RetryClass::PrincipalNotFound => attempt.principal_wait += d,
+                RetryClass::Throttled => attempt.throttle_wait += d,
+                _ => {}
             }
         }
     }
+
+    fn gave_up(&self, mut err: ArmError, wait: Duration, left: Duration) -> ArmError {
+        let wait = if wait >= MAX_RETRY_AFTER {
+            "a day or more".to_string()
+        } else {
+            format!("{:.1}s", wait.as_secs_f64())
+        };
+        err.message = format!(
+            "{}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
+            err.message,
+            left.as_secs_f64(),
+            humantime::format_duration(self.operation_timeout)
+        );
+        err
+    }
+
+    /// One attempt: `Ok(Ok)` for 2xx, `Ok(Err)` for a failure the retry policy decides on, `Err`
+    /// for one that is never retried (no token, a redirect, an oversized body).
+    #[allow(clippy::too_many_arguments)] // reason: one attempt needs the whole request's context
+    async fn attempt(
+        &self,
+        operation: &str,
+        resource: &str,
+        method: &Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+        op_class: OpClass,
+        subscription: &str,
+    ) -> Result<Result<Response, Failed>, ArmError> {
+        let token = self.token(operation, resource).await?;
+        let mut req = self
+            .conn
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let started = Instant::now();
+        let answer = match exchange(req, url, self.conn.request_timeout).await {
+            Ok(a) => a,
+            Err(f) => {
+                tracing::debug!(error = %f.message(), "arm request failed");
+                let err = ArmError::new(operation, resource, f.message().to_string());
+                if !f.is_transient() {
+                    return Err(err);
+                }
+                return Ok(Err(Failed {
+                    class: RetryClass::Connection,
+                    retry_after: None,
+                    err,
+                    drained: false,
+                }));
+            }
+        };
+        let Answer {
+            status,
+            headers,
+            body,
+        } = answer;
+        self.pacer.observe(subscription, op_class, &headers);
+        tracing::debug!(
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "arm request"
+        );
+        if (200..300).contains(&status) {
+            return Ok(Ok(Response {
+                status,
+                headers,
+                body,
+            }));
+        }
+        let mut err = error_from(operation, resource, status, &headers, &body);
+        if matches!(status, 401 | 403) {
+            err.identity = Some(self.conn.identity.clone());
+        }
+        let class = RetryClass::of_status(status, err.code.as_deref(), &err.message);
+        let retry_after =
+            parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
+        // ARM's own throttling reports the subscription's budget as spent.
+        let drained = headers
+            .get(op_class.header())
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        Ok(Err(Failed {
+            class,
+            retry_after,
+            err,
+            drained,
+        }))
+    }
+}
+
+/// A failed attempt, as the retry decision needs it.
+struct Failed {
+    class: RetryClass,
+    retry_after: Option<Duration>,
+    err: ArmError,
+    /// ARM reported the subscription's budget for this class as spent.
+    drained: bool,
 }
 
 /// Turns a non-2xx response into an `ArmError` with ARM's code, message and request id.
@@ -315,28 +373,8 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// `scheme://host/path`, without the query (signed parameters) or fragment.
-pub(super) fn redact(url: &Url) -> String {
-    format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.path()
-    )
-}
-
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut out = String::new();
-    let mut source: Option<&dyn std::error::Error> = Some(e);
-    while let Some(s) = source {
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+/// How URLs appear in messages (the one redactor, `http::display_url`): never with the query.
+pub(super) use super::http::display_url as redact;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// Fetches a fresh GitHub id token each time the credential needs one.
 pub struct GithubOidcAssertion {
     http: reqwest::Client,
+    timeout: std::time::Duration,
     url: Url,
     request_token: String,
 }
@@ -27,6 +28,7 @@ impl GithubOidcAssertion {
     /// `request_url` must be https (or http on loopback, for tests).
     pub fn new(
         http: reqwest::Client,
+        timeout: std::time::Duration,
         request_url: &str,
         request_token: &str,
     ) -> anyhow::Result<Self> {
@@ -37,6 +39,7 @@ impl GithubOidcAssertion {
         url.query_pairs_mut().append_pair("audience", AUDIENCE);
         Ok(GithubOidcAssertion {
             http,
+            timeout,
             url,
             request_token: request_token.to_string(),
         })
@@ -54,31 +57,22 @@ impl ClientAssertion for GithubOidcAssertion {
         let fail = |m: String| {
             azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, m)
         };
-        let resp = self
+        let req = self
             .http
             .get(self.url.clone())
             .bearer_auth(&self.request_token)
-            .header("accept", "application/json")
-            .send()
+            .header("accept", "application/json");
+        let resp = super::http::exchange(req, &self.url, self.timeout)
             .await
-            .map_err(|e| {
-                fail(format!(
-                    "fetching the GitHub OIDC token: {}",
-                    e.without_url()
-                ))
-            })?;
-        let status = resp.status();
-        if !status.is_success() {
+            .map_err(|f| fail(format!("fetching the GitHub OIDC token: {}", f.message())))?;
+        if !(200..300).contains(&resp.status) {
             return Err(fail(format!(
-                "the GitHub OIDC token endpoint answered {status}; does the workflow have `permissions: id-token: write`?"
+                "the GitHub OIDC token endpoint answered HTTP {}; does the workflow have `permissions: id-token: write`?",
+                resp.status
             )));
         }
-        let token: IdToken = resp.json().await.map_err(|e| {
-            fail(format!(
-                "the GitHub OIDC token reply is not JSON: {}",
-                e.without_url()
-            ))
-        })?;
+        let token: IdToken = serde_json::from_slice(&resp.body)
+            .map_err(|e| fail(format!("the GitHub OIDC token reply is not JSON: {e}")))?;
         Ok(token.value)
     }
 }

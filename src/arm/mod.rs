@@ -4,7 +4,9 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
-//! | `pager`     | following `nextLink`                                                     |
+//! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |
+//! | `transport` | the same bounds for `azure_identity`'s token requests                    |
+//! | `pager`     | following `nextLink` (same origin, no page twice)                        |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
@@ -19,11 +21,13 @@ mod discovery;
 mod endpoint;
 mod error;
 mod github;
+mod http;
 mod pacer;
 mod pager;
 mod poller;
 pub use poller::OPERATION_NOT_FINISHED;
 mod retry;
+mod transport;
 mod wire;
 
 pub use auth::{
@@ -33,4 +37,5 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
-pub use retry::{Attempt, RetryClass, RetryPolicy};
+pub use http::{MAX_BODY_BYTES, display_url};
+pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};

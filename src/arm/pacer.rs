@@ -46,6 +46,10 @@ impl OpClass {
     }
 }
 
+/// The largest remaining budget believed from a header (ARM's buckets hold a few hundred to a few
+/// thousand requests).
+const MAX_REMAINING: f64 = 1_000_000.0;
+
 /// Tokens kept back for other callers of the same subscription (the portal, other pipelines).
 const RESERVE: f64 = 5.0;
 
@@ -143,6 +147,10 @@ impl Pacer {
             .get(class.header())
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok())
+            // Server-controlled: only a plausible count is believed (`NaN`, `-1e300` or `inf`
+            // would otherwise turn into waits that overflow).
+            .filter(|r| r.is_finite())
+            .map(|r| r.clamp(0.0, MAX_REMAINING))
         else {
             return;
         };
@@ -206,6 +214,19 @@ mod tests {
         assert!(p.reserve("s1", OpClass::Read) > Duration::ZERO);
         assert_eq!(p.reserve("s2", OpClass::Read), Duration::ZERO);
         assert_eq!(p.reserve("s1", OpClass::Write), Duration::ZERO);
+    }
+
+    #[test]
+    fn hostile_remaining_budgets_never_panic_or_wait_long() {
+        for v in ["NaN", "inf", "-inf", "-1e300", "1e300", "-5"] {
+            let p = Pacer::default();
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(OpClass::Read.header(), v.parse().unwrap());
+            p.observe("s", OpClass::Read, &h);
+            let wait = p.reserve("s", OpClass::Read);
+            // At worst the reserve refills at the class's rate: well under a second.
+            assert!(wait <= Duration::from_secs(1), "{v}: {wait:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,8 @@
-//! Following `nextLink` until a list is complete.
+//! Following `nextLink` until a list is complete. A `nextLink` must stay on the ARM endpoint (`send`
+//! refuses any other origin before the token goes anywhere) and may not repeat a page already read:
+//! a server that loops its links ends the scope with an error instead of paging forever.
+
+use std::collections::HashSet;
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -8,7 +12,7 @@ use super::client::{ArmClient, parse_json};
 use super::error::ArmError;
 use super::wire::ListResult;
 
-/// Upper bound on pages, so that a server that loops its `nextLink` cannot hang a plan.
+/// Upper bound on pages, for a server that invents a new `nextLink` for every page.
 const MAX_PAGES: usize = 10_000;
 
 impl ArmClient {
@@ -23,8 +27,19 @@ impl ArmClient {
         let mut items = Vec::new();
         let mut next = Some(first);
         let mut pages = 0;
+        let mut seen: HashSet<String> = HashSet::new();
         while let Some(url) = next.take() {
             pages += 1;
+            if !seen.insert(url.as_str().to_string()) {
+                return Err(ArmError::new(
+                    operation,
+                    resource,
+                    format!(
+                        "ARM's nextLink points back to a page already read (`{}`, page {pages}); the listing loops, so this scope is not planned",
+                        super::client::redact(&url)
+                    ),
+                ));
+            }
             if pages > MAX_PAGES {
                 return Err(ArmError::new(
                     operation,

@@ -27,7 +27,7 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             Some(path) => EmulatorState::load(path)?,
         };
         let emu = Emulator::start(state, EmulatorOptions::default()).await?;
-        let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()))?;
+        let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()), g.request_timeout)?;
         let endpoint = emu.endpoint().to_string();
         let credential = client_secret_credential(
             &http,
@@ -35,6 +35,7 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             emu.tenant_id(),
             emu.client_id(),
             emu.client_secret(),
+            g.request_timeout,
         )?;
         tracing::info!("using the in-process emulator at {endpoint}");
         let conn = Connection {
@@ -42,6 +43,7 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             token_scope: format!("{endpoint}/.default"),
             credential,
             http,
+            request_timeout: g.request_timeout,
             identity: format!("the emulator's client `{}`", emu.client_id()),
         };
         return Ok(Session {
@@ -63,14 +65,15 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             })?),
             None => None,
         };
-    let http = build_http_client(ca.as_deref())?;
-    let (credential, identity) = credential_for(g.auth, &http, &authority)?;
+    let http = build_http_client(ca.as_deref(), g.request_timeout)?;
+    let (credential, identity) = credential_for(g.auth, &http, &authority, g.request_timeout)?;
     let conn = Connection {
         endpoint: url::Url::parse(&endpoint)
             .map_err(|e| Error::Usage(format!("invalid --arm-endpoint `{endpoint}`: {e}")))?,
         token_scope: format!("{endpoint}/.default"),
         credential,
         http,
+        request_timeout: g.request_timeout,
         identity,
     };
     Ok(Session {

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use crate::harness::{Run, TestEnv};
@@ -37,6 +37,10 @@ pub enum Answer {
     },
     /// Close the connection without an answer.
     Reset,
+    /// A 200 whose body never ends (no length; bytes until the client hangs up).
+    Endless,
+    /// A 200 of `len` bytes (declared), sent one byte per `every`.
+    Trickle { len: usize, every: Duration },
 }
 
 impl Answer {
@@ -74,18 +78,37 @@ impl Answer {
 pub type Script = Arc<dyn Fn(&Seen, usize) -> Answer + Send + Sync>;
 
 pub struct Stub {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` from `start_tls`)
     pub url: String,
     log: Arc<Mutex<Vec<Seen>>>,
+    /// The CA behind the certificate of a `start_tls` stub.
+    pub ca_pem: Option<String>,
 }
 
 impl Stub {
-    /// Binds 127.0.0.1:0 and serves `script` on `env`'s runtime until the runtime stops.
+    /// Binds 127.0.0.1:0 and serves `script` over plain HTTP on `env`'s runtime until the runtime
+    /// stops.
     pub fn start(
         env: &TestEnv,
         script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static,
     ) -> Stub {
-        let script: Script = Arc::new(script);
+        Self::start_inner(env, None, Arc::new(script))
+    }
+
+    /// As `start`, over HTTPS with a certificate from a fresh CA (`ca_pem`, which the client must
+    /// trust): for endpoints the product only reaches over https, such as the token endpoint.
+    pub fn start_tls(
+        env: &TestEnv,
+        script: impl Fn(&Seen, usize) -> Answer + Send + Sync + 'static,
+    ) -> Stub {
+        let (config, ca_pem) = tls_config();
+        let mut stub = Self::start_inner(env, Some(config), Arc::new(script));
+        stub.url = stub.url.replacen("http://", "https://", 1);
+        stub.ca_pem = Some(ca_pem);
+        stub
+    }
+
+    fn start_inner(env: &TestEnv, tls: Option<Arc<rustls::ServerConfig>>, script: Script) -> Stub {
         let listener = env
             .rt
             .block_on(TcpListener::bind("127.0.0.1:0"))
@@ -95,15 +118,29 @@ impl Stub {
         let shared = log.clone();
         env.rt.spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                let (script, log) = (script.clone(), shared.clone());
+                let (script, log, tls) = (script.clone(), shared.clone(), tls.clone());
                 tokio::spawn(async move {
-                    // Every read is bounded: a client that goes quiet ends the connection.
-                    let _ = tokio::time::timeout(Duration::from_secs(30), serve(tcp, script, log))
-                        .await;
+                    // Every read and write is bounded: a client that goes quiet ends the connection.
+                    let _ = tokio::time::timeout(Duration::from_secs(30), async move {
+                        match tls {
+                            None => serve(tcp, script, log).await,
+                            Some(config) => {
+                                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                                if let Ok(stream) = acceptor.accept(tcp).await {
+                                    serve(stream, script, log).await;
+                                }
+                            }
+                        }
+                    })
+                    .await;
                 });
             }
         });
-        Stub { url, log }
+        Stub {
+            url,
+            log,
+            ca_pem: None,
+        }
     }
 
     /// Every request so far.
@@ -112,8 +149,12 @@ impl Stub {
     }
 }
 
-async fn serve(tcp: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Seen>>>) {
-    let mut reader = BufReader::new(tcp);
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    script: Script,
+    log: Arc<Mutex<Vec<Seen>>>,
+) {
+    let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -168,13 +209,15 @@ async fn serve(tcp: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Se
             drop(log);
             script(&seen, n)
         };
-        let Answer::Reply {
-            status,
-            headers,
-            body,
-        } = answer
-        else {
-            return;
+        let (status, headers, body) = match answer {
+            Answer::Reply {
+                status,
+                headers,
+                body,
+            } => (status, headers, body),
+            Answer::Reset => return,
+            Answer::Endless => return endless(reader.get_mut()).await,
+            Answer::Trickle { len, every } => return trickle(reader.get_mut(), len, every).await,
         };
         let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
         for (k, v) in headers {
@@ -186,6 +229,57 @@ async fn serve(tcp: tokio::net::TcpStream, script: Script, log: Arc<Mutex<Vec<Se
             return;
         }
     }
+}
+
+/// Headers of a 200 JSON answer, then spaces (valid JSON whitespace) until the client hangs up.
+async fn endless<W: AsyncWrite + Unpin>(out: &mut W) {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+    if out.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let chunk = vec![b' '; 64 * 1024];
+    while out.write_all(&chunk).await.is_ok() {}
+}
+
+/// A 200 declaring `len` bytes of body and sending one byte per `every`.
+async fn trickle<W: AsyncWrite + Unpin>(out: &mut W, len: usize, every: Duration) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+    );
+    if out.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    for _ in 0..len {
+        tokio::time::sleep(every).await;
+        if out.write_all(b" ").await.is_err() || out.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A server configuration for 127.0.0.1 signed by a fresh CA, and the CA's PEM.
+fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("leaf params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf certificate");
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(leaf.der().to_vec())], key)
+        .expect("server certificate");
+    (Arc::new(config), ca_cert.pem())
 }
 
 pub const SUB: &str = "12345678-1234-1234-1234-123456789098";

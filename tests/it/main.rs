@@ -9,6 +9,7 @@ mod apply_fleet;
 mod apply_requests;
 mod apply_safety;
 mod arm_auth;
+mod arm_bounds;
 mod arm_faults;
 mod ci_recipes;
 mod cli_cycle;
