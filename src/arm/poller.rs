@@ -11,7 +11,7 @@ use url::Url;
 
 use super::client::{ArmClient, Response, parse_json, redact};
 use super::error::ArmError;
-use super::retry::parse_retry_after;
+use super::retry::retry_after_within;
 use super::wire::{AssignmentResource, OperationStatus};
 
 /// The first poll comes quickly (most Kusto operations take 1-5 s); later ones back off to this.
@@ -83,7 +83,11 @@ impl ArmClient {
             return Ok(());
         };
         let deadline = Instant::now() + self.operation_timeout;
-        let mut interval = next_interval(None, parse_retry_after(initial.header("retry-after")));
+        // The service's `Retry-After`, never past the operation's deadline.
+        let retry_after = |h: Option<&str>| {
+            retry_after_within(h, deadline.saturating_duration_since(Instant::now()))
+        };
+        let mut interval = next_interval(None, retry_after(initial.header("retry-after")));
         loop {
             // The last poll happens at the deadline, not one interval before it: a long
             // `Retry-After` must not turn an operation that finishes in time into a timeout.
@@ -92,7 +96,7 @@ impl ArmClient {
                 return Err(self.timed_out(operation, resource));
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
-            let (done, retry_after) = match &poll {
+            let (done, asked) = match &poll {
                 Poll::AsyncOperation(url) => {
                     let resp = self
                         .send(operation, resource, Method::GET, url.clone(), None)
@@ -114,17 +118,14 @@ impl ArmClient {
                             err.request_id = resp.header("x-ms-request-id").map(str::to_string);
                             return Err(err);
                         }
-                        _ => (false, parse_retry_after(resp.header("retry-after"))),
+                        _ => (false, retry_after(resp.header("retry-after"))),
                     }
                 }
                 Poll::Location(url) => {
                     let resp = self
                         .send(operation, resource, Method::GET, url.clone(), None)
                         .await?;
-                    (
-                        resp.status != 202,
-                        parse_retry_after(resp.header("retry-after")),
-                    )
+                    (resp.status != 202, retry_after(resp.header("retry-after")))
                 }
                 Poll::Resource(url) => {
                     let resp = self
@@ -146,7 +147,7 @@ impl ArmClient {
                                         format!("provisioningState is {state}"),
                                     ));
                                 }
-                                _ => (false, parse_retry_after(resp.header("retry-after"))),
+                                _ => (false, retry_after(resp.header("retry-after"))),
                             }
                         }
                         // A delete polled through the resource ends when it is gone.
@@ -164,7 +165,7 @@ impl ArmClient {
                     Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => redact(u),
                 }
             );
-            interval = next_interval(Some(interval), retry_after);
+            interval = next_interval(Some(interval), asked);
         }
     }
 }
