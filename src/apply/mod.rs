@@ -28,7 +28,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::arm::{ArmClient, ArmError, OPERATION_NOT_FINISHED};
-use crate::model::{AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant};
+use crate::model::{AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, Role, Scope};
 use crate::plan::{Plan, ScopePlan};
 
 mod guard;
@@ -124,94 +124,123 @@ async fn apply_cluster(
     client: &ArmClient,
     options: &ApplyOptions<'_>,
 ) -> Vec<ActionReport> {
-    let end = |report: ActionReport, reports: &mut Vec<ActionReport>| {
-        options.progress.end(&report);
-        reports.push(report);
+    let mut turn = Turn {
+        client,
+        options,
+        reports: Vec::new(),
+        not_created: Vec::new(),
+        created: Vec::new(),
+        busy: None,
     };
-    let mut reports = Vec::new();
     if options.cancel.is_cancelled() {
         for sp in scopes {
             for r in guard::ScopeWrites::all(sp, &interrupted()).decided {
-                end(r, &mut reports);
+                turn.end(r);
             }
         }
-        return reports;
+        return turn.reports;
     }
     let mut prepared: Vec<guard::ScopeWrites> = futures::stream::iter(scopes)
         .map(|sp| guard::prepare(sp, options.guard, client))
         .buffered(options.parallelism.max(1))
         .collect()
         .await;
-    // Creates the guard did not let through (a listing failed, the saved plan is stale there) hold
-    // their principal's deletes as a failed create does.
-    let mut not_created: Vec<(AssignmentKey, String)> = Vec::new();
     for sw in &mut prepared {
         for r in std::mem::take(&mut sw.decided) {
+            // A create the guard did not let through (a listing failed, the saved plan is stale
+            // there) holds its principal's deletes as a failed create does.
             if r.action == "create" && !matches!(r.outcome, Outcome::Applied) {
-                not_created.push((r.key.clone(), r.name.clone()));
+                turn.not_created.push((r.key.clone(), r.name.clone()));
             }
-            end(r, &mut reports);
+            turn.end(r);
         }
     }
-    let deleting: Vec<&CurrentAssignment> = prepared.iter().flat_map(|sw| &sw.deletes).collect();
-    let mut created = Vec::new();
-    // Set when an operation did not finish in time: the cluster may still be running it, and Kusto
-    // refuses a second operation on a busy cluster, so the cluster's other writes wait.
-    let mut busy: Option<&'static str> = None;
-    for sw in &prepared {
-        for grant in &sw.creates {
-            let (outcome, wrote) = if options.cancel.is_cancelled() {
-                (interrupted(), false)
-            } else if let Some(what) = busy {
-                (still_running(&sw.scope, what), false)
-            } else {
-                create(client, grant, &deleting, options).await
-            };
-            if not_finished(&outcome) {
-                busy = Some("create");
-            }
-            if wrote {
-                created.push((sw.scope.clone(), grant.key.role));
-            }
-            if !matches!(outcome, Outcome::Applied) {
-                not_created.push((grant.key.clone(), grant.create_name()));
-            }
-            end(
-                guard::create_report(grant, grant.create_name(), outcome),
-                &mut reports,
-            );
-        }
+    turn.creates(&prepared).await;
+    turn.deletes(&mut prepared).await;
+    turn.reports
+}
+
+/// What one cluster's turn has done so far.
+struct Turn<'a, 'o> {
+    client: &'a ArmClient,
+    options: &'a ApplyOptions<'o>,
+    reports: Vec<ActionReport>,
+    /// Creates that did not succeed, with the name they were to have.
+    not_created: Vec<(AssignmentKey, String)>,
+    /// Creates whose PUT went through: (scope, role).
+    created: Vec<(Scope, Role)>,
+    /// Set when an operation did not finish in time: the cluster may still be running it, and Kusto
+    /// refuses a second operation on a busy cluster, so the cluster's other writes wait.
+    busy: Option<&'static str>,
+}
+
+impl Turn<'_, '_> {
+    fn end(&mut self, report: ActionReport) {
+        self.options.progress.end(&report);
+        self.reports.push(report);
     }
-    for sw in &mut prepared {
-        let scope = sw.scope.clone();
-        for (s, role) in created.iter().filter(|(s, _)| *s == scope) {
-            sw.admins.created(s, *role);
-        }
-        for before in std::mem::take(&mut sw.deletes) {
-            let held = hold::waits_for(&not_created, &before).or_else(|| sw.admins.hold(&before));
-            let outcome = if options.cancel.is_cancelled() {
-                interrupted()
-            } else if let Some(what) = busy {
-                still_running(&scope, what)
-            } else if let Some(reason) = held {
-                Outcome::Skipped { reason }
-            } else {
-                options.progress.begin("delete", &before.key, &before.name);
-                match client.delete_assignment(&scope, &before.name).await {
-                    Ok(()) => {
-                        sw.admins.deleted(&scope, before.key.role);
-                        Outcome::Applied
-                    }
-                    Err(e) => failed(e),
+
+    async fn creates(&mut self, prepared: &[guard::ScopeWrites]) {
+        let deleting: Vec<&CurrentAssignment> =
+            prepared.iter().flat_map(|sw| &sw.deletes).collect();
+        for sw in prepared {
+            for grant in &sw.creates {
+                let (outcome, wrote) = if self.options.cancel.is_cancelled() {
+                    (interrupted(), false)
+                } else if let Some(what) = self.busy {
+                    (still_running(&sw.scope, what), false)
+                } else {
+                    create(self.client, grant, &deleting, self.options).await
+                };
+                if not_finished(&outcome) {
+                    self.busy = Some("create");
                 }
-            };
-            if not_finished(&outcome) {
-                busy = Some("delete");
+                if wrote {
+                    self.created.push((sw.scope.clone(), grant.key.role));
+                }
+                if !matches!(outcome, Outcome::Applied) {
+                    self.not_created
+                        .push((grant.key.clone(), grant.create_name()));
+                }
+                self.end(guard::create_report(grant, grant.create_name(), outcome));
             }
-            end(guard::delete_report(&before, outcome), &mut reports);
         }
     }
-    reports
+
+    async fn deletes(&mut self, prepared: &mut [guard::ScopeWrites]) {
+        for sw in prepared {
+            let scope = sw.scope.clone();
+            for (s, role) in self.created.iter().filter(|(s, _)| *s == scope) {
+                sw.admins.created(s, *role);
+            }
+            for before in std::mem::take(&mut sw.deletes) {
+                let held =
+                    hold::waits_for(&self.not_created, &before).or_else(|| sw.admins.hold(&before));
+                let outcome = if self.options.cancel.is_cancelled() {
+                    interrupted()
+                } else if let Some(what) = self.busy {
+                    still_running(&scope, what)
+                } else if let Some(reason) = held {
+                    Outcome::Skipped { reason }
+                } else {
+                    self.options
+                        .progress
+                        .begin("delete", &before.key, &before.name);
+                    match self.client.delete_assignment(&scope, &before.name).await {
+                        Ok(()) => {
+                            sw.admins.deleted(&scope, before.key.role);
+                            Outcome::Applied
+                        }
+                        Err(e) => failed(e),
+                    }
+                };
+                if not_finished(&outcome) {
+                    self.busy = Some("delete");
+                }
+                self.end(guard::delete_report(&before, outcome));
+            }
+        }
+    }
 }
 
 fn not_finished(outcome: &Outcome) -> bool {
@@ -219,7 +248,7 @@ fn not_finished(outcome: &Outcome) -> bool {
 }
 
 /// A write held back because an earlier `what` of the cluster may still be running.
-fn still_running(scope: &crate::model::Scope, what: &str) -> Outcome {
+fn still_running(scope: &Scope, what: &str) -> Outcome {
     Outcome::Skipped {
         reason: format!(
             "a {what} on cluster `{}` did not finish within --operation-timeout and may still be running there, so it did not succeed; its deletes wait for a rerun, as does this write",

@@ -23,13 +23,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod minimum;
+
+use minimum::Minimum;
+
 use kusto_emulator::{
     AssignmentState, ClusterState, DatabaseState, Emulator, EmulatorOptions, EmulatorState,
     RequestRecord,
 };
 use kusto_emulator::{PrincipalType, Role, ScopeKind};
 
-struct Args {
+pub struct Args {
     clusters: usize,
     databases: usize,
     grants: usize,
@@ -201,74 +205,6 @@ struct Phase<'a> {
     name: &'a str,
     args: Vec<String>,
     minimum: Minimum,
-}
-
-/// The fewest requests a safe client sends for a phase (besides one token), per subscription and
-/// ARM bucket, and the latency critical path of those requests in round trips.
-struct Minimum {
-    buckets: BTreeMap<(String, &'static str), usize>,
-    rounds: f64,
-}
-
-impl Minimum {
-    /// A plan lists every scope; with `changes`, an apply then lists each touched scope and sends
-    /// each write with its operation polls, cluster by cluster.
-    fn of(state: &EmulatorState, changes: Option<&[BTreeMap<usize, usize>]>, a: &Args) -> Self {
-        let p = a.parallelism.max(1) as f64;
-        let mut buckets: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
-        let mut scopes = 0;
-        for c in &state.clusters {
-            let sub = c.subscription.to_ascii_lowercase();
-            *buckets.entry((sub, "reads")).or_default() += 1 + c.databases.len();
-            scopes += 1 + c.databases.len();
-        }
-        let mut chains: Vec<f64> = Vec::new();
-        for (c, dbs) in state.clusters.iter().zip(changes.unwrap_or_default()) {
-            if dbs.is_empty() {
-                continue;
-            }
-            let sub = c.subscription.to_ascii_lowercase();
-            let changed: usize = dbs.values().sum();
-            let polls = 1 + a.lro_polls as usize;
-            *buckets.entry((sub.clone(), "reads")).or_default() += dbs.len() + 2 * changed * polls;
-            *buckets.entry((sub.clone(), "writes")).or_default() += changed;
-            *buckets.entry((sub, "deletes")).or_default() += changed;
-            chains.push((dbs.len() as f64 / p).ceil() + (2 * changed * (1 + polls)) as f64);
-        }
-        let apply =
-            (chains.iter().sum::<f64>() / p).max(chains.iter().copied().fold(0.0, f64::max));
-        Minimum {
-            buckets,
-            rounds: 1.0 + (scopes as f64 / p).ceil() + apply,
-        }
-    }
-
-    /// Requests, the token included.
-    fn total(&self) -> usize {
-        1 + self.buckets.values().sum::<usize>()
-    }
-
-    /// (latency bound, throttle bound), per ARM's token buckets (reads 250 + 25/s, writes and
-    /// deletes 200 + 10/s, per subscription, times `--throttle`).
-    fn bounds(&self, a: &Args) -> (Duration, Duration) {
-        let latency = self.rounds * a.latency_ms as f64 / 1000.0;
-        let throttle = self
-            .buckets
-            .iter()
-            .map(|((_, class), n)| {
-                let (cap, rate) = if *class == "reads" {
-                    (250.0, 25.0)
-                } else {
-                    (200.0, 10.0)
-                };
-                ((*n as f64 - cap * a.throttle).max(0.0)) / (rate * a.throttle)
-            })
-            .fold(0.0, f64::max);
-        (
-            Duration::from_secs_f64(latency),
-            Duration::from_secs_f64(throttle),
-        )
-    }
 }
 
 fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
