@@ -112,10 +112,12 @@ fn main() {
             resource_group: "soak".into(),
             name: format!("soak{c}"),
             location: "East US".into(),
+            state: Default::default(),
             principals: vec![],
             databases: (0..2)
                 .map(|d| kusto_emulator::DatabaseState {
                     name: format!("db{d}"),
+                    follower: None,
                     principals: vec![],
                 })
                 .collect(),

@@ -72,6 +72,33 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
     pub principal_wait: std::time::Duration,
 
+    /// Resolve the file's users, groups and apps through Microsoft Graph to their object ids, so that
+    /// any spelling matches and a principal that does not exist is an error at plan time. Needs Graph
+    /// permissions (see the README).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_RESOLVE_PRINCIPALS",
+        default_value_t = ResolvePrincipals::Off
+    )]
+    pub resolve_principals: ResolvePrincipals,
+
+    /// The Microsoft Graph endpoint, overriding the cloud's (e.g. a stand-in).
+    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_GRAPH_ENDPOINT")]
+    pub graph_endpoint: Option<String>,
+
+    /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
+    /// rest and reports its scopes as not checked; `error` fails.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_STOPPED_CLUSTERS",
+        default_value_t = StoppedClusters::Skip
+    )]
+    pub stopped_clusters: StoppedClusters,
+
     /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
     /// no file is given. No Azure account needed.
     /// Give a file as `--emulator=STATE.yaml`.
@@ -93,6 +120,24 @@ pub struct GlobalArgs {
     /// No progress bars, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// `--resolve-principals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolvePrincipals {
+    /// Match principals by what ARM lists (principalId, aadObjectId, the UPN in principalName).
+    Off,
+    /// Also resolve them through Microsoft Graph.
+    Graph,
+}
+
+/// `--stopped-clusters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoppedClusters {
+    /// Plan the rest; the cluster's scopes are "not checked" and nothing is written there.
+    Skip,
+    /// A cluster that is not Running is an error of its scopes.
+    Error,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Principals of the file that Microsoft Graph does not know (`--resolve-principals graph`),
+    /// each with its place in the file.
+    #[error("{} principal(s) of the file could not be resolved:\n  {}", .0.len(), .0.join("\n  "))]
+    Unresolved(Vec<String>),
+
     /// The file has problems, already reported on stdout in the requested format.
     #[error("{file} has {count} problem{}", if *count == 1 { "" } else { "s" })]
     Invalid { file: String, count: usize },
@@ -48,6 +53,7 @@ impl Error {
             | Error::Arm(_)
             | Error::PlanFile(_)
             | Error::Usage(_)
+            | Error::Unresolved(_)
             | Error::Invalid { .. }
             | Error::ApplyFailed { .. }
             | Error::Other(_) => 1,

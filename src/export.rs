@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{ClusterRef, CurrentAssignment, PrincipalType, Role};
+use crate::model::{ClusterRef, CurrentAssignment, Follower, PrincipalType, Role};
 
 /// One cluster as found in Azure.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub struct ClusterExport {
     pub principals: Vec<CurrentAssignment>,
     /// (database name, its assignments), sorted by name.
     pub databases: Vec<(String, Vec<CurrentAssignment>)>,
+    /// The follower databases among them, by name: marked in the file, since their grants combine
+    /// with (or are replaced by) the leader's.
+    pub followers: BTreeMap<String, Follower>,
 }
 
 /// A principal without a role: what a set holds.
@@ -93,6 +96,13 @@ fn yaml_scalar(s: &str) -> String {
     } else {
         serde_json::to_string(s).expect("strings serialise")
     }
+}
+
+/// Text for a YAML comment: one line, no control characters.
+fn yaml_comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn comment(a: &CurrentAssignment) -> String {
@@ -201,6 +211,19 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
         if !c.databases.is_empty() {
             out.push_str("    databases:\n");
             for (db, items) in &c.databases {
+                if let Some(f) = c.followers.get(db) {
+                    let _ = writeln!(
+                        out,
+                        "      # follower of cluster {} (principalsModificationKind {}){}",
+                        yaml_comment(f.leader_name()),
+                        yaml_comment(&f.modification_kind),
+                        if f.takes_grants() {
+                            ""
+                        } else {
+                            ": grants of its own cannot take effect"
+                        }
+                    );
+                }
                 let _ = writeln!(out, "      - name: {}", yaml_scalar(db));
                 out.push_str("        principals:\n");
                 write_principals(&mut out, "          ", &canonical(items), &sets);
@@ -228,6 +251,7 @@ mod tests {
             tenant_name: None,
             principal_name: Some(format!("{id} display")),
             aad_object_id: None,
+            provisioning: Default::default(),
         }
     }
 
@@ -262,6 +286,7 @@ mod tests {
             ]
         };
         let estate = vec![ClusterExport {
+            followers: Default::default(),
             cluster: c.clone(),
             principals: vec![a(
                 &cs,
@@ -296,6 +321,7 @@ mod tests {
             "sub",
             &[ClusterExport {
                 databases: vec![("db1".into(), viewers("db1"))],
+                followers: Default::default(),
                 ..estate[0].clone()
             }],
         );

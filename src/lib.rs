@@ -9,6 +9,8 @@
 //! | `model`    | the shared vocabulary: scopes, principals, roles, keys, states         |
 //! | `arm`      | talking to Azure Resource Manager: auth, client, paging, polling, retry |
 //! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
+//! | `resolve`  | the file's principals looked up in Microsoft Graph (optional)          |
+//! | `survey`   | reading the estate for a plan: listings, cluster states, followers     |
 //! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
 //! | `run`      | one function per command, gluing the stages together                   |
@@ -29,6 +31,8 @@ pub mod model;
 pub mod plan;
 pub mod progress;
 pub mod render;
+pub mod resolve;
 pub mod run;
+pub mod survey;
 
 pub use error::{Error, Result};

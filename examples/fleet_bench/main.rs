@@ -118,10 +118,12 @@ fn estate(a: &Args) -> EmulatorState {
                 resource_group: "fleet-rg".into(),
                 name: format!("kusto{c:04}"),
                 location: "East US".into(),
+                state: Default::default(),
                 principals: grants(scope_base, false),
                 databases: (0..a.databases)
                     .map(|d| DatabaseState {
                         name: format!("db{d:02}"),
+                        follower: None,
                         principals: grants(scope_base + 1 + d, true),
                     })
                     .collect(),

@@ -4,7 +4,7 @@
 //! | delete                                                                 | waits because                          |
 //! |------------------------------------------------------------------------|----------------------------------------|
 //! | of the same principal, anywhere in the cluster (the old half of a replace, a tenant or scope move) | the principal would end with less access than planned |
-//! | of an admin of a scope whose admins would drop below what the plan assumed | the scope would be left short of admins |
+//! | of an admin of a scope whose succeeded admins would drop below what the plan assumed | the scope would be left short of admins |
 //!
 //! Every other delete runs: someone who should lose access loses it even when an unrelated create
 //! (a mistyped principal) fails.
@@ -27,7 +27,8 @@ pub(super) struct Admins {
 }
 
 impl Admins {
-    /// `base` is what the plan saw at the scope, `now` what the guard's listing holds.
+    /// `base` is what the plan saw at the scope, `now` what the guard's listing holds; only succeeded
+    /// assignments count.
     pub(super) fn new(
         scope: &Scope,
         base: &[&CurrentAssignment],
@@ -36,7 +37,12 @@ impl Admins {
         deletes: &[&CurrentAssignment],
     ) -> Self {
         let role = admin_role(scope);
-        let count = |l: &[&CurrentAssignment]| l.iter().filter(|a| a.key.role == role).count();
+        // Only a `Succeeded` assignment is an admin; one still `Creating` may never be.
+        let count = |l: &[&CurrentAssignment]| {
+            l.iter()
+                .filter(|a| a.key.role == role && a.is_held())
+                .count()
+        };
         let created = creates.iter().filter(|g| g.key.role == role).count();
         Admins {
             now: count(now),
@@ -115,6 +121,23 @@ mod tests {
         admins.deleted(&scope, Role::AllDatabasesAdmin);
         assert!(admins.hold(b).is_some(), "the last planned admin stays");
         assert_eq!(admins.hold(v), None);
+    }
+
+    #[test]
+    fn an_admin_still_creating_is_not_counted() {
+        let l = listed(
+            "      - {name: a, app: 11111111-0000-4000-8000-000000000001, role: AllDatabasesAdmin}\n      - {name: p, app: 11111111-0000-4000-8000-000000000002, role: AllDatabasesAdmin, state: Creating}\n",
+        );
+        let [a, p] = [&l[0], &l[1]];
+        let (d, _) = scenario(
+            "scopes:\n  - scope: c\n    desired: [{app: 11111111-0000-4000-8000-000000000003, role: AllDatabasesAdmin}]\n",
+        );
+        let successor = &d.scopes[0].grants[0];
+        // The plan hands the admin role from `a` to a successor, whose create then fails: `p`,
+        // still creating, does not make up for it.
+        let admins = Admins::new(&a.key.scope, &[a, p], &[a, p], &[successor], &[a]);
+        assert_eq!(admins, Admins { now: 1, planned: 1 });
+        assert!(admins.hold(a).is_some());
     }
 
     #[test]

@@ -7,9 +7,13 @@ use reqwest::Method;
 
 use super::client::{ArmClient, parse_json};
 use super::error::ArmError;
+use super::path::{ArmPath, id_is_under};
 use super::retry::{Attempt, RetryClass, is_idempotent};
 use super::wire::{AssignmentBody, AssignmentProperties, AssignmentResource, short_name};
-use crate::model::{AssignmentKey, CurrentAssignment, PrincipalId, PrincipalType, Role, Scope};
+use crate::model::names::{self, NameKind};
+use crate::model::{
+    AssignmentKey, CurrentAssignment, PrincipalId, PrincipalType, Provisioning, Role, Scope,
+};
 
 impl ArmClient {
     /// Lists the principal assignments at a scope, following `nextLink`.
@@ -17,9 +21,9 @@ impl ArmClient {
         &self,
         scope: &Scope,
     ) -> Result<Vec<CurrentAssignment>, ArmError> {
-        let path = scope.assignments_path();
+        let path = ArmPath::assignments(scope)?;
         let items: Vec<AssignmentResource> = self
-            .list_all("list principal assignments", &path, self.url(&path))
+            .list_all("list principal assignments", path.as_str(), self.url(&path))
             .await?;
         Ok(items
             .into_iter()
@@ -33,19 +37,15 @@ impl ArmClient {
         scope: &Scope,
         name: &str,
     ) -> Result<Option<CurrentAssignment>, ArmError> {
-        let path = scope.assignment_path(name);
+        let path = ArmPath::assignment(scope, name)?;
+        let url = self.url(&path);
+        let path = path.as_str();
         match self
-            .send(
-                "get principal assignment",
-                &path,
-                Method::GET,
-                self.url(&path),
-                None,
-            )
+            .send("get principal assignment", path, Method::GET, url, None)
             .await
         {
             Ok(resp) => {
-                let r: AssignmentResource = parse_json("get principal assignment", &path, &resp)?;
+                let r: AssignmentResource = parse_json("get principal assignment", path, &resp)?;
                 Ok(to_current(scope, r))
             }
             Err(e) if e.is_not_found() => Ok(None),
@@ -61,7 +61,7 @@ impl ArmClient {
         tenant: Option<&str>,
     ) -> Result<(), ArmError> {
         let op = "create principal assignment";
-        let path = key.scope.assignment_path(name);
+        let path = ArmPath::assignment(&key.scope, name)?;
         let body = serde_json::to_value(AssignmentBody {
             properties: AssignmentProperties {
                 principal_id: Some(key.principal_id.as_str().to_string()),
@@ -83,11 +83,12 @@ impl ArmClient {
     async fn write_and_wait(
         &self,
         op: &str,
-        path: &str,
+        path: &ArmPath,
         method: Method,
         body: Option<&serde_json::Value>,
     ) -> Result<(), ArmError> {
         let url = self.url(path);
+        let path = path.as_str();
         let mut attempt = Attempt::first();
         loop {
             let resp = self
@@ -108,31 +109,51 @@ impl ArmClient {
             else {
                 return Err(e);
             };
-            tracing::info!(
-                "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
-                e.message,
-                d.as_secs_f64()
-            );
+            announce_wait(op, path, class, attempt, &self.retry, &e, d);
             tokio::time::sleep(d).await;
-            attempt.number += 1;
-            if class == RetryClass::PrincipalNotFound {
-                attempt.principal_wait += d;
-            }
+            attempt.waited(class, d);
         }
     }
 
     /// Deletes the assignment `name` and waits for its operation. Deleting a missing one succeeds.
     pub async fn delete_assignment(&self, scope: &Scope, name: &str) -> Result<(), ArmError> {
         let op = "delete principal assignment";
-        let path = scope.assignment_path(name);
+        let path = ArmPath::assignment(scope, name)?;
         self.write_and_wait(op, &path, Method::DELETE, None).await
     }
 }
 
-/// ARM's resource → our model. Items with a role or type this version does not know are left out with
-/// a warning: never deleting what we do not understand is the safe side.
+/// ARM's resource → our model, checked as every ARM answer is. Left out with a warning (never
+/// deleting what we do not understand is the safe side):
+///
+/// - a name that is not one safe path segment (`names::check(ListedAssignment)`);
+/// - an `id` that is missing or not `{scope}/principalAssignments/{name}`: an assignment listed
+///   from a scope it does not live in (a confused or hostile server) is not planned on there;
+/// - a role or principal type this version does not know.
 fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment> {
-    let name = short_name(&r)?;
+    let id = r.id.clone().unwrap_or_default();
+    let Some(name) = short_name(&r) else {
+        tracing::warn!(
+            "{scope}: ARM listed an assignment without a name (id `{}`); leaving it alone",
+            id.escape_debug()
+        );
+        return None;
+    };
+    if let Err(e) = names::check(NameKind::ListedAssignment, &name) {
+        tracing::warn!(
+            "{scope}: ARM listed an assignment named `{}` ({e}); leaving it alone",
+            name.escape_debug()
+        );
+        return None;
+    }
+    if !id_is_under(&id, scope, &name) {
+        tracing::warn!(
+            "{scope}: ARM listed assignment `{}` with id `{}`, which is not under the scope it was listed from; not planning on it",
+            name.escape_debug(),
+            id.escape_debug()
+        );
+        return None;
+    }
     let p = r.properties.unwrap_or_default();
     let role_text = p.role.unwrap_or_default();
     let type_text = p.principal_type.unwrap_or_default();
@@ -140,7 +161,9 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         (Role::parse(&role_text), PrincipalType::parse(&type_text))
     else {
         tracing::warn!(
-            "{scope}: assignment `{name}` has role `{role_text}` and type `{type_text}`, which this version does not know; leaving it alone"
+            "{scope}: assignment `{name}` has role `{}` and type `{}`, which this version does not know; leaving it alone",
+            role_text.escape_debug(),
+            type_text.escape_debug()
         );
         return None;
     };
@@ -156,5 +179,42 @@ fn to_current(scope: &Scope, r: AssignmentResource) -> Option<CurrentAssignment>
         tenant_name: p.tenant_name.filter(|s| !s.is_empty()),
         principal_name: p.principal_name.filter(|s| !s.is_empty()),
         aad_object_id: p.aad_object_id.filter(|s| !s.is_empty()),
+        provisioning: Provisioning::parse(p.provisioning_state.as_deref()),
     })
 }
+
+/// Says why a write is started again. The waits a user must know about to not think the tool hung
+/// (Entra ID not showing a new principal yet, a cluster in maintenance) are shown at the default
+/// verbosity, once per write; the rest at `-v`.
+fn announce_wait(
+    op: &str,
+    path: &str,
+    class: RetryClass,
+    attempt: Attempt,
+    policy: &super::retry::RetryPolicy,
+    e: &ArmError,
+    d: std::time::Duration,
+) {
+    let budget = |b: std::time::Duration| {
+        humantime::format_duration(std::time::Duration::from_secs(b.as_secs()))
+    };
+    match class {
+        RetryClass::PrincipalNotFound if attempt.principal_wait.is_zero() => tracing::warn!(
+            "{op} `{path}`: waiting up to {} for Entra ID to show the principal (a new identity takes minutes to appear)",
+            budget(policy.principal_budget)
+        ),
+        RetryClass::Busy if attempt.busy_wait.is_zero() => tracing::warn!(
+            "{op} `{path}`: the cluster is busy ({}); retrying for up to {}",
+            e.code.as_deref().unwrap_or("conflict"),
+            budget(policy.busy_budget)
+        ),
+        _ => tracing::info!(
+            "{op} `{path}`: the operation failed ({}); starting it again in {:.1}s",
+            e.message,
+            d.as_secs_f64()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod prop;

@@ -12,6 +12,7 @@ use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
 use super::http::{Answer, exchange};
 use super::pacer::{OpClass, Pacer, subscription_of};
+use super::path::ArmPath;
 use super::retry::{
     Attempt, MAX_RETRY_AFTER, RetryClass, RetryPolicy, is_idempotent, parse_retry_after,
 };
@@ -71,9 +72,11 @@ impl ArmClient {
         &self.conn.identity
     }
 
-    pub(super) fn url(&self, path: &str) -> Url {
+    /// The URL of `path` on the ARM endpoint, with the client's `api-version`. Only an `ArmPath`
+    /// (every name in it checked and encoded) can be turned into a request URL.
+    pub(super) fn url(&self, path: &ArmPath) -> Url {
         let mut url = Url::parse(&format!("{}{}", self.endpoint.as_str(), path))
-            .expect("ARM paths are valid URL paths");
+            .expect("an encoded ARM path is a valid URL path");
         url.query_pairs_mut()
             .append_pair("api-version", &self.api_version);
         url
@@ -205,12 +208,7 @@ impl ArmClient {
                 self.pacer.hold(&subscription, op_class, d);
             }
             tokio::time::sleep(d).await;
-            attempt.number += 1;
-            match class {
-                RetryClass::PrincipalNotFound => attempt.principal_wait += d,
-                RetryClass::Throttled => attempt.throttle_wait += d,
-                _ => {}
-            }
+            attempt.waited(class, d);
         }
     }
 

@@ -1,10 +1,11 @@
-//! Finding clusters and databases (for `export` and for clear "not found" errors).
+//! Finding clusters (for `export`); a cluster's databases are in `estate`.
 
 use serde::Deserialize;
 
 use super::client::ArmClient;
 use super::error::ArmError;
-use crate::model::ClusterRef;
+use super::path::ArmPath;
+use crate::model::{ClusterRef, names};
 
 #[derive(Debug, Deserialize)]
 struct Resource {
@@ -30,14 +31,9 @@ impl ArmClient {
         subscription: &str,
         resource_group: Option<&str>,
     ) -> Result<Vec<ClusterRef>, ArmError> {
-        let path = match resource_group {
-            Some(rg) => format!(
-                "/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters"
-            ),
-            None => format!("/subscriptions/{subscription}/providers/Microsoft.Kusto/clusters"),
-        };
+        let path = ArmPath::clusters(subscription, resource_group)?;
         let items: Vec<Resource> = self
-            .list_all("list clusters", &path, self.url(&path))
+            .list_all("list clusters", path.as_str(), self.url(&path))
             .await?;
         let mut clusters: Vec<ClusterRef> = items
             .into_iter()
@@ -47,30 +43,21 @@ impl ArmClient {
                 let name = r
                     .name
                     .or_else(|| id.rsplit('/').next().map(str::to_string))?;
+                let checked =
+                    names::resource_group(&rg).and_then(|()| names::cluster(&name));
+                if let Err(e) = checked {
+                    tracing::warn!(
+                        "ARM listed cluster `{}` in subscription `{subscription}`, which is not a valid cluster id ({e}); leaving it out",
+                        id.escape_debug()
+                    );
+                    return None;
+                }
                 Some(ClusterRef::new(subscription, rg, name))
             })
             .collect();
         clusters.sort();
+        clusters.dedup();
         Ok(clusters)
-    }
-
-    /// The database names of a cluster (ARM's `name` is `cluster/database`).
-    pub async fn list_databases(&self, cluster: &ClusterRef) -> Result<Vec<String>, ArmError> {
-        let path = format!("{}/databases", cluster.arm_path());
-        let items: Vec<Resource> = self
-            .list_all("list databases", &path, self.url(&path))
-            .await?;
-        let mut names: Vec<String> = items
-            .into_iter()
-            .filter_map(|r| {
-                r.name
-                    .or(r.id)
-                    .and_then(|n| n.rsplit('/').next().map(str::to_string))
-            })
-            .filter(|n| !n.is_empty())
-            .collect();
-        names.sort_by_key(|n| n.to_ascii_lowercase());
-        Ok(names)
     }
 }
 

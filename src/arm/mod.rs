@@ -4,9 +4,12 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
 //! | `client`    | one function per ARM endpoint used here                                  |
+//! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
+//! | `graph`     | Microsoft Graph lookups of the file's principals (`--resolve-principals`) |
 //! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |
 //! | `transport` | the same bounds for `azure_identity`'s token requests                    |
 //! | `pager`     | following `nextLink` (same origin, no page twice)                        |
+//! | `path`      | every ARM URL path: fixed segments, names checked and percent-encoded    |
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
@@ -20,10 +23,13 @@ mod client;
 mod discovery;
 mod endpoint;
 mod error;
+mod estate;
 mod github;
+mod graph;
 mod http;
 mod pacer;
 mod pager;
+mod path;
 mod poller;
 pub use poller::OPERATION_NOT_FINISHED;
 mod retry;
@@ -37,5 +43,7 @@ pub use auth::{
 pub use client::ArmClient;
 pub use endpoint::ArmEndpoint;
 pub use error::ArmError;
+pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved, graph_for_cloud};
 pub use http::{MAX_BODY_BYTES, display_url};
+pub use path::{ArmPath, encode_segment, id_is_under};
 pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};

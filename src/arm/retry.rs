@@ -4,6 +4,7 @@
 //! |---------------------|-----------------------------------------------------------|-------------------|
 //! | `Throttled`         | 429; waits `Retry-After` when ARM sends it                 | `throttle_budget` (time) with `Retry-After`, else `max_attempts` |
 //! | `Transient`         | 500, 502, 503, 504; 409 conflicts during maintenance; an operation that ended `Failed` with a server-side code (`InternalServerError`, `ServiceUnavailable`, `Conflict`, …) | `max_attempts` |
+//! | `Busy`              | the cluster is in maintenance (`ServiceIsInMaintenance`) or not in a terminal state (`RequestConflict`), on the request or in the operation result: "retry in a few minutes" | `busy_budget` (time) |
 //! | `Connection`        | connection refused/reset, timeouts                         | `max_attempts`    |
 //! | `PrincipalNotFound` | a new identity not yet visible to Kusto (Entra ID lag)     | `principal_budget` (time) |
 //! | `Fatal`             | everything else (400, 401, 403, 404, …)                    | never retried     |
@@ -19,6 +20,7 @@ use std::time::Duration;
 pub enum RetryClass {
     Throttled,
     Transient,
+    Busy,
     Connection,
     PrincipalNotFound,
     Fatal,
@@ -29,6 +31,9 @@ impl RetryClass {
     pub fn of_status(status: u16, code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
             return RetryClass::PrincipalNotFound;
+        }
+        if is_busy(code) {
+            return RetryClass::Busy;
         }
         match status {
             429 => RetryClass::Throttled,
@@ -45,6 +50,9 @@ impl RetryClass {
     pub fn of_operation(code: Option<&str>, message: &str) -> RetryClass {
         if is_principal_not_found(code, message) {
             return RetryClass::PrincipalNotFound;
+        }
+        if is_busy(code) {
+            return RetryClass::Busy;
         }
         let code = code.unwrap_or_default().to_ascii_lowercase();
         match code.as_str() {
@@ -72,6 +80,16 @@ pub fn is_idempotent(method: &reqwest::Method) -> bool {
     )
 }
 
+/// The cluster cannot take the request for a while (docs/arm-service.md §4): maintenance, which
+/// arrives in the operation result after the write was accepted, and ARM's conflict while a resource
+/// is not in a terminal state. Decided on ARM's code, never on the message text.
+fn is_busy(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        c.eq_ignore_ascii_case("ServiceIsInMaintenance")
+            || c.eq_ignore_ascii_case("RequestConflict")
+    })
+}
+
 /// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
 /// "... was not found in AAD tenant ...".
 fn is_principal_not_found(_code: Option<&str>, message: &str) -> bool {
@@ -88,6 +106,11 @@ pub struct Attempt {
     pub principal_wait: Duration,
     /// Time spent waiting out `Retry-After` of 429s so far.
     pub throttle_wait: Duration,
+    /// Time spent waiting for a cluster in maintenance so far.
+    pub busy_wait: Duration,
+    /// Retries counted against `max_attempts` so far (transient, connection, and throttling without
+    /// `Retry-After`): waits that have their own time budget do not use them up.
+    pub counted: u32,
 }
 
 impl Attempt {
@@ -96,6 +119,19 @@ impl Attempt {
             number: 1,
             principal_wait: Duration::ZERO,
             throttle_wait: Duration::ZERO,
+            busy_wait: Duration::ZERO,
+            counted: 0,
+        }
+    }
+
+    /// Counts a wait of `class` that has been slept (`retry_after`: whether the server said how long).
+    pub fn waited(&mut self, class: RetryClass, d: Duration) {
+        self.number += 1;
+        match class {
+            RetryClass::PrincipalNotFound => self.principal_wait += d,
+            RetryClass::Throttled => self.throttle_wait += d,
+            RetryClass::Busy => self.busy_wait += d,
+            RetryClass::Transient | RetryClass::Connection | RetryClass::Fatal => self.counted += 1,
         }
     }
 }
@@ -113,6 +149,9 @@ pub struct RetryPolicy {
     /// subscription budget refills at its own pace, and many parallel requests share it, so a count
     /// of attempts would give up on requests ARM is willing to serve.
     pub throttle_budget: Duration,
+    /// How long to keep retrying a cluster in maintenance ("retry in a few minutes"); the session
+    /// sets it to `--operation-timeout`.
+    pub busy_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -123,6 +162,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(60),
             principal_budget: Duration::from_secs(300),
             throttle_budget: Duration::from_secs(600),
+            busy_budget: Duration::from_secs(1800),
         }
     }
 }
@@ -154,13 +194,35 @@ impl RetryPolicy {
                 (attempt.throttle_wait + ra <= self.throttle_budget).then_some(ra)
             }
             RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
-                if attempt.number >= self.max_attempts {
+                // A 429 that said when to come back was waited out within its own time budget; it
+                // does not use up the attempts of a 503 that follows it.
+                let used = attempt.counted.max(match class {
+                    RetryClass::Throttled => attempt.number.saturating_sub(1),
+                    _ => 0,
+                });
+                if used + 1 >= self.max_attempts {
                     return None;
                 }
                 Some(match retry_after {
                     Some(ra) => ra.min(self.max_delay.max(ra)),
                     None => backoff(),
                 })
+            }
+            RetryClass::Busy => {
+                // Minutes, per the service's own message: start at four base delays, double, and
+                // never sleep past the budget.
+                let left = self.busy_budget.checked_sub(attempt.busy_wait)?;
+                if left.is_zero() {
+                    return None;
+                }
+                let exp = self
+                    .base_delay
+                    .saturating_mul(4)
+                    .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16))
+                    .min(self.max_delay);
+                let wait =
+                    retry_after.unwrap_or_else(|| exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)));
+                Some(wait.min(left))
             }
             RetryClass::PrincipalNotFound => {
                 if attempt.principal_wait >= self.principal_budget {

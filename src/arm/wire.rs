@@ -37,9 +37,10 @@ pub struct AssignmentBody {
     pub properties: AssignmentProperties,
 }
 
+/// A page of a list. `value` is required: a body without it is a broken answer, not an empty scope
+/// (read as empty, it would plan deleting nothing, or creating everything, on a false premise).
 #[derive(Debug, Deserialize)]
 pub struct ListResult<T> {
-    #[serde(default = "Vec::new")]
     pub value: Vec<T>,
     #[serde(rename = "nextLink")]
     pub next_link: Option<String>,

@@ -66,7 +66,9 @@ impl<'a> Checker<'a> {
         match rule(value) {
             Ok(()) => true,
             Err(hint) => {
-                self.report(path, format!("`{value}` is not a valid {what}"), Some(hint));
+                // Escaped: the value may hold a tab or a control character, shown, not acted on.
+                let shown = value.escape_debug();
+                self.report(path, format!("`{shown}` is not a valid {what}"), Some(hint));
                 false
             }
         }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::checker::Checker;
 use super::docpath::DocPath;
-use super::names;
 use super::principals::{Fields, Identity, Sets, Who};
+use crate::model::names;
 use crate::model::{AssignmentKey, DesiredGrant, PrincipalId, PrincipalType, Role, Scope};
 
 /// One principal entry of a cluster or database, whichever it is.
@@ -129,6 +129,7 @@ impl Checker<'_> {
                     .tenant
                     .or_else(|| cx.default_tenant.map(str::to_string)),
                 location,
+                resolved: None,
             });
         }
     }
@@ -157,7 +158,7 @@ impl Checker<'_> {
         let line = self.line(&npath);
         // ARM names are unique per scope (the cluster, or one database): the same name in two
         // databases is two resources, as `export` of a real estate shows.
-        let key = format!("{}\u{0}{}", into.scope, name.to_ascii_lowercase());
+        let key = format!("{}\u{0}{}", into.scope, names::fold(name));
         if let Some(first) = names_used.insert(key.clone(), line) {
             names_used.insert(key, first);
             self.report(

@@ -4,6 +4,7 @@
 //!
 //! | phase         | does                                                                       |
 //! |---------------|----------------------------------------------------------------------------|
+//! | `text`        | bytes → text: size cap (bounded read), UTF-8, no character YAML forbids (NUL…) |
 //! | `yaml`        | text → marked tree; syntax, duplicate keys at their line, depth and alias limits |
 //! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope; |
 //! |               | leaves the tree conforming, in place                                       |
@@ -18,13 +19,13 @@ mod de;
 mod docpath;
 mod error;
 mod grants;
-mod names;
 mod principals;
 mod raw;
 pub mod report;
 mod schema;
 mod shape;
 mod suggest;
+mod text;
 mod tree;
 mod validate;
 mod yaml;
@@ -47,8 +48,9 @@ pub const MAX_FILE_BYTES: usize = 64 << 20;
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors::single(&file, None, "", format!("cannot read the file: {e}"), None)
+    let text = text::read(path).map_err(|e| match e {
+        Ok(problem) => fail(&file, vec![problem]),
+        Err(e) => ConfigErrors::single(&file, None, "", format!("cannot read the file: {e}"), None),
     })?;
     let parsed = read_tree(&text, &file);
     // The tree holds its own copy of every text: the file's text is not needed any more.
@@ -71,12 +73,9 @@ fn fail(file: &str, problems: Vec<Problem>) -> ConfigErrors {
 /// The `yaml` phase: the marked tree and the problems that did not stop it.
 fn read_tree(text: &str, file: &str) -> Result<(Node, Vec<Problem>), ConfigErrors> {
     let start = Some(SourceLocation { line: 1, column: 1 });
-    if text.len() > MAX_FILE_BYTES {
-        let message = format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20);
-        return Err(fail(
-            file,
-            vec![Problem::new(start, &DocPath::root(), message, None)],
-        ));
+    let refused = text::check(text);
+    if !refused.is_empty() {
+        return Err(fail(file, refused));
     }
     // Editors on Windows may save a byte-order mark; YAML allows it, the scanner would read a key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

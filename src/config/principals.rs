@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::checker::Checker;
 use super::docpath::DocPath;
-use super::names;
 use super::raw::{RawIgnore, RawMember};
 use super::suggest;
+use crate::model::names;
 use crate::model::{IgnoreRule, PrincipalId, PrincipalType, Role};
 
 /// The principal keys of one entry, whatever kind of entry it is.

@@ -71,13 +71,4 @@ impl Node {
         }
         Some((node.at, key_at))
     }
-
-    /// How many nodes this subtree holds.
-    pub fn size(&self) -> usize {
-        1 + match &self.kind {
-            Kind::Scalar { .. } => 0,
-            Kind::Seq(items) => items.iter().map(Node::size).sum(),
-            Kind::Map(entries) => entries.iter().map(|e| e.value.size()).sum(),
-        }
-    }
 }

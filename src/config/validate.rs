@@ -21,10 +21,10 @@ use super::de::NodeDe;
 use super::docpath::DocPath;
 use super::error::Problem;
 use super::grants::{ClusterNames, GrantContext, GrantEntry, ScopeGrants};
-use super::names;
 use super::principals::Fields;
 use super::raw::{RawCluster, RawDefaults, RawFile, RawUnmanaged};
 use super::yaml::{Kind, Node};
+use crate::model::names;
 use crate::model::{
     ClusterRef, DesiredScope, DesiredState, IgnoreRule, Role, SafetyConfig, Scope, Unmanaged,
 };

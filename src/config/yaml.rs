@@ -6,7 +6,7 @@
 //! |-------------------------------|------------------------------------------------------------|
 //! | duplicate keys, at their line | serde_yaml keeps the last silently (maps) or says line 1   |
 //! | nesting depth ≤ `MAX_DEPTH`   | refuse a deeply nested file before building it             |
-//! | alias expansion ≤ a budget    | an alias bomb is refused before anything is copied         |
+//! | alias expansion ≤ a budget    | an alias bomb is refused before anything is copied (`anchors`) |
 //! | one document, no custom tags  | the format has neither                                     |
 //!
 //! A syntax error or a broken limit stops the pass (`Err`); duplicates and odd keys are collected and
@@ -18,6 +18,8 @@ use std::sync::Arc;
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
+mod anchors;
+
 use super::docpath::DocPath;
 use super::error::Problem;
 pub use super::tree::{Entry, Kind, Node};
@@ -27,6 +29,8 @@ use crate::model::SourceLocation;
 pub const MAX_DEPTH: usize = 32;
 /// At most this many nodes may be copied through aliases in one file.
 pub const ALIAS_BUDGET: usize = 100_000;
+/// At most this many bytes of text may be copied through aliases in one file.
+pub const ALIAS_BYTES: usize = 8 << 20;
 
 /// The tree (`None` for an empty document) and the problems that did not stop the pass.
 #[derive(Debug)]
@@ -64,8 +68,9 @@ struct Builder {
     frames: Vec<Frame>,
     /// Every distinct key once: a file repeats the same few keys hundreds of thousands of times.
     keys: HashSet<Arc<str>>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, anchors::Anchored>,
     aliased: usize,
+    aliased_bytes: usize,
     root: Option<Node>,
     problems: Vec<Problem>,
 }
@@ -78,6 +83,7 @@ pub fn parse_tree(text: &str) -> Result<Parsed, Problem> {
         keys: HashSet::new(),
         anchors: HashMap::new(),
         aliased: 0,
+        aliased_bytes: 0,
         root: None,
         problems: Vec::new(),
     };
@@ -207,31 +213,6 @@ impl Builder {
         ));
     }
 
-    /// Copies an anchored node for an alias, within the budget.
-    fn expand(&mut self, id: usize, at: SourceLocation) -> Result<Node, Problem> {
-        let Some((node, size)) = self.anchors.get(&id) else {
-            return Err(Problem::new(
-                Some(at),
-                &self.path(),
-                "an alias to an unknown anchor".into(),
-                None,
-            ));
-        };
-        self.aliased += size;
-        if self.aliased > ALIAS_BUDGET {
-            return Err(Problem::new(
-                Some(at),
-                &self.path(),
-                format!("aliases expand to more than {ALIAS_BUDGET} nodes"),
-                Some(
-                    "this looks like an alias bomb; write the data out, or use `principal_sets`"
-                        .into(),
-                ),
-            ));
-        }
-        Ok(node.clone())
-    }
-
     fn close(&mut self) -> Result<(), Problem> {
         let (node, anchor) = match self.frames.pop() {
             Some(Frame::Seq {
@@ -274,8 +255,7 @@ impl Builder {
     /// Hands a complete node to its parent (or makes it the root), remembering its anchor.
     fn finish(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            let size = node.size();
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.define(anchor, &node);
         }
         match self.frames.last_mut() {
             None => self.root = Some(node),

@@ -34,14 +34,6 @@ impl ClusterRef {
         }
     }
 
-    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`
-    pub fn arm_path(&self) -> String {
-        format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/clusters/{}",
-            self.subscription, self.resource_group, self.cluster
-        )
-    }
-
     fn parts(&self) -> [&str; 3] {
         [&self.subscription, &self.resource_group, &self.cluster]
     }
@@ -89,7 +81,7 @@ impl fmt::Display for ClusterRef {
 }
 
 /// A cluster, or one database of it. `Display` is the short address people use on the command line
-/// (`cluster` or `cluster/database`); `arm_path` is the full ARM resource id.
+/// (`cluster` or `cluster/database`); `arm::ArmPath::scope` builds its ARM resource id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Scope {
     pub cluster: ClusterRef,
@@ -151,24 +143,6 @@ impl Scope {
         self.database.as_ref().map(|d| &*d.0)
     }
 
-    /// The ARM id of the scope itself (cluster or database).
-    pub fn arm_path(&self) -> String {
-        match &self.database {
-            None => self.cluster.arm_path(),
-            Some(db) => format!("{}/databases/{}", self.cluster.arm_path(), db.0),
-        }
-    }
-
-    /// The ARM path of the principal assignment collection at this scope.
-    pub fn assignments_path(&self) -> String {
-        format!("{}/principalAssignments", self.arm_path())
-    }
-
-    /// The ARM path of one named principal assignment at this scope.
-    pub fn assignment_path(&self, name: &str) -> String {
-        format!("{}/principalAssignments/{}", self.arm_path(), name)
-    }
-
     /// True when `target` (`cluster` or `cluster/database`, case-insensitive) selects this scope.
     /// A cluster target selects the cluster and all of its databases.
     pub fn matches_target(&self, target: &str) -> bool {
@@ -210,10 +184,6 @@ mod tests {
         let b = Scope::database(ClusterRef::new("SUB", "rg", "kusto1"), "sales");
         assert_eq!(a, b);
         assert_eq!(a.to_string(), "Kusto1/Sales");
-        assert_eq!(
-            a.assignment_path("x"),
-            "/subscriptions/sub/resourceGroups/RG/providers/Microsoft.Kusto/clusters/Kusto1/databases/Sales/principalAssignments/x"
-        );
     }
 
     #[test]

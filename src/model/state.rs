@@ -41,6 +41,17 @@ pub struct DesiredGrant {
     /// The principal's tenant, compared only when the file sets it.
     pub tenant: Option<String>,
     pub location: SourceLocation,
+    /// What Microsoft Graph resolved the principal to (`--resolve-principals graph`): its object id
+    /// also matches an assignment's `aadObjectId`, and its display name is shown in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<ResolvedPrincipal>,
+}
+
+/// A principal of the file as Microsoft Graph knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedPrincipal {
+    pub object_id: String,
+    pub display_name: Option<String>,
 }
 
 impl DesiredGrant {
@@ -72,10 +83,7 @@ pub struct IgnoreRule {
 impl IgnoreRule {
     pub fn matches(&self, a: &CurrentAssignment) -> bool {
         self.principal_type == a.key.principal_type
-            && (self.principal_id == a.key.principal_id
-                || a.aad_object_id
-                    .as_deref()
-                    .is_some_and(|oid| self.principal_id.matches(oid)))
+            && a.is_named_by(&self.principal_id)
             && self.role.is_none_or(|r| r == a.key.role)
     }
 }
@@ -133,6 +141,97 @@ pub struct CurrentAssignment {
     /// ARM's resolved display name, e.g. `Alice (alice@contoso.com)`.
     pub principal_name: Option<String>,
     pub aad_object_id: Option<String>,
+    /// ARM's `provisioningState`: only a `Succeeded` assignment holds its grant.
+    #[serde(default, skip_serializing_if = "Provisioning::is_succeeded")]
+    pub provisioning: Provisioning,
+}
+
+impl CurrentAssignment {
+    /// True when the assignment is in force: ARM reports it `Succeeded`. One still `Creating` (an
+    /// apply in progress or killed, the portal) is not, and counts for nothing until it is.
+    pub fn is_held(&self) -> bool {
+        self.provisioning.is_succeeded()
+    }
+}
+
+/// ARM's `provisioningState` of an assignment, in three classes the planner treats differently.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Provisioning {
+    /// In force.
+    #[default]
+    Succeeded,
+    /// In progress (`Creating`, `Running`, `Deleting`, `Moving`, or a state this version does not
+    /// know): it may yet succeed or vanish, so it is neither counted as held nor written over.
+    Pending(String),
+    /// Ended without effect (`Failed`, `Canceled`): it holds nothing and may be replaced.
+    Failed(String),
+}
+
+impl Provisioning {
+    /// From ARM's text. A listing without the field is read as `Succeeded`: the real service always
+    /// sends it (every recorded listing has it), and only test servers leave it out.
+    pub fn parse(state: Option<&str>) -> Provisioning {
+        match state.map(str::trim) {
+            None => Provisioning::Succeeded,
+            Some(s) if s.eq_ignore_ascii_case("Succeeded") => Provisioning::Succeeded,
+            Some(s) if s.eq_ignore_ascii_case("Failed") || s.eq_ignore_ascii_case("Canceled") => {
+                Provisioning::Failed(s.to_string())
+            }
+            Some(s) => Provisioning::Pending(s.to_string()),
+        }
+    }
+
+    pub fn is_succeeded(&self) -> bool {
+        matches!(self, Provisioning::Succeeded)
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Provisioning::Pending(_))
+    }
+
+    /// ARM's word for it (`Succeeded`, `Creating`, …).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Provisioning::Succeeded => "Succeeded",
+            Provisioning::Pending(s) | Provisioning::Failed(s) => s,
+        }
+    }
+}
+
+impl CurrentAssignment {
+    /// Every spelling under which this assignment's principal can be named in the file: the
+    /// `principalId` ARM stores, the `aadObjectId` it resolved, and, for users, the UPN that
+    /// `principalName` carries in its last parentheses. ARM stores a user's `principalId` as the
+    /// user's mail whatever form was sent, and a guest's `#EXT#` UPN appears only inside
+    /// `principalName` (docs/arm-service.md §3), so matching on `principalId` alone churns.
+    pub fn principal_ids(&self) -> impl Iterator<Item = &str> {
+        let upn = match self.key.principal_type {
+            PrincipalType::User => self.principal_name.as_deref().and_then(upn_in_display_name),
+            PrincipalType::App | PrincipalType::Group => None,
+        };
+        std::iter::once(self.key.principal_id.as_str())
+            .chain(self.aad_object_id.as_deref())
+            .chain(upn)
+            .filter(|id| !id.trim().is_empty())
+    }
+
+    /// True when `id` names this assignment's principal under any of its spellings.
+    pub fn is_named_by(&self, id: &PrincipalId) -> bool {
+        self.principal_ids().any(|s| id.matches(s))
+    }
+}
+
+/// The UPN in `Display Name (upn)`: the text inside the last parentheses, when it looks like one
+/// (`name@domain`, no spaces). A display name that merely ends in parentheses is not a UPN.
+pub fn upn_in_display_name(name: &str) -> Option<&str> {
+    let inner = name.trim_end().strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    let upn = inner[open + 1..].trim();
+    let (local, domain) = upn.split_once('@')?;
+    let plain =
+        |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c == '(' || c == ')');
+    (plain(local) && plain(domain) && !domain.contains('@')).then_some(upn)
 }
 
 /// What ARM has now at each managed scope.
@@ -141,4 +240,52 @@ pub struct CurrentState {
     pub scopes: BTreeMap<Scope, Vec<CurrentAssignment>>,
     /// Scopes that could not be read (e.g. the cluster or database does not exist), with the reason.
     pub errors: BTreeMap<Scope, String>,
+}
+
+impl From<String> for Provisioning {
+    fn from(s: String) -> Self {
+        Provisioning::parse(Some(&s))
+    }
+}
+
+impl From<Provisioning> for String {
+    fn from(p: Provisioning) -> Self {
+        p.as_str().to_string()
+    }
+}
+
+/// A database of a cluster as ARM lists it, with what the plan needs of its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    pub name: String,
+    /// Set for a follower database (kind `ReadOnlyFollowing`).
+    pub follower: Option<Follower>,
+}
+
+/// What a follower database follows, and how its own principals combine with the leader's
+/// (`principalsModificationKind`: `Union`, `Replace` or `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follower {
+    /// The leader cluster's ARM id.
+    pub leader: String,
+    pub modification_kind: String,
+}
+
+impl Follower {
+    /// False when the follower takes only the leader's principals (`None`): grants of its own
+    /// cannot take effect there.
+    pub fn takes_grants(&self) -> bool {
+        !self.modification_kind.eq_ignore_ascii_case("None")
+    }
+
+    /// The leader cluster's name (the last segment of its id).
+    pub fn leader_name(&self) -> &str {
+        self.leader.rsplit('/').next().unwrap_or(&self.leader)
+    }
+}
+
+/// Whether a cluster can be read and written now. Anything but `Running` cannot: a stopped cluster
+/// answers every principal read with an error.
+pub fn is_running(state: Option<&str>) -> bool {
+    state.is_none_or(|s| s.eq_ignore_ascii_case("Running"))
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Scope};
+use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Follower, Scope};
 
 use super::safety::SafetyVerdict;
 
@@ -67,13 +67,38 @@ pub struct ScopePlan {
     /// saved plan so that `apply PLAN.json` can tell whether Azure changed since; `None` when the
     /// scope could not be read.
     pub fingerprint: Option<String>,
+    /// Listed assignments the plan does not act on yet: ones not `Succeeded` (in progress), and
+    /// ones whose delete waits for an in-progress grant that replaces them. Neither counts as held.
+    pub pending: Vec<Pending>,
     /// No-ops dropped by `compact` (a scope with nothing to write keeps only their count, so that a
     /// fleet-wide plan does not hold every adopted assignment).
     #[serde(skip)]
     pub unchanged_compacted: usize,
+    /// Set when the scope was not checked because its cluster is not Running (`cluster is Stopped`):
+    /// it has no changes and is not an error (auto-stop is routine); nothing is written there.
+    pub not_checked: Option<String>,
+    /// Set for a follower database: the leader it follows and how principals combine.
+    pub follows: Option<Follower>,
 }
 
 impl ScopePlan {
+    /// A scope with nothing planned yet.
+    pub fn new(scope: Scope) -> Self {
+        ScopePlan {
+            scope,
+            changes: Vec::new(),
+            kept: Vec::new(),
+            existing: 0,
+            ignored: Vec::new(),
+            error: None,
+            fingerprint: None,
+            pending: Vec::new(),
+            unchanged_compacted: 0,
+            not_checked: None,
+            follows: None,
+        }
+    }
+
     /// True when the scope has a change that writes (not only no-ops).
     pub fn is_touched(&self) -> bool {
         self.changes.iter().any(|c| !c.is_noop())
@@ -99,8 +124,23 @@ impl ScopePlan {
             | Change::NoOp { before, .. } => Some(before),
             Change::Create { .. } => None,
         });
-        befores.chain(&self.kept).chain(&self.ignored).collect()
+        let pending = self.pending.iter().map(|p| &p.assignment);
+        befores
+            .chain(&self.kept)
+            .chain(&self.ignored)
+            .chain(pending)
+            .collect()
     }
+}
+
+/// A listed assignment the plan leaves for a later run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pending {
+    pub assignment: CurrentAssignment,
+    /// `None`: the assignment itself is in progress (see its `provisioning`). `Some(name)`: it is
+    /// in force, and would be deleted as the old half of a replace, but the assignment `name` that
+    /// replaces it is still in progress; it is deleted by the run after that one succeeds.
+    pub waits_for: Option<String>,
 }
 
 /// Counts for the summary line.
@@ -111,6 +151,9 @@ pub struct Summary {
     pub delete: usize,
     pub unchanged: usize,
     pub unmanaged: usize,
+    /// Listed assignments left for a later run (`ScopePlan::pending`).
+    #[serde(default)]
+    pub pending: usize,
 }
 
 impl Summary {
@@ -119,6 +162,7 @@ impl Summary {
         let mut s = Summary::default();
         for sp in scopes {
             s.unmanaged += sp.kept.len();
+            s.pending += sp.pending.len();
             s.unchanged += sp.unchanged_compacted;
             for c in &sp.changes {
                 match c {
@@ -152,6 +196,13 @@ impl Plan {
     /// True when some scope could not be read.
     pub fn has_errors(&self) -> bool {
         self.scopes.iter().any(|s| s.error.is_some())
+    }
+
+    /// The scopes not checked because their cluster is not Running, with the reason.
+    pub fn not_checked(&self) -> impl Iterator<Item = (&Scope, &str)> {
+        self.scopes
+            .iter()
+            .filter_map(|s| s.not_checked.as_deref().map(|r| (&s.scope, r)))
     }
 
     /// All changes that write (no no-ops), with their scope.

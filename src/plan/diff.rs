@@ -13,9 +13,16 @@
 //! | not desired, not ignored, policy keep           | kept (reported as unmanaged)                |
 //! | matched by an `ignore` rule                     | never touched, never reported               |
 //! | scope could not be read                         | no changes; the scope carries its error     |
+//! | held only by one still in progress (`Creating`)   | pending: no write; what it replaces waits   |
+//! | not `Succeeded` and not desired                 | pending: left until it settles              |
+//! | `Failed`/`Canceled`                             | holds nothing: replaced or deleted          |
 //!
-//! A key matches when the principal type and role are equal, the principal id equals the current
-//! `principalId` or `aadObjectId` ignoring case, and the tenants agree where the file sets one.
+//! Before any rule, the listing passes `listing`: one entry per name (ARM names are
+//! case-insensitive), a contradictory listing is an error of the scope, in-progress ones set aside.
+//!
+//! A key matches when the principal type and role are equal, the principal id equals, ignoring case,
+//! one of the assignment's spellings (`principalId`, `aadObjectId`, or a user's UPN inside
+//! `principalName`: `CurrentAssignment::principal_ids`), and the tenants agree where the file sets one.
 //! Details that keep a plan convergent:
 //!
 //! - Of duplicates, the one kept is: an ignored one (it cannot be deleted), else the one under the
@@ -25,17 +32,17 @@
 //! - The same key twice in the file is one grant (the first); `config` reports it as an error.
 //! - A create never PUTs a name already listed at the scope or claimed by another create (`names`).
 
-use std::collections::HashMap;
-
 use crate::model::{
-    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, IgnoreRule,
-    PrincipalType, Role, Unmanaged,
+    CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, Follower,
+    IgnoreRule, Unmanaged,
 };
 
 use super::action::{Change, Plan, ScopePlan};
 use super::fingerprint::fingerprint;
+use super::listing;
 use super::names::Names;
 use super::safety::safety_verdict;
+use listed::Listed;
 
 /// Plans every scope of `desired` against `current`. The CLI plans scope by scope as listings
 /// arrive (`plan_scope`, then `finish`); this is the same over states already in memory.
@@ -56,106 +63,6 @@ pub fn diff(desired: &DesiredState, current: &CurrentState) -> Plan {
 pub fn finish(scopes: Vec<ScopePlan>, safety: &crate::model::SafetyConfig) -> Plan {
     let safety = safety_verdict(&scopes, safety);
     Plan { scopes, safety }
-}
-
-type IndexKey = (PrincipalType, Role, String);
-
-/// The current assignments of one scope, sorted, with what the rules need to know about each.
-struct Listed {
-    items: Vec<CurrentAssignment>,
-    ignored: Vec<bool>,
-    used: Vec<bool>,
-    /// (type, role, lowercased id) → indexes, by `principalId` and by `aadObjectId`.
-    index: HashMap<IndexKey, Vec<usize>>,
-}
-
-impl Listed {
-    fn new(mut items: Vec<CurrentAssignment>, ignore: &[IgnoreRule]) -> Self {
-        items.sort_by(|a, b| {
-            a.key
-                .cmp(&b.key)
-                .then_with(|| {
-                    a.name
-                        .to_ascii_lowercase()
-                        .cmp(&b.name.to_ascii_lowercase())
-                })
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let ignored = items
-            .iter()
-            .map(|a| ignore.iter().any(|r| r.matches(a)))
-            .collect();
-        let mut index: HashMap<IndexKey, Vec<usize>> = HashMap::new();
-        for (i, a) in items.iter().enumerate() {
-            let k = &a.key;
-            let ids = std::iter::once(k.principal_id.as_str()).chain(a.aad_object_id.as_deref());
-            for id in ids {
-                let entry = index
-                    .entry((k.principal_type, k.role, id.to_ascii_lowercase()))
-                    .or_default();
-                if !entry.contains(&i) {
-                    entry.push(i);
-                }
-            }
-        }
-        let used = vec![false; items.len()];
-        Listed {
-            items,
-            ignored,
-            used,
-            index,
-        }
-    }
-
-    /// Indexes of the assignments holding `g`'s key, in sorted order.
-    fn holding(&self, g: &DesiredGrant) -> Vec<usize> {
-        let k = &g.key;
-        let id = (
-            k.principal_type,
-            k.role,
-            k.principal_id.as_str().to_ascii_lowercase(),
-        );
-        let mut found: Vec<usize> = self
-            .index
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|&i| tenant_ok(g, &self.items[i]))
-            .collect();
-        found.sort_unstable();
-        found
-    }
-
-    /// The assignments holding `g`'s key under `g`'s own spelling of the principal id.
-    fn direct(&self, g: &DesiredGrant) -> Vec<usize> {
-        self.holding(g)
-            .into_iter()
-            .filter(|&i| g.key.principal_id == self.items[i].key.principal_id)
-            .collect()
-    }
-
-    /// Of duplicates holding `g`, the one to keep (see the module docs).
-    fn keeper(&self, g: &DesiredGrant, fresh: &[usize]) -> usize {
-        let by_file_name = |i: usize| {
-            g.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(&self.items[i].name))
-        };
-        let spelled_alike = |i: usize| g.key.principal_id == self.items[i].key.principal_id;
-        *fresh
-            .iter()
-            .min_by_key(|&&i| (!self.ignored[i], !by_file_name(i), !spelled_alike(i), i))
-            .expect("at least one match")
-    }
-
-    /// The first unused, managed assignment of the same principal as `g` (another role or type).
-    fn replaceable(&self, g: &DesiredGrant) -> Option<usize> {
-        (0..self.items.len()).find(|&i| {
-            let a = &self.items[i];
-            !self.used[i] && !self.ignored[i] && id_matches(g, a) && tenant_ok(g, a)
-        })
-    }
 }
 
 /// A change decided on, naming the listed assignment by its index in `Listed::items`.
@@ -199,26 +106,35 @@ pub fn plan_scope(
         unmanaged,
         grants: mut desired,
     } = ds;
-    let mut plan = ScopePlan {
-        scope,
-        changes: Vec::new(),
-        kept: Vec::new(),
-        existing: 0,
-        ignored: Vec::new(),
-        error,
-        fingerprint: None,
-        unchanged_compacted: 0,
-    };
+    let mut plan = ScopePlan::new(scope);
+    plan.error = error;
     if plan.error.is_some() {
         return plan;
     }
-    plan.fingerprint = Some(fingerprint(&listed));
+    let fingerprint = fingerprint(&listed);
+    let listed = match listing::dedupe(listed) {
+        Ok(l) => l,
+        Err(e) => {
+            plan.error = Some(e);
+            return plan;
+        }
+    };
+    plan.fingerprint = Some(fingerprint);
+    // Every listed name is taken, in progress or not: a PUT to it would overwrite it.
     let mut names = Names::new(&listed);
+    let (listed, in_progress) = listing::set_aside(listed, ignore);
     let mut cur = Listed::new(listed, ignore);
-    plan.existing = cur.ignored.iter().filter(|&&ig| !ig).count();
+    plan.existing = (0..cur.items.len())
+        .filter(|&i| !cur.ignored[i] && cur.items[i].is_held())
+        .count();
 
     desired.sort_by(|a, b| a.key.cmp(&b.key));
     desired.dedup_by(|b, a| a.key == b.key);
+    // A grant held only by an assignment still in progress is neither created again nor done: it
+    // waits, and so does the delete of what it replaces.
+    let (in_flight, mut desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) = desired
+        .into_iter()
+        .partition(|g| cur.holding(g).is_empty() && in_progress.iter().any(|a| holds(g, a)));
 
     // An assignment whose principal id is spelled as a grant of the file spells it belongs to that
     // grant: another grant that reaches it only through its object id may share it, never delete
@@ -283,6 +199,8 @@ pub fn plan_scope(
         });
     }
 
+    let waiting = hold_back(&in_flight, &in_progress, unmanaged, &mut cur);
+
     for i in 0..cur.items.len() {
         if cur.used[i] {
             continue;
@@ -300,7 +218,11 @@ pub fn plan_scope(
             uses[*i] += 1;
         }
     }
-    for &i in ignored.iter().chain(&kept) {
+    for &i in ignored
+        .iter()
+        .chain(&kept)
+        .chain(waiting.iter().map(|(i, _)| i))
+    {
         uses[i] += 1;
     }
     let mut out = Handout {
@@ -324,6 +246,11 @@ pub fn plan_scope(
         .collect();
     plan.ignored = ignored.into_iter().map(|i| out.get(i)).collect();
     plan.kept = kept.into_iter().map(|i| out.get(i)).collect();
+    let waiting = waiting
+        .into_iter()
+        .map(|(i, by)| (out.get(i), by))
+        .collect();
+    plan.pending = listing::pending(in_progress, waiting);
     plan.changes.sort_by(|a, b| {
         a.key()
             .cmp(b.key())
@@ -331,6 +258,30 @@ pub fn plan_scope(
             .then_with(|| name(a).cmp(&name(b)))
     });
     plan
+}
+
+/// A scope of a cluster that is not Running: not read, not planned, nothing written; the plan says
+/// so (`not checked: cluster is Stopped`). Auto-stop after five idle days is routine, so this is not
+/// an error unless the user asks (`--stopped-clusters error`).
+pub fn not_checked(ds: DesiredScope, state: &str) -> ScopePlan {
+    let mut plan = ScopePlan::new(ds.scope);
+    plan.not_checked = Some(format!("cluster is {state}"));
+    plan
+}
+
+/// Why a follower database cannot be planned, when it cannot: with `principalsModificationKind`
+/// `None` it takes only its leader's principals, so grants of its own cannot take effect.
+pub fn follower_problem(ds: &DesiredScope, f: &Follower) -> Option<String> {
+    (!f.takes_grants() && !ds.grants.is_empty()).then(|| {
+        format!(
+            "database `{}` follows cluster `{}` with principalsModificationKind None: it takes only \
+             the leader's principals, so the {} grant(s) in the file cannot take effect here; grant \
+             them on the leader database, or remove them from the file",
+            ds.scope.database_name().unwrap_or_default(),
+            f.leader_name(),
+            ds.grants.len()
+        )
+    })
 }
 
 fn order(c: &Change) -> u8 {
@@ -351,11 +302,46 @@ fn name(c: &Change) -> String {
     }
 }
 
+/// The held assignments whose delete waits: for each grant in flight, the one of the same
+/// principal it would replace (under `unmanaged: delete`), with the name of the grant it waits for.
+fn hold_back(
+    in_flight: &[DesiredGrant],
+    in_progress: &[CurrentAssignment],
+    unmanaged: Unmanaged,
+    cur: &mut Listed,
+) -> Vec<(usize, String)> {
+    let mut waiting = Vec::new();
+    if unmanaged == Unmanaged::Keep {
+        return waiting;
+    }
+    for g in in_flight {
+        let Some(i) = cur.replaceable(g) else {
+            continue;
+        };
+        cur.used[i] = true;
+        let by = in_progress.iter().find(|a| holds(g, a));
+        waiting.push((i, by.map(|a| a.name.clone()).unwrap_or_default()));
+    }
+    waiting
+}
+
+/// True when `a` is an assignment of `g`'s key (whatever its state).
+fn holds(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
+    g.key.principal_type == a.key.principal_type
+        && g.key.role == a.key.role
+        && id_matches(g, a)
+        && tenant_ok(g, a)
+}
+
 fn id_matches(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
-    g.key.principal_id == a.key.principal_id
-        || a.aad_object_id
-            .as_deref()
-            .is_some_and(|oid| g.key.principal_id.matches(oid))
+    desired_ids(g).any(|id| a.principal_ids().any(|s| s.eq_ignore_ascii_case(id.trim())))
+}
+
+/// The spellings a grant of the file is known by: its own id, and the object id Microsoft Graph
+/// resolved it to (`--resolve-principals graph`).
+fn desired_ids(g: &DesiredGrant) -> impl Iterator<Item = &str> {
+    std::iter::once(g.key.principal_id.as_str())
+        .chain(g.resolved.as_ref().map(|r| r.object_id.as_str()))
 }
 
 /// A tenant is compared only where the file states one (and ARM reports one).
@@ -366,6 +352,7 @@ fn tenant_ok(g: &DesiredGrant, a: &CurrentAssignment) -> bool {
     }
 }
 
+mod listed;
 #[cfg(test)]
 mod prop;
 #[cfg(test)]

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, PrincipalId, PrincipalType, Role,
-    Scope, SourceLocation,
+    AssignmentKey, ClusterRef, CurrentAssignment, DesiredGrant, PrincipalId, PrincipalType,
+    Provisioning, Role, Scope, SourceLocation,
 };
 
-use super::action::{Change, Plan, ScopePlan, Summary};
+use super::action::{Change, Pending, Plan, ScopePlan, Summary};
 use super::safety::SafetyVerdict;
 
 /// The version of the document's shape.
@@ -34,6 +34,43 @@ pub struct PlanDocument {
     pub unmanaged: Vec<WireGrant>,
     /// Scopes of the file that could not be read; they have no changes.
     pub errors: Vec<WireError>,
+    /// Listed assignments left for a later run: not `Succeeded` yet, or waiting for one that is not.
+    #[serde(default)]
+    pub pending: Vec<WirePending>,
+    /// Scopes not checked because their cluster is not Running (`reason`: `cluster is Stopped`);
+    /// they have no changes and are not errors.
+    #[serde(default)]
+    pub skipped: Vec<WireSkipped>,
+    /// Follower databases of the file, with their leader and `principalsModificationKind`.
+    #[serde(default)]
+    pub followers: Vec<WireFollower>,
+}
+
+/// An assignment the plan does not act on yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WirePending {
+    #[serde(flatten)]
+    pub grant: WireGrant,
+    /// ARM's `provisioningState` (`Creating`, …; `Succeeded` for one that waits).
+    pub provisioning_state: String,
+    /// The in-progress assignment whose success this one's delete waits for; `null` when this one
+    /// is itself in progress.
+    pub waits_for: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSkipped {
+    pub scope: WireScope,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireFollower {
+    pub scope: WireScope,
+    /// The leader cluster's ARM id.
+    pub leader: String,
+    /// `Union`, `Replace` or `None`.
+    pub principals_modification_kind: String,
 }
 
 /// Where a grant lives.
@@ -124,8 +161,8 @@ fn from_desired(g: &DesiredGrant) -> WireGrant {
         role: g.key.role,
         name: g.create_name(),
         tenant: g.tenant.clone(),
-        display_name: None,
-        object_id: None,
+        display_name: g.resolved.as_ref().and_then(|r| r.display_name.clone()),
+        object_id: g.resolved.as_ref().map(|r| r.object_id.clone()),
     }
 }
 
@@ -162,6 +199,7 @@ impl WireGrant {
             name,
             tenant: self.tenant.clone(),
             location: SourceLocation::default(),
+            resolved: None,
         }
     }
 
@@ -174,6 +212,7 @@ impl WireGrant {
             tenant_name: None,
             principal_name: self.display_name.clone(),
             aad_object_id: self.object_id.clone(),
+            provisioning: Default::default(),
         }
     }
 }
@@ -188,6 +227,9 @@ impl PlanDocument {
             changes: Vec::new(),
             unmanaged: Vec::new(),
             errors: Vec::new(),
+            pending: Vec::new(),
+            skipped: Vec::new(),
+            followers: Vec::new(),
         };
         for sp in &plan.scopes {
             for c in &sp.changes {
@@ -213,10 +255,28 @@ impl PlanDocument {
                 });
             }
             doc.unmanaged.extend(sp.kept.iter().map(from_current));
+            doc.pending.extend(sp.pending.iter().map(|p| WirePending {
+                grant: from_current(&p.assignment),
+                provisioning_state: p.assignment.provisioning.as_str().to_string(),
+                waits_for: p.waits_for.clone(),
+            }));
             if let Some(message) = &sp.error {
                 doc.errors.push(WireError {
                     scope: (&sp.scope).into(),
                     message: message.clone(),
+                });
+            }
+            if let Some(reason) = &sp.not_checked {
+                doc.skipped.push(WireSkipped {
+                    scope: (&sp.scope).into(),
+                    reason: reason.clone(),
+                });
+            }
+            if let Some(f) = &sp.follows {
+                doc.followers.push(WireFollower {
+                    scope: (&sp.scope).into(),
+                    leader: f.leader.clone(),
+                    principals_modification_kind: f.modification_kind.clone(),
                 });
             }
         }
@@ -232,16 +292,9 @@ impl PlanDocument {
             scope: &WireScope,
         ) -> &'a mut ScopePlan {
             let scope = Scope::from(scope);
-            scopes.entry(scope.clone()).or_insert_with(|| ScopePlan {
-                scope,
-                changes: Vec::new(),
-                kept: Vec::new(),
-                existing: 0,
-                ignored: Vec::new(),
-                error: None,
-                fingerprint: None,
-                unchanged_compacted: 0,
-            })
+            scopes
+                .entry(scope.clone())
+                .or_insert_with(|| ScopePlan::new(scope))
         }
         for c in &self.changes {
             let (scope, change) = match c {
@@ -278,6 +331,23 @@ impl PlanDocument {
         }
         for e in &self.errors {
             at(&mut scopes, &e.scope).error = Some(e.message.clone());
+        }
+        for p in &self.pending {
+            let mut assignment = p.grant.to_current();
+            assignment.provisioning = Provisioning::parse(Some(&p.provisioning_state));
+            at(&mut scopes, &p.grant.scope).pending.push(Pending {
+                assignment,
+                waits_for: p.waits_for.clone(),
+            });
+        }
+        for k in &self.skipped {
+            at(&mut scopes, &k.scope).not_checked = Some(k.reason.clone());
+        }
+        for f in &self.followers {
+            at(&mut scopes, &f.scope).follows = Some(crate::model::Follower {
+                leader: f.leader.clone(),
+                modification_kind: f.principals_modification_kind.clone(),
+            });
         }
         Plan {
             scopes: scopes.into_values().collect(),

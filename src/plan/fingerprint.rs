@@ -11,6 +11,7 @@
 //! | principal id   | `principalId`               |
 //! | role           | `role`                      |
 //! | tenant         | `tenantId`, empty if absent |
+//! | state          | `provisioningState`, only when not `Succeeded` (a plan made while an assignment was in progress is stale once it settles) |
 //!
 //! Display fields (`principalName`, `tenantName`, `aadObjectId`) are left out: ARM resolves them
 //! after the fact, and they never change what a plan does to a grant.
@@ -27,7 +28,7 @@ pub fn fingerprint(assignments: &[CurrentAssignment]) -> String {
     let mut lines: Vec<String> = assignments
         .iter()
         .map(|a| {
-            [
+            let mut line = [
                 a.name.as_str(),
                 a.key.principal_type.as_str(),
                 a.key.principal_id.as_str(),
@@ -35,7 +36,12 @@ pub fn fingerprint(assignments: &[CurrentAssignment]) -> String {
                 a.tenant_id.as_deref().unwrap_or(""),
             ]
             .map(str::to_ascii_lowercase)
-            .join("\t")
+            .join("\t");
+            if !a.is_held() {
+                line.push('\t');
+                line.push_str(&a.provisioning.as_str().to_ascii_lowercase());
+            }
+            line
         })
         .collect();
     lines.sort_unstable();
@@ -63,6 +69,9 @@ pub fn listing<'a>(assignments: impl IntoIterator<Item = &'a CurrentAssignment>)
             );
             if let Some(t) = &a.tenant_id {
                 line.push_str(&format!(" tenant={t}"));
+            }
+            if !a.is_held() {
+                line.push_str(&format!(" ({})", a.provisioning.as_str()));
             }
             line
         })
@@ -98,6 +107,7 @@ mod tests {
             tenant_name: None,
             principal_name: None,
             aad_object_id: None,
+            provisioning: Default::default(),
         }
     }
 

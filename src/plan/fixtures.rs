@@ -8,7 +8,7 @@
 //!   - scope: mykustocluster/sales          # `cluster` or `cluster/database`
 //!     unmanaged: keep                      # default delete
 //!     desired: [{user: alice@contoso.com, role: Viewer, name: optional, tenant: optional}]
-//!     current: [{name: x, group: g@contoso.com, role: Viewer, display: "G", oid: …, tenant: …}]
+//!     current: [{name: x, group: g@contoso.com, role: Viewer, display: "G", oid: …, tenant: …, state: Creating}]
 //!     error: "database `sales` not found"  # the scope could not be read
 //! ```
 //!
@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::model::{
     AssignmentKey, ClusterRef, CurrentAssignment, CurrentState, DesiredGrant, DesiredScope,
-    DesiredState, IgnoreRule, PrincipalId, PrincipalType, Role, SafetyConfig, Scope,
+    DesiredState, IgnoreRule, PrincipalId, PrincipalType, Provisioning, Role, SafetyConfig, Scope,
     SourceLocation, Unmanaged,
 };
 
@@ -61,6 +61,8 @@ struct Entry {
     tenant: Option<String>,
     display: Option<String>,
     oid: Option<String>,
+    /// ARM's `provisioningState` of a current entry; `Succeeded` when left out.
+    state: Option<String>,
 }
 
 impl Entry {
@@ -131,6 +133,7 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
                     line: 100 * (n + 1) + i,
                     column: 9,
                 },
+                resolved: None,
             })
             .collect();
         let listed = s
@@ -143,6 +146,7 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
                 tenant_name: None,
                 principal_name: e.display.clone(),
                 aad_object_id: e.oid.clone(),
+                provisioning: Provisioning::parse(e.state.as_deref()),
             })
             .collect();
         match &s.error {

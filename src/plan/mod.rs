@@ -5,9 +5,11 @@
 //! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`         |
 //! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`, or scope by scope with  |
 //! |               | `plan_scope` + `finish` as listings stream in; no I/O, no clock       |
+//! | `listing`     | a listing made fit to plan on: one entry per name, in-progress set aside |
 //! | `names`       | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
+//! | `spelling`    | no-ops whose principal the file spells otherwise than Azure stores it |
 //! | `document`    | the versioned JSON document of a plan (`--format json`)               |
 //! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version |
 //!
@@ -19,13 +21,16 @@ pub mod document;
 mod fingerprint;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod listing;
 mod names;
 pub mod planfile;
 mod safety;
+mod spelling;
 
-pub use action::{Change, Plan, ScopePlan, Summary};
-pub use diff::{diff, finish, plan_scope};
+pub use action::{Change, Pending, Plan, ScopePlan, Summary};
+pub use diff::{diff, finish, follower_problem, not_checked, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{fingerprint, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};
+pub use spelling::{SpellingNote, spelling_notes};

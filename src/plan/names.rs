@@ -8,13 +8,14 @@
 //! | `kp-` + 16 hex of the key's digest                    | free                      |
 //! | `kp-` + 16 hex of the digest of (key digest, `#n`)    | the first free `n` ≥ 1    |
 //!
-//! Names compare without case, as ARM's do. Pure: the same inputs give the same names.
+//! Names compare without case, as ARM's do (`model::names::fold`). Pure: the same inputs give the
+//! same names.
 
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant};
+use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, names};
 
 /// The names taken at one scope.
 #[derive(Debug, Default)]
@@ -26,10 +27,7 @@ impl Names {
     /// Every name ARM listed at the scope is taken.
     pub fn new<'a>(listed: impl IntoIterator<Item = &'a CurrentAssignment>) -> Self {
         Names {
-            taken: listed
-                .into_iter()
-                .map(|a| a.name.to_ascii_lowercase())
-                .collect(),
+            taken: listed.into_iter().map(|a| names::fold(&a.name)).collect(),
         }
     }
 
@@ -57,7 +55,7 @@ impl Names {
     }
 
     fn take(&mut self, name: &str) -> bool {
-        self.taken.insert(name.to_ascii_lowercase())
+        self.taken.insert(names::fold(name))
     }
 }
 
@@ -83,6 +81,7 @@ mod tests {
             name: name.map(str::to_string),
             tenant: None,
             location: SourceLocation::default(),
+            resolved: None,
         }
     }
 

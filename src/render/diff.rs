@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Both sides list what will exist, so an adopted grant reads the same on both (under its ARM
-//! name), and a kept unmanaged grant too. Ignored assignments are never shown. Scopes without
+//! name), and a kept unmanaged grant too, and a pending one (with `# pending: Creating`).
+//! Ignored assignments are never shown. Scopes without
 //! changes, and scopes that could not be read, print nothing.
 
 use std::collections::BTreeSet;
@@ -86,6 +87,17 @@ fn sides(sp: &ScopePlan) -> (BTreeSet<String>, BTreeSet<String>) {
     for a in &sp.kept {
         now.insert(existing(a));
         after.insert(existing(a));
+    }
+    // Left as they are by this apply, on both sides, with why.
+    for p in &sp.pending {
+        let a = &p.assignment;
+        let why = match &p.waits_for {
+            None => format!("pending: {}", a.provisioning.as_str()),
+            Some(by) => format!("delete waits for {by}"),
+        };
+        let l = line(&a.key, &a.name, Some(&why));
+        now.insert(l.clone());
+        after.insert(l);
     }
     (now, after)
 }

@@ -20,7 +20,7 @@ use crate::model::ClusterRef;
 use crate::plan::{Plan, ScopePlan, Summary};
 
 use super::Style;
-use super::text::{change_line, kept_line, scope_heading};
+use super::text::{PENDING_HEADING, change_line, kept_line, pending_line, scope_heading};
 
 /// GitHub's limit on the body of an issue or pull-request comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -107,6 +107,33 @@ fn head(plan: &Plan, file: &str) -> String {
         }
         s.push('\n');
     }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        s.push_str(&format!(
+            "> [!NOTE]\n> **{} scope(s) not checked: their cluster is not Running.** Nothing is written \
+             there; start the cluster to plan them.\n",
+            skipped.len()
+        ));
+        for (scope, reason) in skipped {
+            s.push_str(&format!("> - `{scope}`: {reason}\n"));
+        }
+        s.push('\n');
+    }
+    let followers: Vec<&ScopePlan> = plan.scopes.iter().filter(|s| s.follows.is_some()).collect();
+    if !followers.is_empty() {
+        s.push_str("Follower databases (their grants combine with the leader's):\n");
+        for sp in followers {
+            if let Some(f) = &sp.follows {
+                s.push_str(&format!(
+                    "- `{}` follows `{}` (principalsModificationKind `{}`)\n",
+                    sp.scope,
+                    f.leader_name(),
+                    f.modification_kind
+                ));
+            }
+        }
+        s.push('\n');
+    }
     s.push_str("| Cluster | Create | Replace | Delete | Unchanged | Unmanaged (kept) |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|\n");
     for (cluster, scopes) in by_cluster(plan) {
@@ -156,7 +183,7 @@ fn sections(plan: &Plan) -> Vec<Section> {
     let mut out = Vec::new();
     for (cluster, scopes) in by_cluster(plan) {
         let s = summary(&scopes);
-        if !s.has_changes() && s.unmanaged == 0 {
+        if !s.has_changes() && s.unmanaged == 0 && s.pending == 0 {
             continue;
         }
         let mut blocks = vec![Block::Text(format!(
@@ -185,6 +212,15 @@ fn sections(plan: &Plan) -> Vec<Section> {
                 "Not in the file, kept (`unmanaged: keep`):\n\n".into(),
             ));
             blocks.push(Block::Code("", kept));
+        }
+        let pending: Vec<String> = scopes
+            .iter()
+            .flat_map(|sp| sp.pending.iter())
+            .map(pending_line)
+            .collect();
+        if !pending.is_empty() {
+            blocks.push(Block::Text(format!("{PENDING_HEADING}\n\n")));
+            blocks.push(Block::Code("", pending));
         }
         out.push(Section { blocks });
     }

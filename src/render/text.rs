@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::model::{CurrentAssignment, DesiredGrant, Scope, ScopeKind};
-use crate::plan::{Change, Plan};
+use crate::plan::{Change, Pending, Plan};
 
 use super::Style;
 
@@ -26,7 +26,11 @@ fn who_current(a: &CurrentAssignment) -> String {
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
-    format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id)
+    let mut s = format!("{}:{}", g.key.principal_type.file_key(), g.key.principal_id);
+    if let Some(n) = g.resolved.as_ref().and_then(|r| r.display_name.as_deref()) {
+        s.push_str(&format!(" ({n})"));
+    }
+    s
 }
 
 /// Writes the plan; `file` names the desired-state file in the headline.
@@ -74,6 +78,14 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             writeln!(w, "  {}", kept_line(a))?;
         }
     }
+    let pending: Vec<&Pending> = plan.scopes.iter().flat_map(|s| &s.pending).collect();
+    if !pending.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", PENDING_HEADING)?;
+        for p in pending {
+            writeln!(w, "  {}", pending_line(p))?;
+        }
+    }
     let errors: Vec<_> = plan
         .scopes
         .iter()
@@ -84,6 +96,38 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(w, "{}", style.red("Could not plan these scopes:"))?;
         for (scope, e) in errors {
             writeln!(w, "  {scope}: {e}")?;
+        }
+    }
+    let skipped: Vec<_> = plan.not_checked().collect();
+    if !skipped.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            style.yellow("Not checked (cluster not Running; nothing is written there):")
+        )?;
+        for (scope, reason) in &skipped {
+            writeln!(w, "  {scope}: {reason}")?;
+        }
+    }
+    let followers: Vec<_> = plan
+        .scopes
+        .iter()
+        .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
+        .collect();
+    if !followers.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Follower databases (their grants combine with the leader's):"
+        )?;
+        for (scope, f) in followers {
+            writeln!(
+                w,
+                "  {scope}: follows {} (principalsModificationKind {})",
+                f.leader_name(),
+                f.modification_kind
+            )?;
         }
     }
     writeln!(w)?;
@@ -108,6 +152,19 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         writeln!(
             w,
             "No changes in the scopes that could be read; {unread} could not be (see above)."
+        )?;
+    } else if summary.pending > 0 {
+        writeln!(
+            w,
+            "No changes to make now; {} assignment(s) pending in Azure (see above): plan again once they settle.",
+            summary.pending
+        )?;
+    } else if !skipped.is_empty() {
+        let read = plan.scopes.len() - skipped.len();
+        writeln!(
+            w,
+            "No changes in the {read} scope(s) checked; {} not checked (see above).",
+            skipped.len()
         )?;
     } else {
         let read = plan.scopes.len();
@@ -148,6 +205,10 @@ pub(super) fn change_line(c: &Change, style: Style) -> Option<String> {
                     after.key.principal_type.file_key(),
                     after.key.role
                 )
+            } else if !before.is_held() {
+                // The old half never took effect (`Failed`): say so, not `Viewer → Viewer`.
+                let state = before.provisioning.as_str();
+                format!("{} ({state}) → {}", before.key.role, after.key.role)
             } else {
                 format!("{} → {}", before.key.role, after.key.role)
             };
@@ -173,4 +234,17 @@ pub(super) fn kept_line(a: &CurrentAssignment) -> String {
         a.key.role,
         a.name
     )
+}
+
+/// The heading of the pending section, shared with the Markdown plan.
+pub(super) const PENDING_HEADING: &str =
+    "Pending in Azure, not counted as held and not acted on until they settle:";
+
+/// An assignment left for a later run: `scope  principal  role  [name]  why`.
+pub(super) fn pending_line(p: &Pending) -> String {
+    let why = match &p.waits_for {
+        None => format!("{} (not Succeeded)", p.assignment.provisioning.as_str()),
+        Some(by) => format!("delete waits until [{by}], which replaces it, has succeeded"),
+    };
+    format!("{}  {why}", kept_line(&p.assignment))
 }

@@ -3,10 +3,35 @@
 use futures::StreamExt;
 
 use super::session::connect;
-use crate::cli::{ExportArgs, GlobalArgs};
+use std::collections::BTreeMap;
+
+use crate::cli::{ExportArgs, GlobalArgs, ResolvePrincipals};
 use crate::error::{Error, Result};
 use crate::export::ClusterExport as ExportedCluster;
-use crate::model::Scope;
+use crate::model::{CurrentAssignment, PrincipalType, Scope, is_running};
+
+/// One cluster's export, or why it has none.
+enum Exported {
+    Cluster(ExportedCluster),
+    NotRunning(String, String),
+}
+
+/// The principals as they round-trip against the real service: `principalId` as ARM stores it
+/// (a user's mail), or, with `--resolve-principals graph`, a user's or group's object id (ARM's
+/// `aadObjectId`). The display name, which carries the UPN, stays for the comment.
+fn stored_form(mut items: Vec<CurrentAssignment>, by_object_id: bool) -> Vec<CurrentAssignment> {
+    if by_object_id {
+        for a in &mut items {
+            let oid = a.aad_object_id.clone().filter(|o| !o.trim().is_empty());
+            if let (PrincipalType::User | PrincipalType::Group, Some(oid)) =
+                (a.key.principal_type, oid)
+            {
+                a.key.principal_id = crate::model::PrincipalId::new(oid);
+            }
+        }
+    }
+    items
+}
 
 pub(super) async fn export_command(g: &GlobalArgs, args: &ExportArgs) -> Result<i32> {
     let session = connect(g).await?;
@@ -47,18 +72,33 @@ pub(super) async fn export_command(g: &GlobalArgs, args: &ExportArgs) -> Result<
     }
     let total = clusters.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<ExportedCluster>> = futures::stream::iter(clusters)
+    let by_object_id = g.resolve_principals == ResolvePrincipals::Graph;
+    let results: Vec<Result<Exported>> = futures::stream::iter(clusters)
         .map(|cluster| {
             let done = &done;
             async move {
                 let scope = Scope::cluster(cluster.clone());
-                let principals = client.list_assignments(&scope).await?;
+                let principals = match client.list_assignments(&scope).await {
+                    Ok(p) => p,
+                    // A stopped cluster (auto-stop is routine) cannot be read: the export says so
+                    // and goes on with the rest, decided on its state, not on the error's text.
+                    Err(e) => match client.cluster_state(&cluster).await {
+                        Ok(Some(state)) if !is_running(Some(&state)) => {
+                            return Ok(Exported::NotRunning(cluster.cluster.to_string(), state));
+                        }
+                        _ => return Err(e.into()),
+                    },
+                };
                 let mut databases = Vec::new();
-                for db in client.list_databases(&cluster).await? {
+                let mut followers = BTreeMap::new();
+                for db in client.list_database_infos(&cluster).await? {
                     let items = client
-                        .list_assignments(&Scope::database(cluster.clone(), db.clone()))
+                        .list_assignments(&Scope::database(cluster.clone(), db.name.clone()))
                         .await?;
-                    databases.push((db, items));
+                    if let Some(f) = db.follower {
+                        followers.insert(db.name.clone(), f);
+                    }
+                    databases.push((db.name, items));
                 }
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 if !g.quiet {
@@ -68,17 +108,30 @@ pub(super) async fn export_command(g: &GlobalArgs, args: &ExportArgs) -> Result<
                         databases.len()
                     );
                 }
-                Ok(ExportedCluster {
+                Ok(Exported::Cluster(ExportedCluster {
                     cluster,
-                    principals,
-                    databases,
-                })
+                    principals: stored_form(principals, by_object_id),
+                    databases: databases
+                        .into_iter()
+                        .map(|(db, items)| (db, stored_form(items, by_object_id)))
+                        .collect(),
+                    followers,
+                }))
             }
         })
         .buffered(g.parallelism as usize)
         .collect()
         .await;
-    let clusters = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut clusters = Vec::new();
+    for r in results {
+        match r? {
+            Exported::Cluster(c) => clusters.push(c),
+            Exported::NotRunning(name, state) => tracing::warn!(
+                "cluster `{name}` is {state} and cannot be read: it is not in the export; start it \
+                 and export again to include it"
+            ),
+        }
+    }
     let text = crate::export::render(&args.subscription, &clusters);
     match &args.out {
         Some(path) => {

@@ -1,109 +1,126 @@
 //! `plan`, and the planning that `apply -f FILE` shares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-
-use futures::StreamExt;
 
 use super::session::{Session, connect};
 use super::{load_desired, style};
 use crate::apply::Guard;
-use crate::cli::{GlobalArgs, PlanArgs};
+use crate::cli::{GlobalArgs, PlanArgs, StoppedClusters};
 use crate::error::{Error, Result};
-use crate::model::{DesiredState, Scope, ScopeKind};
-use crate::plan::{Plan, SavedPlan, finish, plan_scope, planfile};
+use crate::model::{DesiredScope, DesiredState, Scope};
+use crate::plan::{Plan, SavedPlan, SpellingNote, finish, planfile};
 use crate::render::{OutputFormat, write_plan};
+use crate::resolve::resolve_principals;
+use crate::survey::survey;
 
-/// Why a scope that ARM says does not exist could not be planned.
-fn not_found_message(scope: &Scope, e: &crate::arm::ArmError) -> String {
-    let what = match scope.kind() {
-        ScopeKind::Cluster => format!(
-            "cluster `{}` not found in resource group `{}` of subscription `{}`",
-            scope.cluster.cluster, scope.cluster.resource_group, scope.cluster.subscription
-        ),
-        ScopeKind::Database => format!(
-            "database `{}` not found in cluster `{}`",
-            scope.database_name().unwrap_or_default(),
-            scope.cluster.cluster
-        ),
-    };
-    format!("{what} ({})", e.message)
-}
-
-/// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives,
-/// so that a fleet-wide plan never holds every listing at once: a scope with nothing to write keeps
-/// only its counts. A scope that does not exist becomes an error of that scope (the plan still
-/// shows the rest); any other failure fails the command. The desired scopes the plan writes to are
-/// kept for apply's guard, which plans each of them again just before writing (`apply::Guard`).
+/// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives
+/// (`survey`). A scope that does not exist, or that cannot take grants, becomes an error of that
+/// scope and one of a cluster that is not Running is "not checked" (the plan still shows the rest);
+/// any other failure fails the command. The desired scopes the plan writes to are kept for apply's
+/// guard, which plans each of them again just before writing (`apply::Guard`).
 pub(super) async fn make_plan(
     g: &GlobalArgs,
     targets: &[String],
 ) -> Result<(Plan, String, Session, Guard)> {
-    let desired = load_desired(g, targets)?;
+    let mut desired = load_desired(g, targets)?;
     let session = connect(g).await?;
-    let client = &session.client;
+    if let Some(graph) = &session.graph {
+        resolve_principals(graph, &mut desired).await?;
+    }
     let DesiredState {
         file,
         scopes,
         ignore,
         safety,
     } = desired;
-    let mut planned = Vec::with_capacity(scopes.len());
-    let mut listings = futures::stream::iter(scopes)
-        .map(|ds| async move {
-            let listed = client.list_assignments(&ds.scope).await;
-            (ds, listed)
-        })
-        .buffered(g.parallelism as usize);
-    let mut first_error = None;
-    let mut touched = BTreeMap::new();
-    while let Some((ds, listed)) = listings.next().await {
-        let desired = ds.clone();
-        let mut sp = match listed {
-            Ok(items) => plan_scope(ds, items, None, &ignore),
-            Err(e) if e.is_not_found() => {
-                let message = not_found_message(&ds.scope, &e);
-                plan_scope(ds, Vec::new(), Some(message), &ignore)
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-                continue;
-            }
-        };
-        if sp.is_touched() {
-            touched.insert(desired.scope.clone(), desired);
-        }
-        sp.compact();
-        planned.push(sp);
-    }
-    drop(listings);
-    if let Some(e) = first_error {
-        return Err(e.into());
-    }
-    // A missing cluster makes every one of its databases "not found" too: say why, once.
-    let missing: Vec<crate::model::ClusterRef> = planned
+    let stopped_are_errors = g.stopped_clusters == StoppedClusters::Error;
+    let mut desired_scopes: BTreeMap<Scope, DesiredScope> = scopes
         .iter()
-        .filter(|sp| sp.error.is_some() && sp.scope.kind() == ScopeKind::Cluster)
-        .map(|sp| sp.scope.cluster.clone())
+        .map(|ds| (ds.scope.clone(), ds.clone()))
         .collect();
-    for sp in &mut planned {
-        if sp.error.is_some()
-            && sp.scope.kind() == ScopeKind::Database
-            && missing.contains(&sp.scope.cluster)
-        {
-            sp.error = Some(format!(
-                "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
-                sp.scope.cluster.cluster,
-                sp.scope.cluster.resource_group,
-                sp.scope.cluster.subscription
-            ));
-        }
-    }
+    let survey = survey(
+        &session.client,
+        scopes,
+        &ignore,
+        g.parallelism as usize,
+        stopped_are_errors,
+    )
+    .await?;
+    report_spellings(&survey.spellings);
+    let plan = finish(survey.scopes, &safety);
+    report_not_checked(&plan);
+    let touched: BTreeSet<&Scope> = plan
+        .scopes
+        .iter()
+        .filter(|sp| sp.is_touched())
+        .map(|sp| &sp.scope)
+        .collect();
+    desired_scopes.retain(|scope, _| touched.contains(scope));
     let guard = Guard::Replan {
-        scopes: touched,
+        scopes: desired_scopes,
         ignore,
     };
-    Ok((finish(planned, &safety), file, session, guard))
+    Ok((plan, file, session, guard))
+}
+
+/// Warns, on stderr, about the scopes that were not checked because their cluster is not Running:
+/// the plan goes on without them, and `--detailed-exitcode` counts them as unchanged.
+fn report_not_checked(plan: &Plan) {
+    let skipped: Vec<(&Scope, &str)> = plan.not_checked().collect();
+    if skipped.is_empty() {
+        return;
+    }
+    let mut clusters: Vec<String> = skipped
+        .iter()
+        .map(|(s, r)| format!("`{}` ({r})", s.cluster.cluster))
+        .collect();
+    clusters.dedup();
+    tracing::warn!(
+        "{} scope(s) not checked because their cluster is not Running: {}; start the cluster to plan \
+         them, or pass --stopped-clusters error to fail instead",
+        skipped.len(),
+        clusters.join(", ")
+    );
+}
+
+/// Says, once, that some grants name their principal otherwise than Azure stores it (adopted, no
+/// change), and at `-v` which ones: a user written as a UPN is stored as the user's mail.
+fn report_spellings(notes: &[SpellingNote]) {
+    if notes.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        "{} grant(s) name a principal otherwise than Azure stores it; they match, so nothing changes \
+         (-v lists them; `export` writes the stored form)",
+        notes.len()
+    );
+    for n in notes {
+        let shown = n
+            .display
+            .as_deref()
+            .map(|d| format!(" ({})", inert(d)))
+            .unwrap_or_default();
+        tracing::info!(
+            "note: {} at `{}` is held in Azure as `{}`{shown}: the spellings differ, no change",
+            inert(&n.desired),
+            n.scope,
+            inert(&n.stored)
+        );
+    }
+}
+
+/// Text from the file or from ARM with its control characters escaped, for a log line.
+fn inert(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {

@@ -5,13 +5,16 @@ use crate::arm::{
     ArmClient, Connection, Endpoints, RetryPolicy, build_http_client, client_secret_credential,
     credential_for, resolve_endpoints,
 };
-use crate::cli::GlobalArgs;
+use crate::arm::{Graph, graph_for_cloud};
+use crate::cli::{GlobalArgs, ResolvePrincipals};
 use crate::error::{Error, Result};
 use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 
 /// A connected client, and the in-process emulator it talks to when `--emulator` is given.
 pub(super) struct Session {
     pub(super) client: ArmClient,
+    /// Set with `--resolve-principals graph`.
+    pub(super) graph: Option<Graph>,
     _emulator: Option<Emulator>,
 }
 
@@ -46,8 +49,11 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
             request_timeout: g.request_timeout,
             identity: format!("the emulator's client `{}`", emu.client_id()),
         };
+        // The emulator serves Graph's `/v1.0` on its own host, for Graph's audience.
+        let graph = graph(g, &conn, conn.endpoint.clone());
         return Ok(Session {
             client: client(conn, g, api_version)?,
+            graph,
             _emulator: Some(emu),
         });
     }
@@ -76,9 +82,31 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
         request_timeout: g.request_timeout,
         identity,
     };
+    let graph_url = g
+        .graph_endpoint
+        .as_deref()
+        .unwrap_or(graph_for_cloud(g.cloud));
+    let graph_url = url::Url::parse(graph_url)
+        .map_err(|e| Error::Usage(format!("invalid --graph-endpoint `{graph_url}`: {e}")))?;
+    let graph = graph(g, &conn, graph_url);
     Ok(Session {
         client: client(conn, g, api_version)?,
+        graph,
         _emulator: None,
+    })
+}
+
+/// A Graph client on the session's HTTP client and credential, when resolution is on. Its token is
+/// for the cloud's Graph audience and goes only to `endpoint`.
+fn graph(g: &GlobalArgs, conn: &Connection, endpoint: url::Url) -> Option<Graph> {
+    (g.resolve_principals == ResolvePrincipals::Graph).then(|| {
+        Graph::new(
+            conn.http.clone(),
+            conn.credential.clone(),
+            endpoint,
+            graph_for_cloud(g.cloud),
+            conn.request_timeout,
+        )
     })
 }
 
@@ -87,6 +115,7 @@ fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClie
         .with_operation_timeout(g.operation_timeout)
         .with_retry(RetryPolicy {
             principal_budget: g.principal_wait,
+            busy_budget: g.operation_timeout,
             ..RetryPolicy::default()
         }))
 }

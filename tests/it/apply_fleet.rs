@@ -40,6 +40,7 @@ pub fn fleet(clusters: usize) -> EmulatorState {
             resource_group: "fleet".into(),
             name: format!("fleet{i}"),
             location: "West Europe".into(),
+            state: Default::default(),
             principals: vec![
                 assignment(
                     "admin",
@@ -56,6 +57,7 @@ pub fn fleet(clusters: usize) -> EmulatorState {
             ],
             databases: vec![DatabaseState {
                 name: "sales".into(),
+                follower: None,
                 principals: vec![
                     assignment(
                         "reader",
@@ -286,6 +288,10 @@ fn kill_then_converge(writes: usize) {
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
     let at_kill = env.emu().write_history().len();
+    // A create the killed process left running is `Creating` until the emulator's operation timeout
+    // (1s) passes; until then a plan rightly counts it as not held (and calls deleting the admin it
+    // replaces unsafe). The rerun of this test is the one after it settled.
+    std::thread::sleep(Duration::from_millis(1200));
 
     let rerun = env.run(&["apply", "-f", file, "--auto-approve", "--no-progress"]);
     assert_eq!(rerun.code, 0, "killed after {at_kill} writes: {rerun:?}");

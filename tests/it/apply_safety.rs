@@ -31,6 +31,7 @@ fn cluster(name: &str, principals: Vec<AssignmentState>) -> ClusterState {
         resource_group: "testrg".into(),
         name: name.into(),
         location: "East US".into(),
+        state: Default::default(),
         principals,
         databases: Vec::new(),
     }

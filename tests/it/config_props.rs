@@ -99,3 +99,43 @@ proptest! {
         parse_within_bound(&text);
     }
 }
+
+/// The characters YAML does not allow in a file, a sample of each class.
+const FORBIDDEN: [char; 7] = [
+    '\u{0}', '\u{7}', '\u{1b}', '\u{7f}', '\u{9b}', '\u{fffe}', '\u{b}',
+];
+
+/// Tokens of anchor-and-alias YAML, so that random documents reach the anchor code often.
+fn alias_token() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "&a ", "&b ", "*a", "*b", "- ", ": ", "\n", "  ", "[", "]", "{", "}", ", ", "x", "k", "? ",
+        "\"t\"",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Issue 12: a control character anywhere in a valid file makes it invalid, reported at the
+    /// character's own line and column; the parser never stops there and calls the rest valid.
+    #[test]
+    fn a_control_character_anywhere_is_an_error_at_its_place(at in any::<prop::sample::Index>(), which in 0..FORBIDDEN.len()) {
+        let text = std::fs::read_to_string(repo_file("principals.example.yaml")).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let i = at.index(chars.len() + 1);
+        let before: String = chars[..i].iter().collect();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let mut bad = before.clone();
+        bad.push(FORBIDDEN[which]);
+        bad.extend(&chars[i..]);
+        let e = kusto_principals::config::parse(&bad, "c.yaml").expect_err("a control character is an error");
+        let place = e.problems.iter().find_map(|p| p.location).expect("a place");
+        prop_assert_eq!((place.line, place.column), (line, column), "{:?}", e.problems);
+    }
+
+    #[test]
+    fn anchors_and_aliases_never_panic_or_hang(tokens in proptest::collection::vec(alias_token(), 0..80)) {
+        parse_within_bound(&tokens.concat());
+    }
+}

@@ -75,12 +75,12 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
     let _running = Running(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok).take(6) {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok).take(7) {
             let _ = tx.send(line);
         }
     });
     let mut vars = std::collections::HashMap::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("an export line in time");

@@ -98,6 +98,7 @@ fn estate() -> EmulatorState {
                     }
                     DatabaseState {
                         name: format!("db{d}"),
+                        follower: None,
                         principals: g,
                     }
                 })
@@ -107,6 +108,7 @@ fn estate() -> EmulatorState {
                 resource_group: rg.to_string(),
                 name: format!("kusto{c:02}"),
                 location: "West Europe".into(),
+                state: Default::default(),
                 principals,
                 databases,
             }

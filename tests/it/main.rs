@@ -18,5 +18,7 @@ mod config_example;
 mod config_props;
 mod emulator_cli;
 mod export_roundtrip;
+mod real_identities;
 mod saved_plan;
 mod standalone;
+mod trust_input;

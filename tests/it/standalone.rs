@@ -36,7 +36,7 @@ fn the_cycle_works_against_the_standalone_emulator() {
             let Ok(line) = line else { break };
             if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
                 vars.push((k.to_string(), v.to_string()));
-                if vars.len() == 6 {
+                if vars.len() == 7 {
                     let _ = tx.send(vars);
                     return;
                 }
@@ -49,6 +49,7 @@ fn the_cycle_works_against_the_standalone_emulator() {
     let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
     for want in [
         "KUSTO_PRINCIPALS_ARM_ENDPOINT",
+        "KUSTO_PRINCIPALS_GRAPH_ENDPOINT",
         "KUSTO_PRINCIPALS_CA_CERT",
         "AZURE_AUTHORITY_HOST",
         "AZURE_TENANT_ID",

@@ -1,7 +1,8 @@
 //! A principal assignment as ARM shows it: `id`, `name` and `type` with the real service's
 //! capitalised segments, and the properties, with the fields the service resolves (`tenantId` when
 //! defaulted, `tenantName`, `principalName`, `aadObjectId`) only once the assignment is provisioned
-//! and only on reads.
+//! and only on reads. A user's `principalId` then reads back as the user's mail, whatever form was
+//! sent (Azure's behaviour, seen in the recordings and in azurerm #11034).
 
 use serde::Serialize;
 
@@ -86,6 +87,9 @@ pub fn body(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentBod
                 .map(|r| r.principal_name.clone())
                 .unwrap_or_default(),
         );
+        if let Some(mail) = found.as_ref().and_then(|r| r.stored_id.clone()) {
+            p.principal_id = mail;
+        }
         p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
     }
     AssignmentBody {

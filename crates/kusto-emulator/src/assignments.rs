@@ -4,19 +4,24 @@
 //! | request                        | answer                                                        |
 //! |--------------------------------|---------------------------------------------------------------|
 //! | PUT, new name                  | 201 + `Azure-AsyncOperation`, echo + `provisioningState: Creating` |
-//! | PUT, existing name             | 200, echo + `Succeeded` (a role change updates in place)      |
+//! | PUT, existing name, unchanged  | 200, echo + `Succeeded`                                       |
+//! | PUT, existing name, changed    | 200, echo + `Accepted` + `Azure-AsyncOperation` (see `assignment_update`) |
 //! | PUT, principal+role held elsewhere | 400 "Cannot add PrincipalAssignment resource …"          |
 //! | DELETE, existing               | 202 + `Location` + `Azure-AsyncOperation`, empty body         |
 //! | DELETE, missing                | 204                                                           |
 //! | GET / list                     | resolved fields (`tenantName`, `principalName`, `aadObjectId`) once provisioned |
+
+use std::sync::Mutex;
 
 use axum::http::StatusCode;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::assignment_body::body;
+use super::assignment_update::{operation_error, update};
 use super::body::{AssignmentRequest, parse_assignment, parse_check_name};
-use super::engine;
+use super::faults::Faults;
+use super::followers;
 use super::journal::WriteRecord;
 use super::operations::{OpKind, Operation, timestamp, urls};
 use super::paging::page;
@@ -36,8 +41,14 @@ pub struct Ctx<'a> {
     pub page_size: Option<usize>,
     pub lro_polls: u32,
     pub write_conflicts: bool,
+    /// Duplicate checks compare `principalId` strings instead of resolved principals.
+    pub raw_duplicates: bool,
+    /// Writes to `None` followers are refused.
+    pub refuse_none_follower_writes: bool,
     /// A fault was drawn for this request: an operation it starts will fail.
     pub fail_operation: bool,
+    /// The fault draws, for maintenance conflicts of the operations a write starts.
+    pub faults: &'a Mutex<Faults>,
     /// The client (`appid`) of the request's token.
     pub caller: &'a str,
     /// The `callerRole` query parameter of a database PUT.
@@ -96,7 +107,10 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8])
         .find_scope(sp)
         .and_then(|s| parsed.clone().map(|r| (s, r)))
         .and_then(|(s, r)| check_write(w, ctx, s).map(|()| (s, r)))
-        .and_then(|(s, r)| check_duplicate(w, s, name, &r).map(|()| (s, r)));
+        .and_then(|(s, r)| {
+            followers::check_write(w, s, ctx.refuse_none_follower_writes).map(|()| (s, r))
+        })
+        .and_then(|(s, r)| check_duplicate(w, ctx, s, name, &r).map(|()| (s, r)));
     let (s, req_ok) = match result {
         Ok(v) => v,
         Err(e) => {
@@ -106,33 +120,19 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8])
         }
     };
     if let Some(i) = w.position(s, name) {
-        let old = w.assignments(s)[i].clone();
-        let a = &mut w.assignments_mut(s)[i];
-        a.spec = req_ok.to_state(old.spec.name.clone());
-        let echo = Stored {
-            spec: a.spec.clone(),
-            provisioning: Provisioning::Succeeded,
-        };
-        if old.provisioning != Provisioning::Creating {
-            engine::follow_arm(w, s, Some(&old.spec), Some(&echo.spec));
-        }
-        let reply = Reply::json(StatusCode::OK, body(w, s, &echo, false));
-        record(w, "PUT", sp, name, req, &reply, None);
-        return reply;
+        return update(w, ctx, (s, sp, name), i, &req_ok);
     }
     let stored = Stored {
         spec: req_ok.to_state(name.to_string()),
         provisioning: Provisioning::Creating,
     };
-    let error = if ctx.fail_operation {
-        Some(injected_failure(w, s, OpKind::Add))
-    } else {
-        let age = w.started.elapsed();
+    let age = w.started.elapsed();
+    let error = operation_error(w, ctx, s, OpKind::Add).or_else(|| {
         w.directory
             .resolve(req_ok.principal_type, &req_ok.principal_id, Some(age))
             .is_none()
             .then(|| aad_not_found(w, s))
-    };
+    });
     let reply = Reply::json(StatusCode::CREATED, body(w, s, &stored, false));
     w.assignments_mut(s).push(stored);
     let op = start(w, ctx, s, name, OpKind::Add, error);
@@ -147,6 +147,7 @@ pub fn delete(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str) -> Reply
     let s = match w
         .find_scope(sp)
         .and_then(|s| check_write(w, ctx, s).map(|()| s))
+        .and_then(|s| followers::check_write(w, s, ctx.refuse_none_follower_writes).map(|()| s))
     {
         Ok(s) => s,
         Err(e) => {
@@ -162,9 +163,7 @@ pub fn delete(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str) -> Reply
     };
     let existing = AssignmentRequest::from_state(&w.assignments(s)[i].spec);
     w.assignments_mut(s)[i].provisioning = Provisioning::Deleting;
-    let error = ctx
-        .fail_operation
-        .then(|| injected_failure(w, s, OpKind::Drop));
+    let error = operation_error(w, ctx, s, OpKind::Drop);
     let op = start(w, ctx, s, name, OpKind::Drop, error);
     let (async_url, location) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
     let reply = Reply::empty(StatusCode::ACCEPTED)
@@ -218,17 +217,27 @@ pub fn check_write(w: &World, ctx: &Ctx<'_>, s: ScopeIdx) -> Result<(), ArmError
     }
 }
 
-/// The same principal may hold a role only once per scope (P5).
+/// The same principal may hold a role only once per scope (P5). Whether Azure compares the
+/// resolved principal or the `principalId` strings is not known: by default the emulator compares
+/// the resolved object (a user sent by UPN clashes with the same user sent by object id), and
+/// `raw_duplicates` compares the strings instead.
 fn check_duplicate(
     w: &World,
+    ctx: &Ctx<'_>,
     s: ScopeIdx,
     name: &str,
     r: &AssignmentRequest,
 ) -> Result<(), ArmError> {
+    let who = |id: &str| match ctx.raw_duplicates {
+        true => id.trim().to_lowercase(),
+        false => w.directory.identity(r.principal_type, id),
+    };
+    let wanted = who(&r.principal_id);
     let clash = w.assignments(s).iter().find(|a| {
         !a.spec.name.eq_ignore_ascii_case(name)
             && a.spec.role == r.role
-            && a.spec.principal_id.eq_ignore_ascii_case(&r.principal_id)
+            && (ctx.raw_duplicates || a.spec.principal_type == r.principal_type)
+            && who(&a.spec.principal_id) == wanted
     });
     match clash {
         None => Ok(()),
@@ -250,7 +259,7 @@ fn aad_not_found(w: &World, s: ScopeIdx) -> ArmError {
     )
 }
 
-fn injected_failure(w: &World, s: ScopeIdx, kind: OpKind) -> ArmError {
+pub fn injected_failure(w: &World, s: ScopeIdx, kind: OpKind) -> ArmError {
     let action = if kind.is_add() { "add" } else { "drop" };
     ArmError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -263,7 +272,7 @@ fn injected_failure(w: &World, s: ScopeIdx, kind: OpKind) -> ArmError {
 }
 
 /// Registers an operation and its history entry; returns its index.
-fn start(
+pub fn start(
     w: &mut World,
     ctx: &Ctx<'_>,
     s: ScopeIdx,
@@ -280,7 +289,7 @@ fn start(
 }
 
 /// Records the write, then completes the operation at once when no polls are wanted.
-fn finish_or_wait(
+pub fn finish_or_wait(
     w: &mut World,
     op: usize,
     sp: &ScopePath,

@@ -13,6 +13,13 @@ use sha2::{Digest, Sha256};
 use super::b64;
 use super::reply::ArmError;
 
+/// The audiences of Microsoft Graph tokens (its URI and its well-known application id).
+pub const GRAPH_AUDIENCES: [&str; 3] = [
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.com/",
+    "00000003-0000-0000-c000-000000000000",
+];
+
 /// The claims the emulator puts in (and reads back from) its tokens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -82,6 +89,20 @@ impl TokenAuthority {
 
     /// Checks an `Authorization` header as ARM does.
     pub fn check(&self, authorization: Option<&str>) -> Result<Claims, ArmError> {
+        self.check_for(authorization, &self.audiences)
+    }
+
+    /// Checks an `Authorization` header for Microsoft Graph (its audience, not ARM's).
+    pub fn check_graph(&self, authorization: Option<&str>) -> Result<Claims, ArmError> {
+        let graph: Vec<String> = GRAPH_AUDIENCES.iter().map(|a| a.to_string()).collect();
+        self.check_for(authorization, &graph)
+    }
+
+    fn check_for(
+        &self,
+        authorization: Option<&str>,
+        audiences: &[String],
+    ) -> Result<Claims, ArmError> {
         let Some(value) = authorization else {
             return Err(unauthorized(
                 "AuthenticationFailed",
@@ -118,8 +139,7 @@ impl TokenAuthority {
                 ),
             ));
         }
-        if !self
-            .audiences
+        if !audiences
             .iter()
             .any(|a| a.eq_ignore_ascii_case(&claims.aud))
         {
@@ -128,7 +148,7 @@ impl TokenAuthority {
                 format!(
                     "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with one of the allowed audiences '{}'.",
                     claims.aud,
-                    self.audiences.join("','")
+                    audiences.join("','")
                 ),
             ));
         }

@@ -75,6 +75,28 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub mirror_data_plane: bool,
 
+    /// Check duplicate grants (one principal holding one role twice in a scope) by comparing the
+    /// `principalId` strings as sent, instead of the principals they resolve to (a user sent by
+    /// UPN and by object id). Which one Azure compares is not known.
+    #[arg(long)]
+    pub duplicates_by_principal_id: bool,
+
+    /// The first N operations of principal-assignment writes (create, in-place change, delete) are
+    /// accepted and then fail with `ServiceIsInMaintenance`, as Kusto's do during maintenance.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub maintenance_failures: u32,
+
+    /// After --maintenance-failures, each write operation fails in maintenance with probability P
+    /// (0-1), drawn from --seed.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub maintenance_rate: f64,
+
+    /// Refuse principal-assignment writes to follower databases whose principalsModificationKind
+    /// is None, with 400 `CannotAlterFollowerDatabase` (by default they are accepted and have no
+    /// effect on the engine; what Azure answers is not known).
+    #[arg(long)]
+    pub refuse_none_follower_writes: bool,
+
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECS")]
     pub token_lifetime_secs: u64,
@@ -92,6 +114,9 @@ impl EmulatorArgs {
             .aad_lag_secs(self.aad_lag_secs)
             .write_conflicts(!self.no_write_conflicts)
             .mirror_data_plane(self.mirror_data_plane)
+            .raw_duplicates(self.duplicates_by_principal_id)
+            .maintenance(self.maintenance_failures, self.maintenance_rate)
+            .refuse_none_follower_writes(self.refuse_none_follower_writes)
             .token_lifetime(Duration::from_secs(self.token_lifetime_secs));
         if let Some(n) = self.page_size {
             o = o.page_size(usize::try_from(n).unwrap_or(usize::MAX));

@@ -22,6 +22,7 @@ use super::operations::{OpKind, Operation, urls};
 use super::reply::{ArmError, Reply};
 use super::resources::database_body;
 use super::route::ClusterPath;
+use super::service_state::databases_refused;
 use super::state::{AssignmentState, DataPrincipalState};
 use super::world::{Database, Provisioning, ScopeIdx, Stored, World};
 use crate::vocab::{PrincipalType, Role};
@@ -37,6 +38,7 @@ impl Database {
             deleted: false,
             soft_delete_period: None,
             hot_cache_period: None,
+            follower: None,
         }
     }
 }
@@ -88,6 +90,7 @@ fn caller_admin(value: Option<&str>) -> Result<bool, ArmError> {
 /// PUT `…/databases/{db}`.
 pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) -> Reply {
     let checked = w.find_cluster(p, true).and_then(|c| {
+        databases_refused(w, c)?;
         let req = parse(raw)?;
         let admin = caller_admin(ctx.caller_role.as_deref())?;
         Ok((c, req, admin))
@@ -104,10 +107,11 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) 
         if req.hot_cache_period.is_some() {
             database.hot_cache_period = req.hot_cache_period;
         }
+        let followed = super::followers::is_followed(w, c, d);
         let cluster = &w.clusters[c];
         return Reply::json(
             StatusCode::OK,
-            database_body(cluster, &cluster.databases[d]),
+            database_body(cluster, &cluster.databases[d], followed),
         );
     }
     if let Err(e) = check_write(
@@ -124,7 +128,7 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) 
     database.provisioning = Provisioning::Creating;
     database.soft_delete_period = req.soft_delete_period;
     database.hot_cache_period = req.hot_cache_period;
-    let mut body = database_body(&w.clusters[c], &database);
+    let mut body = database_body(&w.clusters[c], &database, false);
     body["properties"] = creating_properties(&database);
     w.clusters[c].databases.push(database);
     let scope = ScopeIdx {
@@ -155,7 +159,10 @@ fn creating_properties(d: &Database) -> Value {
 
 /// DELETE `…/databases/{db}`.
 pub fn delete(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str) -> Reply {
-    let c = match w.find_cluster(p, true) {
+    let c = match w
+        .find_cluster(p, true)
+        .and_then(|c| databases_refused(w, c).map(|()| c))
+    {
         Ok(c) => c,
         Err(e) => return e.reply(),
     };
@@ -235,7 +242,7 @@ pub fn finish(w: &mut World, op: usize) {
         }
         (OpKind::DatabaseCreate, true) | (OpKind::DatabaseDelete, false) => database.deleted = true,
         (OpKind::DatabaseDelete, true) => database.provisioning = Provisioning::Succeeded,
-        (OpKind::Add | OpKind::Drop, _) => {}
+        (OpKind::Add | OpKind::Drop | OpKind::ClusterStop | OpKind::ClusterStart, _) => {}
     }
 }
 

@@ -19,6 +19,7 @@ use super::assignments::Ctx;
 use super::body::{invalid_role, json};
 use super::directory::synthetic_object_id;
 use super::engine::{self, key};
+use super::followers;
 use super::paging::page;
 use super::reply::{ArmError, Reply};
 use super::route::{PrincipalsAction, ScopePath};
@@ -287,11 +288,7 @@ fn loosely(p: &DataPrincipalState, i: &Input) -> bool {
 
 /// The engine list as `DatabasePrincipal` values.
 fn rendered(w: &World, s: ScopeIdx) -> Vec<Value> {
-    let Some(d) = s.database else {
-        return Vec::new();
-    };
-    w.clusters[s.cluster].databases[d]
-        .engine
+    followers::engine_view(w, s)
         .iter()
         .map(|p| {
             let tenant = p.fqn.split_once(';').map_or("", |(_, t)| t.trim());

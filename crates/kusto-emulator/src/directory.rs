@@ -1,11 +1,19 @@
-//! The emulator's Entra ID directory: which principals resolve, to which object id and display
-//! name, and from when (replication lag for new identities).
+//! The emulator's Entra ID directory: which principals resolve, to which object id, display name
+//! and mail, and from when (replication lag for new identities).
+//!
+//! A principal is found by the id callers send, its object id, its user principal name or its mail
+//! (all without case). Users read back as Azure stores them: `principalId` is the user's mail
+//! whatever form was sent, and `principalName` is "Display (UPN)", the only place a guest's
+//! `#EXT#` UPN shows. Apps and groups keep the form that was sent.
+//!
+//! The emulator's own client is a service principal of the directory even when the state file does
+//! not list it (it becomes the Admin of the databases it creates, so it must resolve).
 
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::state::DirectoryEntry;
+use super::state::{Credentials, DirectoryEntry};
 use crate::vocab::PrincipalType;
 
 /// What Entra ID says about a principal.
@@ -13,85 +21,178 @@ use crate::vocab::PrincipalType;
 pub struct Resolved {
     pub object_id: String,
     pub principal_name: String,
+    /// What ARM stores as a user's `principalId` (`None` for apps and groups, which keep what was
+    /// sent, and for users without a mail).
+    pub stored_id: Option<String>,
 }
 
 /// The directory, or "resolve anything" when the state has none.
 #[derive(Debug, Clone)]
 pub struct Directory {
-    entries: Option<Vec<DirectoryEntry>>,
-    /// Lag of each entry (same order as `entries`).
+    /// The listed entries, then the client's own entry when the list lacks it.
+    all: Vec<DirectoryEntry>,
+    listed: usize,
+    closed: bool,
+    /// Lag of each entry (same order as `all`).
     lags: Vec<Duration>,
+}
+
+impl DirectoryEntry {
+    /// The user's mail: as given, else the id or the UPN when it looks like one (`#EXT#` UPNs do
+    /// not: they are no one's mail).
+    pub fn mail(&self) -> Option<&str> {
+        self.mail.as_deref().or_else(|| {
+            [Some(self.id.as_str()), self.upn.as_deref()]
+                .into_iter()
+                .flatten()
+                .find(|s| s.contains('@') && !s.to_ascii_uppercase().contains("#EXT#"))
+        })
+    }
+
+    /// The user principal name: as given, else the id when it looks like one.
+    pub fn user_principal_name(&self) -> Option<&str> {
+        self.upn
+            .as_deref()
+            .or(Some(self.id.as_str()).filter(|id| id.contains('@')))
+    }
+
+    /// Whether `id` names this entry in any of its forms.
+    pub fn answers_to(&self, id: &str) -> bool {
+        let id = id.trim();
+        [
+            Some(self.id.as_str()),
+            Some(self.object_id.as_str()),
+            self.upn.as_deref(),
+            self.mail.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|form| form.eq_ignore_ascii_case(id))
+    }
+}
+
+/// The directory entry of the emulator's own client: a service principal named by the credentials
+/// (object id and display name default to stable values).
+pub fn client_entry(c: &Credentials) -> DirectoryEntry {
+    DirectoryEntry {
+        principal_type: PrincipalType::App,
+        id: c.client_id.clone(),
+        object_id: c
+            .object_id
+            .clone()
+            .unwrap_or_else(|| stable_guid(&format!("client-sp:{}", c.client_id))),
+        display_name: c
+            .display_name
+            .clone()
+            .unwrap_or_else(|| "kusto-principals-emulator-client".to_string()),
+        upn: None,
+        mail: None,
+        lag_secs: None,
+    }
 }
 
 impl Directory {
     /// `seeded` says whether a seeded assignment already uses an entry; those have no lag.
+    /// `client` is the emulator's own service principal, added when the list does not name it.
     pub fn new(
         entries: Option<Vec<DirectoryEntry>>,
         default_lag: Duration,
         seeded: impl Fn(&DirectoryEntry) -> bool,
+        client: Option<DirectoryEntry>,
     ) -> Directory {
-        let lags = entries
+        let closed = entries.is_some();
+        let mut all = entries.unwrap_or_default();
+        let listed = all.len();
+        if let Some(c) = client.filter(|c| {
+            !all.iter()
+                .any(|e| e.principal_type == c.principal_type && e.answers_to(&c.id))
+        }) {
+            all.push(c);
+        }
+        let lags = all
             .iter()
-            .flatten()
-            .map(|e| match e.lag_secs {
+            .enumerate()
+            .map(|(i, e)| match e.lag_secs {
                 Some(s) => Duration::from_secs(s),
-                None if seeded(e) => Duration::ZERO,
+                None if i >= listed || seeded(e) => Duration::ZERO,
                 None => default_lag,
             })
             .collect();
-        Directory { entries, lags }
+        Directory {
+            all,
+            listed,
+            closed,
+            lags,
+        }
     }
 
+    /// The entries the state file lists (`None`: an open directory).
     pub fn entries(&self) -> Option<&[DirectoryEntry]> {
-        self.entries.as_deref()
+        self.closed.then(|| &self.all[..self.listed])
     }
 
-    /// The entry for a principal (by the id callers send or by its object id, ignoring case and
-    /// lag); `None` also when the directory is open.
+    /// Every entry, the client's included.
+    pub fn all(&self) -> &[DirectoryEntry] {
+        &self.all
+    }
+
+    /// The entry for a principal in any of its forms (ignoring case and lag).
     pub fn entry(&self, ty: PrincipalType, id: &str) -> Option<&DirectoryEntry> {
         self.find(ty, id).map(|(_, e)| e)
     }
 
     /// Whether the directory lists its principals (`false`: anything resolves).
     pub fn is_closed(&self) -> bool {
-        self.entries.is_some()
+        self.closed
+    }
+
+    /// Whether the entry at `i` of `all` has replicated by `age` (`None`: ignore lag).
+    pub fn visible(&self, i: usize, age: Option<Duration>) -> bool {
+        age.is_none_or(|age| age >= self.lags[i])
     }
 
     fn find(&self, ty: PrincipalType, id: &str) -> Option<(usize, &DirectoryEntry)> {
-        self.entries.as_ref()?.iter().enumerate().find(|(_, e)| {
-            e.principal_type == ty
-                && (e.id.eq_ignore_ascii_case(id.trim())
-                    || e.object_id.eq_ignore_ascii_case(id.trim()))
-        })
+        self.all
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.principal_type == ty && e.answers_to(id))
     }
 
-    /// Looks a principal up by the id callers send or by its object id, ignoring case; `age` is the
-    /// time since the emulator started (`None`: ignore lag, for reads of existing grants).
+    /// Looks a principal up in any of its forms; `age` is the time since the emulator started
+    /// (`None`: ignore lag, for reads of existing grants).
     pub fn resolve(&self, ty: PrincipalType, id: &str, age: Option<Duration>) -> Option<Resolved> {
-        if self.entries.is_none() {
-            return Some(Resolved {
+        let Some((i, e)) = self.find(ty, id) else {
+            return (!self.closed).then(|| Resolved {
                 object_id: synthetic_object_id(ty, id),
                 principal_name: id.to_string(),
+                stored_id: None,
             });
         };
-        let (i, e) = self.find(ty, id)?;
-        if age.is_some_and(|age| age < self.lags[i]) {
+        if !self.visible(i, age) {
             return None;
         }
-        let upn = e
-            .upn
-            .as_deref()
-            .or(Some(e.id.as_str()).filter(|id| id.contains('@')));
-        let principal_name = match (ty, upn) {
-            (PrincipalType::User, Some(upn)) => format!("{} ({upn})", e.display_name),
-            (PrincipalType::User | PrincipalType::App | PrincipalType::Group, _) => {
-                e.display_name.clone()
-            }
+        let (principal_name, stored_id) = match (ty, e.user_principal_name()) {
+            (PrincipalType::User, Some(upn)) => (
+                format!("{} ({upn})", e.display_name),
+                e.mail().map(str::to_string),
+            ),
+            (PrincipalType::User, None) => (e.display_name.clone(), e.mail().map(str::to_string)),
+            (PrincipalType::App | PrincipalType::Group, _) => (e.display_name.clone(), None),
         };
         Some(Resolved {
             object_id: e.object_id.clone(),
             principal_name,
+            stored_id,
         })
+    }
+
+    /// What identifies a principal for duplicate checks: its object id when it resolves (ignoring
+    /// lag), else the string as sent, without case.
+    pub fn identity(&self, ty: PrincipalType, id: &str) -> String {
+        match self.find(ty, id) {
+            Some((_, e)) => e.object_id.to_lowercase(),
+            None => id.trim().to_lowercase(),
+        }
     }
 }
 
@@ -128,6 +229,7 @@ mod tests {
             object_id: format!("obj-{id}"),
             display_name: "Alice".into(),
             upn: None,
+            mail: None,
             lag_secs: lag,
         }
     }
@@ -141,6 +243,7 @@ mod tests {
             ]),
             Duration::from_secs(5),
             |e| e.id == "alice@x.com",
+            None,
         );
         let r = d
             .resolve(PrincipalType::User, "ALICE@x.com", Some(Duration::ZERO))
@@ -163,7 +266,7 @@ mod tests {
 
     #[test]
     fn an_open_directory_resolves_anything_stably() {
-        let d = Directory::new(None, Duration::ZERO, |_| false);
+        let d = Directory::new(None, Duration::ZERO, |_| false, None);
         let a = d.resolve(PrincipalType::App, "x", None).unwrap();
         assert_eq!(
             a.object_id,

@@ -15,6 +15,7 @@ use super::body::parse_assignment;
 use super::databases;
 use super::dataplane;
 use super::faults::{Fault, Faults};
+use super::graph;
 use super::hooks;
 use super::journal::{RequestCounts, RequestRecord};
 use super::operations::{self, timestamp};
@@ -23,6 +24,7 @@ use super::reply::{ArmError, Reply};
 use super::resources;
 use super::respond::to_response;
 use super::route::{self, PrincipalsAction, Route};
+use super::service_state;
 use super::state::EmulatorState;
 use super::throttle::{Buckets, OpClass};
 use super::token::{self, TokenContext};
@@ -84,7 +86,11 @@ pub async fn handle(
         ));
     }
     let route = route::parse(&path);
-    let kind = kind_of(&route, &parts.method);
+    let graph_path = graph_path(&path).map(str::to_string);
+    let kind = match graph_path {
+        Some(_) => "graph",
+        None => kind_of(&route, &parts.method),
+    };
     lock(&shared.counts).bump(kind);
     if !shared.opts.latency.is_zero() {
         tokio::time::sleep(shared.opts.latency).await;
@@ -92,6 +98,14 @@ pub async fn handle(
     let method = parts.method.as_str().to_string();
     let outcome = match &route {
         Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
+        _ if graph_path.is_some() => Some(graph_reply(
+            &shared,
+            &parts.method,
+            &parts.headers,
+            graph_path.as_deref().unwrap_or_default(),
+            &query,
+            &raw,
+        )),
         _ => arm(
             &shared,
             &route,
@@ -115,7 +129,7 @@ pub async fn handle(
     });
     match outcome {
         Some(reply) => {
-            let arm = !matches!(route, Route::Token { .. });
+            let arm = !matches!(route, Route::Token { .. }) && graph_path.is_none();
             let mut resp = to_response(reply, &parts.headers, arm);
             if let Ok(v) = request_id.parse() {
                 resp.headers_mut().insert("x-ms-request-id", v);
@@ -138,6 +152,8 @@ fn kind_of(route: &Route, method: &Method) -> &'static str {
         (Route::CheckName(_), "POST") => "check_name",
         (Route::ClusterList { .. }, "GET") => "cluster_list",
         (Route::Cluster(_), "GET") => "cluster_get",
+        (Route::ClusterPower(_, route::PowerAction::Stop), "POST") => "cluster_stop",
+        (Route::ClusterPower(_, route::PowerAction::Start), "POST") => "cluster_start",
         (Route::DatabaseList(_), "GET") => "database_list",
         (Route::Database(..), "GET") => "database_get",
         (Route::Database(..), "PUT") => "database_put",
@@ -147,6 +163,40 @@ fn kind_of(route: &Route, method: &Method) -> &'static str {
         (Route::Principals(_, PrincipalsAction::Remove), "POST") => "remove_principals",
         _ => "other",
     }
+}
+
+/// The part of a Microsoft Graph path after `/v1.0`, if it is one.
+fn graph_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/v1.0")
+        .filter(|rest| rest.starts_with('/'))
+}
+
+/// A Graph request: a Graph token, then the directory (Graph's error shape throughout).
+fn graph_reply(
+    shared: &Shared,
+    method: &Method,
+    headers: &HeaderMap,
+    path: &str,
+    query: &str,
+    raw: &[u8],
+) -> Reply {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if let Err(e) = lock(&shared.authority).check_graph(auth) {
+        let message = match e.code.as_str() {
+            "InvalidAuthenticationToken" if e.message.contains("audience") => {
+                "Access token validation failure. Invalid audience.".to_string()
+            }
+            "AuthenticationFailed" => "Access token is empty.".to_string(),
+            _ => e.message,
+        };
+        return graph::error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            &message,
+        );
+    }
+    let w = lock(&shared.world);
+    graph::handle(&w, method.as_str(), path, query, raw)
 }
 
 fn token_reply(shared: &Shared, method: &Method, tenant: &str, raw: &[u8]) -> Reply {
@@ -248,7 +298,10 @@ fn arm(
         page_size: shared.opts.page_size,
         lro_polls: shared.opts.lro_polls,
         write_conflicts: shared.opts.write_conflicts,
+        raw_duplicates: shared.opts.raw_duplicates,
+        refuse_none_follower_writes: shared.opts.refuse_none_follower_writes,
         fail_operation: fault == Some(Fault::FailOperation),
+        faults: &shared.faults,
         caller: &caller,
         caller_role: q("callerRole"),
     };
@@ -307,6 +360,7 @@ fn provider(
             "GET",
         ) => resources::list_clusters(&w, ctx, subscription, resource_group.as_deref()),
         (Route::Cluster(c), "GET") => resources::get_cluster(&w, c),
+        (Route::ClusterPower(c, a), "POST") => service_state::power(&mut w, ctx, c, *a),
         (Route::DatabaseList(c), "GET") => resources::list_databases(&w, ctx, c),
         (Route::Database(c, d), "GET") => resources::get_database(&w, c, d),
         (Route::Database(c, d), "PUT") => databases::put(&mut w, ctx, c, d, raw),

@@ -46,7 +46,7 @@ pub fn render(dir: &Directory, tenant_id: &str, a: &AssignmentState) -> DataPrin
     let email = match ty {
         PrincipalType::App => String::new(),
         PrincipalType::User | PrincipalType::Group => {
-            [entry.map(|e| e.id.as_str()), Some(a.principal_id.as_str())]
+            [entry.and_then(|e| e.mail()), Some(a.principal_id.as_str())]
                 .into_iter()
                 .flatten()
                 .find(|s| s.contains('@'))
@@ -193,10 +193,12 @@ mod tests {
                 object_id: "de9050dc".into(),
                 display_name: "Jo".into(),
                 upn: Some("jo_x.com#EXT#@t.onmicrosoft.com".into()),
+                mail: None,
                 lag_secs: None,
             }]),
             Duration::ZERO,
             |_| true,
+            None,
         );
         let user = render(
             &dir,
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn a_grant_is_its_principal_and_role() {
-        let dir = Directory::new(None, Duration::ZERO, |_| false);
+        let dir = Directory::new(None, Duration::ZERO, |_| false, None);
         let a = render(
             &dir,
             "T",

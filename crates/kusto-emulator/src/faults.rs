@@ -8,6 +8,9 @@
 //! | `Unavailable`    | 20 %  | 503 `ServiceUnavailable` + `Retry-After: 1`                 |
 //! | `Reset`          | 15 %  | the connection closes without an answer                     |
 //! | `FailOperation`  | 15 %  | a create or delete is accepted, then its operation fails    |
+//!
+//! Apart from these, `--maintenance-failures N` and `--maintenance-rate P` make the operations that
+//! principal-assignment writes start fail with `ServiceIsInMaintenance` (see `assignment_update`).
 
 use axum::http::StatusCode;
 use rand::rngs::SmallRng;
@@ -62,14 +65,44 @@ impl Fault {
 pub struct Faults {
     rng: SmallRng,
     rate: f64,
+    maintenance: Maintenance,
+}
+
+/// Maintenance conflicts: the first `first` operations fail, then each with probability `rate`,
+/// drawn from an RNG of their own so that they leave the other faults' sequence as it was.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MaintenanceKnobs {
+    pub first: u32,
+    pub rate: f64,
+}
+
+struct Maintenance {
+    knobs: MaintenanceKnobs,
+    seen: u32,
+    rng: SmallRng,
 }
 
 impl Faults {
-    pub fn new(seed: u64, rate: f64) -> Faults {
+    pub fn with_maintenance(seed: u64, rate: f64, knobs: MaintenanceKnobs) -> Faults {
         Faults {
             rng: SmallRng::seed_from_u64(seed),
             rate,
+            maintenance: Maintenance {
+                knobs,
+                seen: 0,
+                rng: SmallRng::seed_from_u64(seed ^ 0x6d61_696e_7465_6e61),
+            },
         }
+    }
+
+    /// Whether the operation about to start meets a maintenance conflict.
+    pub fn maintenance(&mut self) -> bool {
+        let m = &mut self.maintenance;
+        m.seen = m.seen.saturating_add(1);
+        if m.seen <= m.knobs.first {
+            return true;
+        }
+        m.knobs.rate > 0.0 && m.rng.random::<f64>() < m.knobs.rate
     }
 
     /// Draws for one request; always consumes two numbers so later draws do not depend on earlier
@@ -97,7 +130,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_faults() {
         let run = |seed| {
-            let mut f = Faults::new(seed, 0.5);
+            let mut f = Faults::with_maintenance(seed, 0.5, MaintenanceKnobs::default());
             (0..200).map(|_| f.draw()).collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
@@ -112,6 +145,34 @@ mod tests {
         ] {
             assert!(all.contains(&Some(kind)), "{kind:?} never drawn");
         }
-        assert!(Faults::new(1, 0.0).draw().is_none());
+        assert!(
+            Faults::with_maintenance(1, 0.0, MaintenanceKnobs::default())
+                .draw()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn maintenance_fails_the_first_n_then_at_its_rate_without_moving_other_faults() {
+        let knobs = MaintenanceKnobs {
+            first: 2,
+            rate: 0.0,
+        };
+        let mut f = Faults::with_maintenance(3, 0.5, knobs);
+        let mut plain = Faults::with_maintenance(3, 0.5, MaintenanceKnobs::default());
+        assert_eq!(
+            [f.maintenance(), f.maintenance(), f.maintenance()],
+            [true, true, false]
+        );
+        assert_eq!(f.draw(), plain.draw());
+        let mut always = Faults::with_maintenance(
+            1,
+            0.0,
+            MaintenanceKnobs {
+                first: 0,
+                rate: 1.0,
+            },
+        );
+        assert!((0..10).all(|_| always.maintenance()));
     }
 }

@@ -9,7 +9,8 @@ use crate::vocab::{PrincipalType, Role};
 
 /// Requests served, by kind: `token`, `list`, `get`, `put`, `delete`, `operation`, `check_name`,
 /// `cluster_list`, `cluster_get`, `database_list`, `database_get`, `database_put`,
-/// `database_delete`, `list_principals`, `add_principals`, `remove_principals`, `other`.
+/// `database_delete`, `list_principals`, `add_principals`, `remove_principals`, `cluster_stop`,
+/// `cluster_start`, `graph`, `other`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RequestCounts {
@@ -20,11 +21,11 @@ impl RequestCounts {
     pub fn get(&self, kind: &str) -> u64 {
         self.by_kind.get(kind).copied().unwrap_or(0)
     }
-    /// ARM requests of any kind (everything but the token endpoint and test hooks).
+    /// ARM requests of any kind (everything but the token endpoint, Graph and test hooks).
     pub fn arm_total(&self) -> u64 {
         self.by_kind
             .iter()
-            .filter(|(k, _)| k.as_str() != "token")
+            .filter(|(k, _)| !matches!(k.as_str(), "token" | "graph"))
             .map(|(_, v)| v)
             .sum()
     }

@@ -13,10 +13,13 @@
 //! | `dispatch`, `respond` | the gates of every request, the request log; common headers |
 //! | `route`         | paths → routes                                                |
 //! | `auth`, `b64`, `token` | access tokens and the token endpoint                   |
+//! | `graph`         | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
+//! | `followers`     | follower databases: properties, their engine principals, writes to them |
 //! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
 //! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
+//! | `service_state` | cluster states, `stop`/`start`, what a stopped cluster answers |
 //! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
 //! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
 //! | `vocab`         | roles, principal types, scope kinds as the spec spells them   |
@@ -24,6 +27,7 @@
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
 mod assignment_body;
+mod assignment_update;
 mod assignments;
 mod auth;
 mod b64;
@@ -35,6 +39,8 @@ mod directory;
 mod dispatch;
 mod engine;
 mod faults;
+mod followers;
+mod graph;
 mod hooks;
 mod journal;
 mod operations;
@@ -45,6 +51,7 @@ mod resources;
 mod respond;
 mod route;
 mod server;
+mod service_state;
 mod state;
 mod throttle;
 mod tls;
@@ -64,8 +71,9 @@ pub use dispatch::API_VERSIONS;
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use options::EmulatorOptions;
 pub use state::{
-    AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
-    DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, demo_state,
+    AssignmentState, ClusterPowerState, ClusterState, Credentials, DataPlaneDatabase,
+    DataPlaneState, DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState,
+    FollowerState, PrincipalsModificationKind, demo_state,
 };
 
 pub use vocab::{PrincipalType, Role, ScopeKind};
@@ -127,7 +135,11 @@ impl Emulator {
             counts: Mutex::default(),
             requests: Mutex::default(),
             buckets: Mutex::new(throttle::Buckets::new(options.throttle)),
-            faults: Mutex::new(faults::Faults::new(options.seed, options.fault_rate)),
+            faults: Mutex::new(faults::Faults::with_maintenance(
+                options.seed,
+                options.fault_rate,
+                options.maintenance,
+            )),
             opts: options,
             endpoint: endpoint.clone(),
             loopback,
@@ -173,6 +185,8 @@ impl Emulator {
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("KUSTO_PRINCIPALS_ARM_ENDPOINT", self.endpoint.clone()),
+            // Microsoft Graph's `/v1.0` is served on the same host.
+            ("KUSTO_PRINCIPALS_GRAPH_ENDPOINT", self.endpoint.clone()),
             (
                 "KUSTO_PRINCIPALS_CA_CERT",
                 self.ca_cert_path.display().to_string(),

@@ -16,24 +16,28 @@ use time::OffsetDateTime;
 
 use super::reply::{ArmError, Reply};
 use super::route::percent_encode;
+use super::state::AssignmentState;
 use super::world::{Cluster, ScopeIdx, World, not_found};
 use crate::vocab::ScopeKind;
 
-/// Adding or dropping a principal assignment; creating or deleting a database.
+/// Adding (or changing in place) or dropping a principal assignment; creating or deleting a
+/// database; stopping or starting a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
     Add,
     Drop,
     DatabaseCreate,
     DatabaseDelete,
+    ClusterStop,
+    ClusterStart,
 }
 
 impl OpKind {
     /// True for what a PUT starts.
     pub fn is_add(self) -> bool {
         match self {
-            OpKind::Add | OpKind::DatabaseCreate => true,
-            OpKind::Drop | OpKind::DatabaseDelete => false,
+            OpKind::Add | OpKind::DatabaseCreate | OpKind::ClusterStart => true,
+            OpKind::Drop | OpKind::DatabaseDelete | OpKind::ClusterStop => false,
         }
     }
 
@@ -46,6 +50,9 @@ impl OpKind {
             (OpKind::Drop, ScopeKind::Database) => "DatabaseDropPrincipals",
             (OpKind::DatabaseCreate, _) => "DatabaseCreate",
             (OpKind::DatabaseDelete, _) => "DatabaseDelete",
+            // Not recorded; named after the actions.
+            (OpKind::ClusterStop, _) => "ClusterStop",
+            (OpKind::ClusterStart, _) => "ClusterStart",
         }
     }
 }
@@ -68,6 +75,8 @@ pub struct Operation {
     pub history_index: Option<usize>,
     /// A database create that makes this client (app id) the database's `Admin` when done (P6).
     pub caller_admin: Option<String>,
+    /// An in-place change of an assignment: what it was before, restored if the operation fails.
+    pub previous: Option<AssignmentState>,
 }
 
 impl Operation {
@@ -96,6 +105,7 @@ impl Operation {
             error,
             history_index: None,
             caller_admin: None,
+            previous: None,
         }
     }
 }

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use super::faults::MaintenanceKnobs;
+
 /// Knobs of a running emulator. `Default` is a faithful, fast, fault-free emulator on
 /// `127.0.0.1:0`.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +38,16 @@ pub struct EmulatorOptions {
     /// `addPrincipals`/`removePrincipals` also create/delete ARM assignments (reference P12; the
     /// state file's `data_plane.mirror` turns it on too).
     pub mirror_data_plane: bool,
+    /// The duplicate check of a PUT compares `principalId` strings as sent, instead of the
+    /// resolved principals (which one Azure compares is not known).
+    pub raw_duplicates: bool,
+    /// Operations of principal-assignment writes that fail with `ServiceIsInMaintenance` after
+    /// being accepted: the first `first`, then each with probability `rate`.
+    pub maintenance: MaintenanceKnobs,
+    /// A principal-assignment write to a follower database whose `principalsModificationKind` is
+    /// `None` is refused with 400 `CannotAlterFollowerDatabase` (Azure's answer is not known; by
+    /// default the write is accepted and has no effect on the engine).
+    pub refuse_none_follower_writes: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -53,6 +65,9 @@ impl Default for EmulatorOptions {
             token_lifetime: Duration::from_secs(3600),
             lro_timeout: Duration::from_secs(30),
             mirror_data_plane: false,
+            raw_duplicates: false,
+            maintenance: MaintenanceKnobs::default(),
+            refuse_none_follower_writes: false,
         }
     }
 }
@@ -108,6 +123,22 @@ impl EmulatorOptions {
     }
     pub fn mirror_data_plane(mut self, on: bool) -> Self {
         self.mirror_data_plane = on;
+        self
+    }
+    pub fn raw_duplicates(mut self, on: bool) -> Self {
+        self.raw_duplicates = on;
+        self
+    }
+    /// The first `first` write operations, then a share `rate` of them, fail in maintenance.
+    pub fn maintenance(mut self, first: u32, rate: f64) -> Self {
+        self.maintenance = MaintenanceKnobs {
+            first,
+            rate: rate.clamp(0.0, 1.0),
+        };
+        self
+    }
+    pub fn refuse_none_follower_writes(mut self, on: bool) -> Self {
+        self.refuse_none_follower_writes = on;
         self
     }
 }

@@ -1,15 +1,18 @@
 //! Clusters and databases, read-only, in the shapes the real service returns (taken from the
 //! recorded `GET …/Clusters/{c}` and `GET …/Databases/{db}`): enough for `export` and for clear
-//! "cluster not found" errors.
+//! "cluster not found" errors. The cluster shows its `properties.state`; its databases are refused
+//! while it does not serve (see `service_state`).
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::assignments::Ctx;
 use super::directory::stable_guid;
+use super::followers;
 use super::paging::page;
 use super::reply::{ArmError, Reply};
 use super::route::ClusterPath;
+use super::service_state::databases_refused;
 use super::world::{Cluster, Database, World, not_found};
 
 /// `eastus` for `East US`: the region's short name, used in the cluster URI.
@@ -41,7 +44,7 @@ fn cluster_body(w: &World, c: &Cluster) -> Value {
         "sku": {"name": "Standard_E2ads_v5", "tier": "Standard", "capacity": 2},
         "tags": {},
         "properties": {
-            "state": "Running",
+            "state": c.state.as_str(),
             "stateReason": "",
             "uri": format!("https://{name}.{region}.kusto.windows.net"),
             "dataIngestionUri": format!("https://ingest-{name}.{region}.kusto.windows.net"),
@@ -84,8 +87,8 @@ fn cluster_body(w: &World, c: &Cluster) -> Value {
 }
 
 /// A database as GET shows it; the retention periods only when set (as the recording of a database
-/// created without them shows).
-pub fn database_body(c: &Cluster, d: &Database) -> Value {
+/// created without them shows). A follower shows its kind and attachment instead of `isFollowed`.
+pub fn database_body(c: &Cluster, d: &Database, followed: bool) -> Value {
     let db = &d.name;
     let mut props = json!({});
     if let Some(p) = &d.soft_delete_period {
@@ -95,14 +98,23 @@ pub fn database_body(c: &Cluster, d: &Database) -> Value {
         props["hotCachePeriod"] = json!(p);
     }
     props["statistics"] = json!({"size": 0.0});
-    props["isFollowed"] = json!(false);
+    let kind = match &d.follower {
+        Some(f) => {
+            followers::properties(f, db, &mut props);
+            "ReadOnlyFollowing"
+        }
+        None => {
+            props["isFollowed"] = json!(followed);
+            "ReadWrite"
+        }
+    };
     props["provisioningState"] = json!(d.provisioning.as_str());
     json!({
         "id": format!("{}/Databases/{db}", cluster_id(c)),
         "name": format!("{}/{db}", c.name),
         "type": "Microsoft.Kusto/Clusters/Databases",
         "location": c.location,
-        "kind": "ReadWrite",
+        "kind": kind,
         "properties": props
     })
 }
@@ -148,14 +160,18 @@ pub fn get_cluster(w: &World, p: &ClusterPath) -> Reply {
 }
 
 pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
-    match w.find_cluster(p, true) {
+    match w
+        .find_cluster(p, true)
+        .and_then(|c| databases_refused(w, c).map(|()| c))
+    {
         Ok(i) => {
             let c = &w.clusters[i];
             let items = c
                 .databases
                 .iter()
-                .filter(|d| !d.deleted)
-                .map(|d| database_body(c, d))
+                .enumerate()
+                .filter(|(_, d)| !d.deleted)
+                .map(|(j, d)| database_body(c, d, followers::is_followed(w, i, j)))
                 .collect();
             Reply::json(StatusCode::OK, page(items, ctx))
         }
@@ -166,11 +182,13 @@ pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
 pub fn get_database(w: &World, p: &ClusterPath, db: &str) -> Reply {
     let found = w
         .find_cluster(p, true)
+        .and_then(|c| databases_refused(w, c).map(|()| c))
         .and_then(|c| w.find_database(c, p, db, false).map(|d| (c, d)));
     match found {
         Ok((c, d)) => {
+            let followed = followers::is_followed(w, c, d);
             let c = &w.clusters[c];
-            Reply::json(StatusCode::OK, database_body(c, &c.databases[d]))
+            Reply::json(StatusCode::OK, database_body(c, &c.databases[d], followed))
         }
         Err(e) => e.reply(),
     }

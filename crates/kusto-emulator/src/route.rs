@@ -5,6 +5,7 @@
 //! | `/providers/Microsoft.Kusto/clusters`                                        | `ClusterList`      |
 //! | `/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters`                    | `ClusterList`      |
 //! | `…/clusters/{c}`                                                             | `Cluster`          |
+//! | `…/clusters/{c}/stop`, `…/clusters/{c}/start`                                 | `ClusterPower`     |
 //! | `…/clusters/{c}/databases`                                                   | `DatabaseList`     |
 //! | `…/clusters/{c}/databases/{d}`                                               | `Database`         |
 //! | `…/clusters/{c}[/databases/{d}]/principalAssignments`                        | `AssignmentList`   |
@@ -14,6 +15,8 @@
 //! | `/providers/Microsoft.Kusto/locations/{region}/operationResults/{id}`        | `OperationResult`  |
 //!
 //! and `/{tenant}/oauth2/v2.0/token` → `Token`. Parsing only; no policy.
+
+pub use super::service_state::PowerAction;
 
 /// A cluster as addressed by a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,7 @@ pub enum Route {
         resource_group: Option<String>,
     },
     Cluster(ClusterPath),
+    ClusterPower(ClusterPath, PowerAction),
     DatabaseList(ClusterPath),
     Database(ClusterPath, String),
     AssignmentList(ScopePath),
@@ -69,9 +73,10 @@ impl Route {
         match self {
             Route::ClusterList { subscription, .. }
             | Route::OperationResult { subscription, .. } => Some(subscription),
-            Route::Cluster(c) | Route::DatabaseList(c) | Route::Database(c, _) => {
-                Some(&c.subscription)
-            }
+            Route::Cluster(c)
+            | Route::ClusterPower(c, _)
+            | Route::DatabaseList(c)
+            | Route::Database(c, _) => Some(&c.subscription),
             Route::AssignmentList(s)
             | Route::Assignment(s, _)
             | Route::CheckName(s)
@@ -157,6 +162,12 @@ fn parse_under_cluster(cluster: ClusterPath, rest: &[&str]) -> Route {
     } else {
         match rest {
             [] => return Route::Cluster(cluster),
+            [a] if a.eq_ignore_ascii_case("stop") => {
+                return Route::ClusterPower(cluster, PowerAction::Stop);
+            }
+            [a] if a.eq_ignore_ascii_case("start") => {
+                return Route::ClusterPower(cluster, PowerAction::Start);
+            }
             [d] if d.eq_ignore_ascii_case("databases") => return Route::DatabaseList(cluster),
             [d, db] if d.eq_ignore_ascii_case("databases") => {
                 return Route::Database(cluster, db.to_string());
@@ -280,6 +291,10 @@ mod tests {
         );
         assert_eq!(parse(&format!("{C}/listPrincipals")), Route::Unknown);
         assert_eq!(parse(&format!("{C}/foo")), Route::Unknown);
+        assert_eq!(
+            parse(&format!("{C}/Stop")),
+            Route::ClusterPower(cluster(), PowerAction::Stop)
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::followers::{FollowerState, PrincipalsModificationKind};
+pub use super::service_state::ClusterPowerState;
 use crate::vocab::{PrincipalType, Role, ScopeKind};
 
 /// The emulator's world: one Entra ID tenant, its directory, and the clusters it serves.
@@ -88,6 +90,12 @@ pub struct DataPrincipalState {
 pub struct Credentials {
     pub client_id: String,
     pub client_secret: String,
+    /// The object id of the client's service principal (default: a stable GUID of the client id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<String>,
+    /// The service principal's display name (default `kusto-principals-emulator-client`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// One principal Entra ID knows.
@@ -96,7 +104,8 @@ pub struct Credentials {
 pub struct DirectoryEntry {
     #[serde(rename = "type")]
     pub principal_type: PrincipalType,
-    /// What callers send as `principalId`: an app id, a UPN, a group name.
+    /// What callers send as `principalId`: an app id, a UPN or mail, a group name. Callers may also
+    /// send the object id, the `upn` or the `mail`.
     pub id: String,
     /// The object id (`aadObjectId`); callers may also send this as `principalId`.
     pub object_id: String,
@@ -105,6 +114,11 @@ pub struct DirectoryEntry {
     /// `name_domain#EXT#@tenant.onmicrosoft.com`); shown in `principalName`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
+    /// A user's or group's mail when it differs from `id`; what ARM stores as a user's
+    /// `principalId` whatever form was sent (default: `id`, or `upn`, when it holds an `@` and is not
+    /// a guest's `#EXT#` UPN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
     /// Seconds after the emulator starts before this principal resolves (overrides `--aad-lag-secs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lag_secs: Option<u64>,
@@ -120,6 +134,10 @@ pub struct ClusterState {
     /// The region's display name (`East US`), as it appears in operation URLs.
     #[serde(default = "default_location")]
     pub location: String,
+    /// `properties.state`: `Running` (the default), `Stopped`, `Starting`, `Stopping`, `Updating`,
+    /// … A cluster that is not running or updating refuses principal and database requests.
+    #[serde(default, skip_serializing_if = "ClusterPowerState::is_running")]
+    pub state: ClusterPowerState,
     #[serde(default)]
     pub principals: Vec<AssignmentState>,
     #[serde(default)]
@@ -131,6 +149,9 @@ pub struct ClusterState {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseState {
     pub name: String,
+    /// Makes this a follower database (kind `ReadOnlyFollowing`) of a leader cluster's database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follower: Option<FollowerState>,
     #[serde(default)]
     pub principals: Vec<AssignmentState>,
 }

@@ -150,6 +150,8 @@ mod tests {
         let creds = Credentials {
             client_id: "cid".into(),
             client_secret: "sec".into(),
+            object_id: None,
+            display_name: None,
         };
         let authority = TokenAuthority::new([1; 32], "tid", "https://127.0.0.1:1", 1);
         f(&TokenContext {

@@ -10,14 +10,16 @@ use axum::http::StatusCode;
 use time::OffsetDateTime;
 
 use super::databases;
-use super::directory::Directory;
+use super::directory::{Directory, client_entry};
 use super::engine;
 use super::journal::WriteRecord;
 use super::operations::{OpKind, Operation};
 use super::reply::ArmError;
 use super::route::{ClusterPath, ScopePath};
+use super::service_state::{self, ClusterPowerState, principals_refused};
 use super::state::{
     AssignmentState, ClusterState, Credentials, DataPrincipalState, DatabaseState, EmulatorState,
+    FollowerState,
 };
 use crate::vocab::ScopeKind;
 
@@ -25,6 +27,8 @@ use crate::vocab::ScopeKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provisioning {
     Creating,
+    /// An in-place change whose operation runs.
+    Accepted,
     Succeeded,
     Deleting,
 }
@@ -33,6 +37,7 @@ impl Provisioning {
     pub fn as_str(self) -> &'static str {
         match self {
             Provisioning::Creating => "Creating",
+            Provisioning::Accepted => "Accepted",
             Provisioning::Succeeded => "Succeeded",
             Provisioning::Deleting => "Deleting",
         }
@@ -58,6 +63,8 @@ pub struct Database {
     /// As sent when the database was created (seeded databases show Kusto's defaults).
     pub soft_delete_period: Option<String>,
     pub hot_cache_period: Option<String>,
+    /// A follower database's attachment (kind `ReadOnlyFollowing`).
+    pub follower: Option<FollowerState>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +75,8 @@ pub struct Cluster {
     pub location: String,
     pub principals: Vec<Stored>,
     pub databases: Vec<Database>,
+    /// `properties.state`: only a running (or updating) cluster serves principals and databases.
+    pub state: ClusterPowerState,
 }
 
 /// A cluster, or one database of it, by position.
@@ -121,12 +130,12 @@ impl World {
                     .chain(c.databases.iter().flat_map(|d| &d.principals))
             })
             .collect();
-        let directory = Directory::new(state.directory.clone(), aad_lag, |e| {
-            all.iter().any(|a| {
-                a.principal_id.eq_ignore_ascii_case(&e.id)
-                    || a.principal_id.eq_ignore_ascii_case(&e.object_id)
-            })
-        });
+        let directory = Directory::new(
+            state.directory.clone(),
+            aad_lag,
+            |e| all.iter().any(|a| e.answers_to(&a.principal_id)),
+            Some(client_entry(&state.credentials)),
+        );
         let clusters = state
             .clusters
             .iter()
@@ -135,6 +144,7 @@ impl World {
                 resource_group: c.resource_group.clone(),
                 name: c.name.clone(),
                 location: c.location.clone(),
+                state: c.state,
                 principals: stored(&c.principals),
                 databases: c
                     .databases
@@ -147,6 +157,7 @@ impl World {
                         let mut db = Database::new(&d.name, principals, engine);
                         db.soft_delete_period = Some("P365D".to_string());
                         db.hot_cache_period = Some("P31D".to_string());
+                        db.follower = d.follower.clone();
                         db
                     })
                     .collect(),
@@ -183,6 +194,7 @@ impl World {
                     resource_group: c.resource_group.clone(),
                     name: c.name.clone(),
                     location: c.location.clone(),
+                    state: c.state,
                     principals: specs(&c.principals),
                     databases: c
                         .databases
@@ -190,6 +202,7 @@ impl World {
                         .filter(|d| !d.deleted)
                         .map(|d| DatabaseState {
                             name: d.name.clone(),
+                            follower: d.follower.clone(),
                             principals: specs(&d.principals),
                         })
                         .collect(),
@@ -257,9 +270,10 @@ impl World {
         }
     }
 
-    /// The scope of a principal assignment request.
+    /// The scope of a principal assignment request (refused while the cluster does not serve).
     pub fn find_scope(&self, p: &ScopePath) -> Result<ScopeIdx, ArmError> {
         let cluster = self.find_cluster(&p.cluster, true)?;
+        principals_refused(self, cluster)?;
         let database = match &p.database {
             None => None,
             Some(db) => Some(self.find_database(cluster, &p.cluster, db, true)?),
@@ -334,14 +348,20 @@ impl World {
             OpKind::DatabaseCreate | OpKind::DatabaseDelete => {
                 return databases::finish(self, op);
             }
+            OpKind::ClusterStop | OpKind::ClusterStart => return service_state::finish(self, op),
         };
+        let previous = self.operations[op].previous.clone();
         if let Some(pos) = self.position(scope, &name) {
             let spec = self.assignments(scope)[pos].spec.clone();
             let list = self.assignments_mut(scope);
             match (is_add, error.is_some()) {
                 (true, false) => {
                     list[pos].provisioning = Provisioning::Succeeded;
-                    engine::follow_arm(self, scope, None, Some(&spec));
+                    engine::follow_arm(self, scope, previous.as_ref(), Some(&spec));
+                }
+                (true, true) if previous.is_some() => {
+                    list[pos].provisioning = Provisioning::Succeeded;
+                    list[pos].spec = previous.unwrap_or(spec);
                 }
                 (false, true) => list[pos].provisioning = Provisioning::Succeeded,
                 (true, true) => {

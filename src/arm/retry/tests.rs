@@ -7,6 +7,8 @@ fn attempt(n: u32) -> Attempt {
         number: n,
         principal_wait: Duration::ZERO,
         throttle_wait: Duration::ZERO,
+        busy_wait: Duration::ZERO,
+        counted: n.saturating_sub(1),
     }
 }
 
@@ -20,6 +22,8 @@ fn statuses_classify() {
         (503, None, "", Transient),
         (504, None, "", Transient),
         (409, Some("Conflict"), "another operation", Transient),
+        (409, Some("RequestConflict"), "not terminal", Busy),
+        (409, Some("ServiceIsInMaintenance"), "maintenance", Busy),
         (400, Some("BadRequest"), "role is invalid", Fatal),
         (401, None, "", Fatal),
         (403, None, "", Fatal),
@@ -64,6 +68,16 @@ fn failed_operations_classify_by_code() {
         (Some("ServiceUnavailable"), "try later", Transient),
         (Some("Conflict"), "another operation", Transient),
         (Some("BadRequest"), "role is invalid", Fatal),
+        (
+            Some("ServiceIsInMaintenance"),
+            "[Conflict] Cluster 'c' is in process of maintenance for a short period. You may retry to invoke the operation in a few minutes.",
+            Busy,
+        ),
+        (
+            Some("RequestConflict"),
+            "provisioning state is not terminal",
+            Busy,
+        ),
         (None, "the operation ended Failed", Fatal),
         (
             Some("ResourceNotFound"),
@@ -249,4 +263,59 @@ fn retry_after_parses_http_dates_relative_to_now() {
     // Far in the future saturates.
     assert_eq!(at("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
     assert_eq!(at("Tue, 32 Dec 2026 22:00:30 GMT"), None);
+}
+
+/// Maintenance is waited out for minutes, within the budget (`--operation-timeout`), not within
+/// `max_attempts` quick retries.
+#[test]
+fn a_busy_cluster_is_waited_for_within_its_time_budget() {
+    let p = RetryPolicy {
+        busy_budget: Duration::from_secs(600),
+        ..RetryPolicy::default()
+    };
+    let mut a = Attempt::first();
+    let mut slept = Duration::ZERO;
+    while let Some(d) = p.next_delay(RetryClass::Busy, a, true, None, 0.5) {
+        assert!(d <= p.max_delay, "{d:?}");
+        slept += d;
+        a.waited(RetryClass::Busy, d);
+        assert!(a.number < 100, "the budget must end the waits");
+    }
+    assert_eq!(
+        slept,
+        Duration::from_secs(600),
+        "waits until the budget, not past it"
+    );
+    assert!(
+        a.number > p.max_attempts,
+        "more than the quick-retry count: {}",
+        a.number
+    );
+    assert_eq!(
+        p.next_delay(RetryClass::Busy, Attempt::first(), false, None, 0.5),
+        None
+    );
+}
+
+/// A 429 that said when to come back does not use up the attempts of the 503s after it.
+#[test]
+fn throttle_waits_do_not_use_up_transient_attempts() {
+    let p = RetryPolicy::default();
+    let mut a = Attempt::first();
+    for _ in 0..20 {
+        let d = p
+            .next_delay(
+                RetryClass::Throttled,
+                a,
+                true,
+                Some(Duration::from_millis(10)),
+                0.5,
+            )
+            .expect("within the throttle budget");
+        a.waited(RetryClass::Throttled, d);
+    }
+    assert!(
+        p.next_delay(RetryClass::Transient, a, true, None, 0.5)
+            .is_some()
+    );
 }

@@ -6,7 +6,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{
-    AssignmentKey, ClusterRef, DesiredScope, PrincipalId, SafetyConfig, Scope, SourceLocation,
+    AssignmentKey, ClusterRef, DesiredScope, PrincipalId, PrincipalType, Role, SafetyConfig, Scope,
+    SourceLocation,
 };
 
 const IDS: [&str; 5] = [
@@ -81,6 +82,7 @@ fn build_current(picks: &[Pick]) -> CurrentState {
             tenant_name: None,
             principal_name: None,
             aad_object_id: OIDS[oid].map(str::to_string),
+            provisioning: Default::default(),
         });
     }
     current
@@ -119,6 +121,7 @@ fn build_desired(picks: &[Pick], keep: [bool; 3], ignore: &[(usize, usize, bool)
             name: NAMES.get(name).map(|n| n.to_string()),
             tenant: TENANTS[tenant].map(str::to_string),
             location: SourceLocation::default(),
+            resolved: None,
         });
     }
     desired
@@ -142,6 +145,7 @@ fn apply(plan: &Plan, current: &CurrentState) -> CurrentState {
                         tenant_name: None,
                         principal_name: None,
                         aad_object_id: None,
+                        provisioning: Default::default(),
                     });
                 }
                 Change::Delete { .. } | Change::NoOp { .. } => {}

@@ -30,6 +30,7 @@ fn want(scope: &Scope, t: PrincipalType, id: &str, role: Role) -> DesiredGrant {
         name: None,
         tenant: None,
         location: SourceLocation::default(),
+        resolved: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn have(scope: &Scope, name: &str, t: PrincipalType, id: &str, role: Role) -> Cu
         tenant_name: None,
         principal_name: None,
         aad_object_id: None,
+        provisioning: Default::default(),
     }
 }
 
@@ -512,4 +514,88 @@ fn an_object_id_grant_never_deletes_another_grants_assignment() {
         "{:#?}",
         plan.scopes[0].changes
     );
+}
+
+fn displayed(mut a: CurrentAssignment, name: &str) -> CurrentAssignment {
+    a.principal_name = Some(name.to_string());
+    a
+}
+
+/// ARM stores a user as the user's mail whatever form was sent, and a guest's `#EXT#` UPN only inside
+/// `principalName` (docs/arm-service.md §3): the same principal under another spelling is a no-op.
+#[test]
+fn a_user_is_matched_by_the_upn_in_its_display_name() {
+    let s = db();
+    let guest_upn = "bob_contoso.com#EXT#@fabrikam.onmicrosoft.com";
+    let stored = displayed(
+        with_oid(have(&s, "g", User, "bob@contoso.com", Role::Viewer), OID),
+        &format!("Bob Jones ({guest_upn})"),
+    );
+    for spelling in [guest_upn, "BOB@contoso.com", OID] {
+        let desired = state(
+            &s,
+            Unmanaged::Delete,
+            vec![want(&s, User, spelling, Role::Viewer)],
+        );
+        let plan = diff(&desired, &current(&s, vec![stored.clone()]));
+        assert_eq!(
+            shape(&plan),
+            vec![("noop".to_string(), "g".to_string())],
+            "{spelling}"
+        );
+        let notes = crate::plan::spelling_notes(&plan.scopes[0]);
+        let differs = !spelling.eq_ignore_ascii_case("bob@contoso.com");
+        assert_eq!(notes.len(), usize::from(differs), "{spelling}");
+        if differs {
+            assert_eq!(notes[0].stored, "bob@contoso.com");
+            assert_eq!(notes[0].desired, format!("user:{spelling}"));
+        }
+    }
+
+    // An ignore rule written as the UPN spares the assignment as well.
+    let mut desired = state(&s, Unmanaged::Delete, vec![]);
+    desired.ignore.push(IgnoreRule {
+        principal_type: User,
+        principal_id: PrincipalId::new(guest_upn),
+        role: None,
+    });
+    let plan = diff(&desired, &current(&s, vec![stored.clone()]));
+    assert!(shape(&plan).is_empty(), "{:?}", shape(&plan));
+}
+
+/// Parentheses that do not hold a UPN, and UPNs of another principal type, match nothing.
+#[test]
+fn only_a_users_display_name_upn_matches() {
+    let s = db();
+    let app = displayed(
+        have(
+            &s,
+            "a",
+            App,
+            "11111111-2222-3333-4444-555555555555",
+            Role::Viewer,
+        ),
+        "Loader (loader@contoso.com)",
+    );
+    let user = displayed(
+        have(&s, "u", User, "carol@contoso.com", Role::Viewer),
+        "Carol (Finance)",
+    );
+    let desired = state(
+        &s,
+        Unmanaged::Keep,
+        vec![
+            want(&s, App, "loader@contoso.com", Role::Viewer),
+            want(&s, User, "Finance", Role::Viewer),
+        ],
+    );
+    let plan = diff(&desired, &current(&s, vec![app, user]));
+    let creates = shape(&plan).iter().filter(|(a, _)| a == "create").count();
+    assert_eq!(creates, 2, "{:?}", shape(&plan));
+    assert_eq!(crate::model::upn_in_display_name("Carol (Finance)"), None);
+    assert_eq!(
+        crate::model::upn_in_display_name("A (b) (c@d.com)"),
+        Some("c@d.com")
+    );
+    assert_eq!(crate::model::upn_in_display_name("x (a@b@c)"), None);
 }

@@ -40,6 +40,8 @@ fn world(seeded: bool, directory: bool) -> EmulatorState {
         credentials: Credentials {
             client_id: "conformance".into(),
             client_secret: "secret".into(),
+            object_id: None,
+            display_name: None,
         },
         directory: if directory { None } else { Some(Vec::new()) },
         clusters: vec![ClusterState {
@@ -47,6 +49,7 @@ fn world(seeded: bool, directory: bool) -> EmulatorState {
             resource_group: "kustorptest".into(),
             name: "kustoCluster".into(),
             location: "West US".into(),
+            state: Default::default(),
             principals: pick(vec![app(
                 "kustoprincipal1",
                 "87654321-1234-1234-1234-123456789123",
@@ -54,6 +57,7 @@ fn world(seeded: bool, directory: bool) -> EmulatorState {
             )]),
             databases: vec![DatabaseState {
                 name: "Kustodatabase8".into(),
+                follower: None,
                 principals: pick(vec![
                     app(
                         "kustoprincipal1",

@@ -6,7 +6,9 @@ mod support;
 
 mod conformance;
 mod dataplane;
+mod identity;
 mod knobs;
 mod replay;
 mod semantics;
 mod skeleton;
+mod states;

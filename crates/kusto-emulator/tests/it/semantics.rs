@@ -101,7 +101,9 @@ async fn a_put_to_an_existing_name_updates_the_role_in_place() {
         )
         .await;
     assert_eq!(up.status, 200);
-    assert!(up.header("azure-asyncoperation").is_none());
+    // As recorded (Azure Service Operator's live test): a changed assignment is an operation.
+    assert!(up.header("azure-asyncoperation").is_some());
+    assert_eq!(up.json()["properties"]["provisioningState"], "Accepted");
     let got = api.get(&item).await.json();
     assert_eq!(got["properties"]["role"], "UnrestrictedViewer");
     assert_eq!(got["properties"]["principalName"], "Data Analysts");
