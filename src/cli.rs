@@ -14,98 +14,18 @@ use crate::render::OutputFormat;
 #[command(name = "kusto-principals", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub output: OutputArgs,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
-    /// The desired-state file.
-    #[arg(
-        short = 'f',
-        long = "file",
-        global = true,
-        env = "KUSTO_PRINCIPALS_FILE",
-        default_value = "principals.yaml"
-    )]
-    pub file: PathBuf,
-
-    /// The Azure cloud: sets the ARM endpoint, token scope and authority.
-    #[arg(long, global = true, value_enum, default_value_t = Cloud::Public)]
-    pub cloud: Cloud,
-
-    /// The ARM endpoint, overriding the cloud's (e.g. the emulator's).
-    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_ARM_ENDPOINT")]
-    pub arm_endpoint: Option<String>,
-
-    /// How to get a token.
-    #[arg(long, global = true, value_enum, default_value_t = AuthMethod::Auto)]
-    pub auth: AuthMethod,
-
-    /// A PEM file of extra trusted root certificates, for ARM and token calls (the emulator's CA, a
-    /// TLS-inspecting proxy).
-    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_CA_CERT")]
-    pub ca_cert: Option<PathBuf>,
-
-    /// The ARM api-version of Microsoft.Kusto.
-    #[arg(long, global = true, default_value = "2024-04-13")]
-    pub api_version: String,
-
-    /// How many clusters to read or write at once.
-    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub parallelism: u16,
-
-    /// How long one long-running ARM operation may take before it counts as failed (e.g. 90s, 30m).
-    #[arg(long, global = true, default_value = "30m", value_parser = humantime::parse_duration)]
-    pub operation_timeout: std::time::Duration,
-
-    /// How long one HTTP attempt (to ARM or the token endpoint) may take, from connecting until the
-    /// whole answer is read (e.g. 30s); a slower attempt counts as failed and is retried within
-    /// --operation-timeout.
-    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
-    pub request_timeout: std::time::Duration,
-
-    /// How long to keep retrying an identity that Entra ID does not show Kusto yet (a new app or
-    /// managed identity), e.g. 5m; 0s turns this off.
-    #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
-    pub principal_wait: std::time::Duration,
-
-    /// Resolve the file's users, groups and apps through Microsoft Graph to their object ids, so that
-    /// any spelling matches and a principal that does not exist is an error at plan time. Needs Graph
-    /// permissions (see the README).
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        env = "KUSTO_PRINCIPALS_RESOLVE_PRINCIPALS",
-        default_value_t = ResolvePrincipals::Off
-    )]
-    pub resolve_principals: ResolvePrincipals,
-
-    /// The Microsoft Graph endpoint, overriding the cloud's (e.g. a stand-in).
-    #[arg(long, global = true, env = "KUSTO_PRINCIPALS_GRAPH_ENDPOINT")]
-    pub graph_endpoint: Option<String>,
-
-    /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
-    /// rest and reports its scopes as not checked; `error` fails.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        env = "KUSTO_PRINCIPALS_STOPPED_CLUSTERS",
-        default_value_t = StoppedClusters::Skip
-    )]
-    pub stopped_clusters: StoppedClusters,
-
-    /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
-    /// no file is given. No Azure account needed.
-    /// Give a file as `--emulator=STATE.yaml`.
-    #[arg(long, global = true, value_name = "STATE.yaml", num_args = 0..=1, require_equals = true)]
-    pub emulator: Option<Option<PathBuf>>,
-
-    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+/// What every command accepts: how much to say on stderr and how. Shown under its own heading so a
+/// subcommand's `--help` lists that command's own options first.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct OutputArgs {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace with every HTTP request and answer).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -120,6 +40,157 @@ pub struct GlobalArgs {
     /// No progress bars, even on a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
+}
+
+/// The desired-state file, for the commands that read one.
+#[derive(Debug, Clone, Args)]
+pub struct FileArg {
+    /// The desired-state file.
+    #[arg(
+        short = 'f',
+        long = "file",
+        env = "KUSTO_PRINCIPALS_FILE",
+        default_value = "principals.yaml"
+    )]
+    pub file: PathBuf,
+}
+
+/// How to reach Azure, for the commands that call it (`plan`, `apply`, `export`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Azure options")]
+pub struct AzureArgs {
+    /// The Azure cloud: sets the ARM endpoint, token scope and authority.
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    pub cloud: Cloud,
+
+    /// The ARM endpoint, overriding the cloud's (e.g. the emulator's).
+    #[arg(long, env = "KUSTO_PRINCIPALS_ARM_ENDPOINT")]
+    pub arm_endpoint: Option<String>,
+
+    /// How to get a token.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto)]
+    pub auth: AuthMethod,
+
+    /// A PEM file of extra trusted root certificates, for ARM and token calls (the emulator's CA, a
+    /// TLS-inspecting proxy).
+    #[arg(long, env = "KUSTO_PRINCIPALS_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// The ARM api-version of Microsoft.Kusto.
+    #[arg(long, default_value = "2024-04-13")]
+    pub api_version: String,
+
+    /// How many clusters to read or write at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+
+    /// How long one long-running ARM operation may take before it counts as failed (e.g. 90s, 30m).
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    pub operation_timeout: std::time::Duration,
+
+    /// How long one HTTP attempt (to ARM or the token endpoint) may take, from connecting until the
+    /// whole answer is read (e.g. 30s); a slower attempt counts as failed and is retried within
+    /// --operation-timeout.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+
+    /// How long to keep retrying an identity that Entra ID does not show Kusto yet (a new app or
+    /// managed identity), e.g. 5m; 0s turns this off.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub principal_wait: std::time::Duration,
+
+    /// Resolve the file's users, groups and apps through Microsoft Graph to their object ids, so that
+    /// any spelling matches and a principal that does not exist is an error at plan time. Needs Graph
+    /// permissions (see the README).
+    #[arg(
+        long,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_RESOLVE_PRINCIPALS",
+        default_value_t = ResolvePrincipals::Off
+    )]
+    pub resolve_principals: ResolvePrincipals,
+
+    /// The Microsoft Graph endpoint, overriding the cloud's (e.g. a stand-in).
+    #[arg(long, env = "KUSTO_PRINCIPALS_GRAPH_ENDPOINT")]
+    pub graph_endpoint: Option<String>,
+
+    /// What a cluster that is not Running (auto-stopped) means for plan and apply: `skip` plans the
+    /// rest and reports its scopes as not checked; `error` fails.
+    #[arg(
+        long,
+        value_enum,
+        env = "KUSTO_PRINCIPALS_STOPPED_CLUSTERS",
+        default_value_t = StoppedClusters::Skip
+    )]
+    pub stopped_clusters: StoppedClusters,
+
+    /// Run against an in-process emulator seeded from STATE.yaml, or from the built-in demo state when
+    /// no file is given. No Azure account needed.
+    /// Give a file as `--emulator=STATE.yaml`.
+    #[arg(long, value_name = "STATE.yaml", num_args = 0..=1, require_equals = true)]
+    pub emulator: Option<Option<PathBuf>>,
+}
+
+impl Default for AzureArgs {
+    /// The defaults clap would give, for commands that do not call Azure.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            azure: AzureArgs,
+        }
+        Only::parse_from(["kusto-principals"]).azure
+    }
+}
+
+/// Everything a command's run needs from the command line, gathered from the option groups that
+/// command accepts (the others keep their defaults and are never read).
+#[derive(Debug, Clone)]
+pub struct GlobalArgs {
+    pub file: PathBuf,
+    pub cloud: Cloud,
+    pub arm_endpoint: Option<String>,
+    pub auth: AuthMethod,
+    pub ca_cert: Option<PathBuf>,
+    pub api_version: String,
+    pub parallelism: u16,
+    pub operation_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
+    pub principal_wait: std::time::Duration,
+    pub resolve_principals: ResolvePrincipals,
+    pub graph_endpoint: Option<String>,
+    pub stopped_clusters: StoppedClusters,
+    pub emulator: Option<Option<PathBuf>>,
+    pub verbose: u8,
+    pub quiet: bool,
+    pub color: ColorChoice,
+    pub no_progress: bool,
+}
+
+impl GlobalArgs {
+    pub fn new(output: &OutputArgs, file: Option<&FileArg>, azure: Option<&AzureArgs>) -> Self {
+        let azure = azure.cloned().unwrap_or_default();
+        GlobalArgs {
+            file: file.map_or_else(|| PathBuf::from("principals.yaml"), |f| f.file.clone()),
+            cloud: azure.cloud,
+            arm_endpoint: azure.arm_endpoint,
+            auth: azure.auth,
+            ca_cert: azure.ca_cert,
+            api_version: azure.api_version,
+            parallelism: azure.parallelism,
+            operation_timeout: azure.operation_timeout,
+            request_timeout: azure.request_timeout,
+            principal_wait: azure.principal_wait,
+            resolve_principals: azure.resolve_principals,
+            graph_endpoint: azure.graph_endpoint,
+            stopped_clusters: azure.stopped_clusters,
+            emulator: azure.emulator,
+            verbose: output.verbose,
+            quiet: output.quiet,
+            color: output.color,
+            no_progress: output.no_progress,
+        }
+    }
 }
 
 /// `--resolve-principals`.
@@ -149,6 +220,8 @@ pub enum Command {
     /// Make Azure match the file (or a saved plan).
     Apply(ApplyArgs),
     /// Write a desired-state file of what Azure has now.
+    // clap would otherwise list options given through the environment as if they were required.
+    #[command(override_usage = "kusto-principals export --subscription <SUBSCRIPTION> [OPTIONS]")]
     Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file (for editors and CI).
     Schema,
@@ -163,6 +236,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
@@ -170,6 +246,9 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -185,10 +264,16 @@ pub struct PlanArgs {
     /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]
     pub target: Vec<String>,
+
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+
     /// A plan saved by `plan --out`: apply exactly it, or refuse (exit 3) if Azure changed since.
     #[arg(value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
@@ -208,6 +293,9 @@ pub struct ApplyArgs {
     /// Only these scopes: CLUSTER or CLUSTER/DATABASE. Repeatable.
     #[arg(long, value_name = "CLUSTER[/DATABASE]")]
     pub target: Vec<String>,
+
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +315,9 @@ pub struct ExportArgs {
     /// Write the file here instead of stdout.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

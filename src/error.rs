@@ -32,11 +32,13 @@ pub enum Error {
     Refused(String),
 
     /// Some actions of an apply failed; the report has the details.
-    #[error("{failed} of {total} changes failed; see the report above")]
+    #[error(
+        "{failed} of {total} writes failed (the apply report names them); rerun apply to retry them"
+    )]
     ApplyFailed { failed: usize, total: usize },
 
     /// Ctrl-C during an apply: running operations finished, nothing new started.
-    #[error("interrupted; the report above says what was applied. Rerun to finish")]
+    #[error("interrupted by Ctrl-C; the apply report says what was applied. Rerun apply to finish")]
     Interrupted,
 
     #[error(transparent)]

@@ -58,7 +58,9 @@ fn groups_by_role(items: &[&CurrentAssignment]) -> BTreeMap<Role, Vec<Who>> {
 }
 
 /// Chooses principal sets: a group of k principals that holds one role together at m database scopes
-/// costs 2k lines each time; as a set it costs k + 1 lines once and 2 lines each time.
+/// costs 3k lines each time (principal, role, name); as a set it costs k + 1 lines once and 2 lines
+/// each time. A set is chosen only when it is shared (m ≥ 2) and saves lines: one used once is no
+/// clearer than its members, and it would hide their assignment names.
 fn choose_sets(clusters: &[ClusterExport]) -> Vec<Vec<Who>> {
     let mut seen: BTreeMap<Vec<Who>, usize> = BTreeMap::new();
     for c in clusters {
@@ -71,7 +73,7 @@ fn choose_sets(clusters: &[ClusterExport]) -> Vec<Vec<Who>> {
     seen.into_iter()
         .filter(|(g, m)| {
             let k = g.len();
-            m * (2 * k) > m * 2 + k + 1
+            *m >= 2 && m * (3 * k) > m * 2 + k + 1
         })
         .map(|(g, _)| g)
         .collect()
@@ -106,10 +108,45 @@ fn yaml_comment(s: &str) -> String {
 }
 
 fn comment(a: &CurrentAssignment) -> String {
-    match &a.principal_name {
-        Some(n) => format!("   # {}", n.replace('\n', " ")),
+    name_comment(a.principal_name.as_deref())
+}
+
+fn name_comment(name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("   # {}", n.replace(['\n', '\r'], " ")),
         None => String::new(),
     }
+}
+
+/// ARM's display name of each principal, from any assignment it holds (for set members' comments).
+fn display_names(clusters: &[ClusterExport]) -> BTreeMap<Who, String> {
+    let mut names = BTreeMap::new();
+    let all = clusters.iter().flat_map(|c| {
+        c.principals
+            .iter()
+            .chain(c.databases.iter().flat_map(|(_, v)| v))
+    });
+    for a in all {
+        if let Some(n) = &a.principal_name {
+            names.entry(who(a)).or_insert_with(|| n.clone());
+        }
+    }
+    names
+}
+
+/// `principals:` and its entries at `indent`; `principals: []` for a managed level with no grants.
+fn write_principals_key(
+    out: &mut String,
+    indent: &str,
+    items: &[&CurrentAssignment],
+    sets: &[(String, Vec<Who>)],
+) {
+    if items.is_empty() {
+        let _ = writeln!(out, "{indent}principals: []");
+        return;
+    }
+    let _ = writeln!(out, "{indent}principals:");
+    write_principals(out, &format!("{indent}  "), items, sets);
 }
 
 fn write_principals(
@@ -127,15 +164,22 @@ fn write_principals(
                 .map(|(name, _)| (role, name.as_str()))
         })
         .collect();
-    if items.is_empty() {
-        let _ = writeln!(out, "{indent}[]");
-    }
     let mut last_role = None;
     for a in items {
         let role = a.key.role;
         if let Some(set) = by_set.get(&role) {
             if last_role != Some(role) {
-                let _ = writeln!(out, "{indent}- set: {set}\n{indent}  role: {role}");
+                // A set's entry cannot carry names: keep the existing ones in a comment.
+                let names: Vec<&str> = items
+                    .iter()
+                    .filter(|x| x.key.role == role)
+                    .map(|x| x.name.as_str())
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{indent}- set: {set}   # assignments: {}\n{indent}  role: {role}",
+                    names.join(", ").replace(['\n', '\r'], " ")
+                );
             }
         } else {
             let (t, id) = who(a);
@@ -170,6 +214,8 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
         .collect();
 
     let mut out = String::new();
+    // Editors check the file as it is edited (`kusto-principals schema > principals.schema.json`).
+    out.push_str("# yaml-language-server: $schema=./principals.schema.json\n");
     let _ = writeln!(
         out,
         "# Exported by kusto-principals {} from subscription {subscription}.",
@@ -186,10 +232,17 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
     out.push_str("  unmanaged: delete\n");
     if !sets.is_empty() {
         out.push_str("principal_sets:\n");
+        let names = display_names(clusters);
         for (name, group) in &sets {
             let _ = writeln!(out, "  {name}:");
-            for (t, id) in group {
-                let _ = writeln!(out, "    - {}", principal_line(*t, id));
+            for w in group {
+                let shown = names.get(w).map(String::as_str);
+                let _ = writeln!(
+                    out,
+                    "    - {}{}",
+                    principal_line(w.0, &w.1),
+                    name_comment(shown)
+                );
             }
         }
     }
@@ -206,8 +259,7 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
                 yaml_scalar(&c.cluster.resource_group)
             );
         }
-        out.push_str("    principals:\n");
-        write_principals(&mut out, "      ", &canonical(&c.principals), &[]);
+        write_principals_key(&mut out, "    ", &canonical(&c.principals), &[]);
         if !c.databases.is_empty() {
             out.push_str("    databases:\n");
             for (db, items) in &c.databases {
@@ -225,8 +277,7 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
                     );
                 }
                 let _ = writeln!(out, "      - name: {}", yaml_scalar(db));
-                out.push_str("        principals:\n");
-                write_principals(&mut out, "          ", &canonical(items), &sets);
+                write_principals_key(&mut out, "        ", &canonical(items), &sets);
             }
         }
     }
@@ -312,11 +363,15 @@ mod tests {
             ],
         }];
         let text = render("sub", &estate);
-        assert!(text.contains("principal_sets:\n  set-1:\n    - group: team@x.com\n    - user: alice@x.com\n    - user: bob@x.com\n"), "{text}");
-        assert!(text.contains("      - name: db2\n        principals:\n          - set: set-1\n            role: Viewer\n"), "{text}");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=./principals.schema.json\n"),
+            "{text}"
+        );
+        assert!(text.contains("principal_sets:\n  set-1:\n    - group: team@x.com   # team@x.com display\n    - user: alice@x.com   # alice@x.com display\n    - user: bob@x.com   # bob@x.com display\n"), "{text}");
+        assert!(text.contains("      - name: db2\n        principals:\n          - set: set-1   # assignments: db2-v3, db2-v1, db2-v2\n            role: Viewer\n"), "{text}");
         assert!(text.contains("      - app: 11111111-2222-3333-4444-555555555555   # 11111111-2222-3333-4444-555555555555 display\n        role: AllDatabasesAdmin\n        name: adm\n"), "{text}");
         assert!(text.contains("          - user: carol@x.com   # carol@x.com display\n            role: Admin\n            name: x\n"), "{text}");
-        // One database with a group is not worth a set.
+        // A group at one database only is not worth a set, however big.
         let single = render(
             "sub",
             &[ClusterExport {
@@ -326,6 +381,19 @@ mod tests {
             }],
         );
         assert!(!single.contains("principal_sets"), "{single}");
+        assert!(!single.contains("principals:\n      []"), "{single}");
+        let empty = render(
+            "sub",
+            &[ClusterExport {
+                principals: Vec::new(),
+                databases: Vec::new(),
+                ..estate[0].clone()
+            }],
+        );
+        assert!(
+            empty.contains("  - name: c1\n    principals: []\n"),
+            "{empty}"
+        );
         assert_eq!(render("sub", &estate), text, "deterministic");
     }
 }

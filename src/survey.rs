@@ -214,13 +214,22 @@ async fn explain_failures(
 }
 
 /// Why a scope that ARM says does not exist could not be planned.
+/// ARM's code says which level is missing: a wrong subscription or resource group is not a missing
+/// cluster (`run/not_found.rs` then adds a "did you mean").
 fn not_found_message(cluster: &ClusterRef, database: Option<&str>, e: &ArmError) -> String {
-    let what = match database {
-        None => format!(
+    let what = match (e.code.as_deref(), database) {
+        (Some("SubscriptionNotFound"), _) => {
+            format!("subscription `{}` not found", cluster.subscription)
+        }
+        (Some("ResourceGroupNotFound"), _) => format!(
+            "resource group `{}` not found in subscription `{}`",
+            cluster.resource_group, cluster.subscription
+        ),
+        (_, None) => format!(
             "cluster `{}` not found in resource group `{}` of subscription `{}`",
             cluster.cluster, cluster.resource_group, cluster.subscription
         ),
-        Some(db) => format!("database `{db}` not found in cluster `{}`", cluster.cluster),
+        (_, Some(db)) => format!("database `{db}` not found in cluster `{}`", cluster.cluster),
     };
     format!("{what} ({})", e.message)
 }
@@ -229,7 +238,12 @@ fn not_found_message(cluster: &ClusterRef, database: Option<&str>, e: &ArmError)
 fn name_missing_clusters_once(planned: &mut [ScopePlan]) {
     let missing: Vec<ClusterRef> = planned
         .iter()
-        .filter(|sp| sp.error.is_some() && sp.scope.kind() == ScopeKind::Cluster)
+        .filter(|sp| sp.scope.kind() == ScopeKind::Cluster)
+        .filter(|sp| {
+            sp.error
+                .as_ref()
+                .is_some_and(|e| e.starts_with("cluster `"))
+        })
         .map(|sp| sp.scope.cluster.clone())
         .collect();
     for sp in planned.iter_mut() {

@@ -10,7 +10,7 @@ use url::Url;
 use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
-use super::http::{Answer, exchange};
+use super::http::{Answer, Failure, exchange};
 use super::pacer::{OpClass, Pacer, subscription_of};
 use super::path::ArmPath;
 use super::retry::{
@@ -93,11 +93,7 @@ impl ArmClient {
                 ArmError::new(
                     operation,
                     resource,
-                    format!(
-                        "could not get a token as {}: {}",
-                        self.conn.identity,
-                        first_line(&e.to_string())
-                    ),
+                    super::diagnose::token_failure(&e, &self.conn.identity),
                 )
             })?;
         Ok(token.token.secret().to_string())
@@ -197,6 +193,9 @@ impl ArmClient {
             let Some(d) = delay else {
                 return Err(err);
             };
+            if class == RetryClass::Connection {
+                super::diagnose::warn_retrying(&err.message);
+            }
             tracing::info!(
                 "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
                 err.message,
@@ -218,12 +217,20 @@ impl ArmClient {
         } else {
             format!("{:.1}s", wait.as_secs_f64())
         };
-        err.message = format!(
-            "{}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
-            err.message,
+        // The hint (from `diagnose`) stays last.
+        let (what, hint) = err
+            .message
+            .split_once("\n  hint: ")
+            .map_or((err.message.as_str(), None), |(w, h)| (w, Some(h)));
+        let mut message = format!(
+            "{what}; gave up: the next attempt would be in {wait}, past the {:.1}s left of --operation-timeout ({})",
             left.as_secs_f64(),
             humantime::format_duration(self.operation_timeout)
         );
+        if let Some(h) = hint {
+            message.push_str(&format!("\n  hint: {h}"));
+        }
+        err.message = message;
         err
     }
 
@@ -254,7 +261,11 @@ impl ArmClient {
             Ok(a) => a,
             Err(f) => {
                 tracing::debug!(error = %f.message(), "arm request failed");
-                let err = ArmError::new(operation, resource, f.message().to_string());
+                let message = match &f {
+                    Failure::Connection(m) => super::diagnose::arm_unreachable(m),
+                    other => other.message().to_string(),
+                };
+                let err = ArmError::new(operation, resource, message);
                 if !f.is_transient() {
                     return Err(err);
                 }

@@ -96,11 +96,18 @@ async fn send_and_read(
         if e.is_timeout() {
             timed_out(url, timeout)
         } else {
-            Failure::Connection(error_chain(&e.without_url()))
+            let message = super::diagnose::unreachable(&e, url);
+            // The library's own words, for -vv (without the URL: its query may be signed).
+            tracing::debug!(error = %error_chain(&e.without_url()), "{message}");
+            Failure::Connection(message)
         }
     };
+    // -vvv: every exchange, ARM's and the token endpoint's. Never a header value but the request
+    // id and throttling budget, never a body (a token answer holds the token), never a query.
+    tracing::trace!("http → {}", display_url(url));
     let mut resp = request.send().await.map_err(broken)?;
     let status = resp.status().as_u16();
+    trace_answer(url, status, resp.headers());
     if (300..400).contains(&status) {
         return Err(redirect(url, status, resp.headers()));
     }
@@ -131,6 +138,23 @@ async fn send_and_read(
         headers: resp.headers().clone(),
         body,
     })
+}
+
+fn trace_answer(url: &Url, status: u16, headers: &reqwest::header::HeaderMap) {
+    if !tracing::enabled!(tracing::Level::TRACE) {
+        return;
+    }
+    let shown: Vec<String> = headers
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.as_str();
+            k == "x-ms-request-id"
+                || k == "retry-after"
+                || k.starts_with("x-ms-ratelimit-remaining")
+        })
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| format!("{k}={v}")))
+        .collect();
+    tracing::trace!("http ← {} {status} {}", display_url(url), shown.join(" "));
 }
 
 /// The error for a 3xx, naming the host that sent it and where it pointed (without the query).

@@ -13,6 +13,7 @@
 //! | `poller`    | waiting for long-running operations                                      |
 //! | `retry`     | the retry decision (a plain value type) and backoff                      |
 //! | `wire`      | ARM's JSON shapes                                                        |
+//! | `diagnose`  | transport, TLS and Entra ID failures in words: host, cause, fix          |
 //! | `error`     | `ArmError`: operation, resource, status, code, message, request id       |
 //!
 //! Nothing here decides what to change; the bearer token goes only to the ARM endpoint's host.
@@ -20,6 +21,7 @@
 mod assignments;
 mod auth;
 mod client;
+mod diagnose;
 mod discovery;
 mod endpoint;
 mod error;

@@ -23,8 +23,9 @@ mod principals;
 mod raw;
 pub mod report;
 mod schema;
+mod schema_strict;
 mod shape;
-mod suggest;
+pub mod suggest;
 mod text;
 mod tree;
 mod validate;
@@ -186,6 +187,25 @@ clusters:
     }
 
     #[test]
+    fn an_absent_principals_key_leaves_the_cluster_level_alone_and_an_empty_list_manages_it() {
+        let text = format!(
+            "version: 1\ndefaults: {{subscription: {SUB}, resource_group: rg}}\nclusters:\n  \
+             - name: absent\n    databases: [{{name: db, principals: []}}]\n  \
+             - name: empty\n    principals: []\n"
+        );
+        let state = parse(&text, "p.yaml").unwrap_or_else(|e| panic!("{e}"));
+        let scopes: Vec<(String, usize)> = state
+            .scopes
+            .iter()
+            .map(|s| (s.scope.to_string(), s.grants.len()))
+            .collect();
+        assert_eq!(
+            scopes,
+            [("absent/db".to_string(), 0), ("empty".to_string(), 0)]
+        );
+    }
+
+    #[test]
     fn a_valid_file_is_normalised() {
         let state = parse(&file(), "p.yaml").unwrap_or_else(|e| panic!("{e}"));
         let zkusto = ClusterRef::new(SUB, "rg", "zkusto");
@@ -202,7 +222,7 @@ clusters:
                     Unmanaged::Keep,
                     1
                 ),
-                (Scope::cluster(zkusto.clone()), Unmanaged::Delete, 0),
+                // No `principals:` at zkusto: its cluster level is not managed.
                 (
                     Scope::database(zkusto.clone(), "empty"),
                     Unmanaged::Delete,
@@ -222,7 +242,7 @@ clusters:
                 column: 9
             }
         );
-        let team: Vec<(&str, Option<&str>)> = state.scopes[3]
+        let team: Vec<(&str, Option<&str>)> = state.scopes[2]
             .grants
             .iter()
             .map(|g| (g.key.principal_id.as_str(), g.tenant.as_deref()))

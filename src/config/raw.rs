@@ -132,8 +132,10 @@ pub struct RawCluster {
     /// inherit it. Overrides `defaults.unmanaged`.
     pub unmanaged: Option<RawUnmanaged>,
     /// Cluster-level grants (roles `AllDatabasesAdmin`, `AllDatabasesViewer`, `AllDatabasesMonitor`).
-    #[serde(default)]
-    pub principals: Vec<RawClusterGrant>,
+    /// Without this key the cluster level is not managed: its grants are neither read nor changed
+    /// (only the listed databases are). `principals: []` means the cluster level has no grants, so
+    /// plan deletes every cluster-level assignment that `unmanaged`/`ignore` do not keep.
+    pub principals: Option<Vec<RawClusterGrant>>,
     /// The managed databases of the cluster. Databases not listed are not touched.
     #[serde(default)]
     pub databases: Vec<RawDatabase>,

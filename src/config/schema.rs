@@ -20,7 +20,9 @@ pub fn schema_value() -> Value {
         .for_deserialize()
         .with_transform(RecursiveTransform(strip_null as fn(&mut Schema)));
     let generator = settings.into_generator();
-    generator.into_root_schema_for::<RawFile>().to_value()
+    let mut schema = generator.into_root_schema_for::<RawFile>().to_value();
+    super::schema_strict::add_constraints(&mut schema);
+    schema
 }
 
 /// The schema as pretty JSON with a trailing newline, as committed in `principals.schema.json`.

@@ -115,7 +115,11 @@ pub fn validate(
 /// Every set name a grant of the cluster refers to, placed or not: a set is unused only if nothing
 /// names it.
 fn referenced_sets(cl: &RawCluster) -> impl Iterator<Item = &str> {
-    let cluster = cl.principals.iter().filter_map(|p| p.set.as_deref());
+    let cluster = cl
+        .principals
+        .iter()
+        .flatten()
+        .filter_map(|p| p.set.as_deref());
     let databases = cl
         .databases
         .iter()
@@ -264,21 +268,24 @@ impl Checker<'_> {
         scopes: &mut Vec<DesiredScope>,
     ) {
         let mut names_used = ClusterNames::new();
-        let mut grants = ScopeGrants::new(Scope::cluster(cref.clone()));
-        for (i, p) in cl.principals.iter().enumerate() {
-            let entry = GrantEntry {
-                fields: fields(&p.app, &p.user, &p.group, &p.set, &p.tenant),
-                role: p.role.as_ref().and_then(|r| Role::parse(&r.0)),
-                name: p.name.as_deref(),
-            };
-            let ppath = path.key("principals").index(i);
-            self.grant(&entry, &ppath, &mut grants, &mut names_used, cx);
+        // No `principals:` key: the cluster level is not managed (as a database not listed is not).
+        if let Some(principals) = &cl.principals {
+            let mut grants = ScopeGrants::new(Scope::cluster(cref.clone()));
+            for (i, p) in principals.iter().enumerate() {
+                let entry = GrantEntry {
+                    fields: fields(&p.app, &p.user, &p.group, &p.set, &p.tenant),
+                    role: p.role.as_ref().and_then(|r| Role::parse(&r.0)),
+                    name: p.name.as_deref(),
+                };
+                let ppath = path.key("principals").index(i);
+                self.grant(&entry, &ppath, &mut grants, &mut names_used, cx);
+            }
+            scopes.push(DesiredScope {
+                scope: grants.scope,
+                unmanaged,
+                grants: sorted(grants.grants),
+            });
         }
-        scopes.push(DesiredScope {
-            scope: grants.scope,
-            unmanaged,
-            grants: sorted(grants.grants),
-        });
         let mut dbs_seen: HashMap<String, usize> = HashMap::new();
         for (d, db) in cl.databases.iter().enumerate() {
             let dpath = path.key("databases").index(d);

@@ -51,7 +51,7 @@ fn chars(s: &str) -> usize {
 /// The whole comment, at most `limit` characters.
 pub fn render(plan: &Plan, file: &str, limit: usize) -> String {
     let head = head(plan, file);
-    let foot = foot(&plan.summary());
+    let foot = foot(plan);
     let sections = sections(plan);
     let full: String =
         head.clone() + &sections.iter().map(full_section).collect::<String>() + &foot;
@@ -146,6 +146,11 @@ fn head(plan: &Plan, file: &str) -> String {
             "Safety: ok (no mass deletion, no cluster left without an `AllDatabasesAdmin`).\n\n",
         );
     }
+    if plan.summary().replace > 0 {
+        s.push_str(
+            "`+` create, `-` delete, `~` replace (the new grant is created, then the old one deleted).\n\n",
+        );
+    }
     s
 }
 
@@ -156,12 +161,18 @@ fn row(name: &str, s: &Summary) -> String {
     )
 }
 
-fn foot(s: &Summary) -> String {
+fn foot(plan: &Plan) -> String {
+    let s = plan.summary();
+    let unread = plan.scopes.iter().filter(|sp| sp.error.is_some()).count();
     if s.has_changes() {
         format!(
             "**Plan: {} to add, {} to replace, {} to delete.**\n",
             s.create, s.replace, s.delete
         )
+    } else if unread > 0 && unread == plan.scopes.len() {
+        "**Nothing to compare: no scope could be read.**\n".to_string()
+    } else if unread > 0 {
+        "**No changes in the scopes that could be read.**\n".to_string()
     } else {
         "**No changes.**\n".to_string()
     }
@@ -195,6 +206,7 @@ fn sections(plan: &Plan) -> Vec<Section> {
                 .changes
                 .iter()
                 .filter_map(|c| change_line(c, Style::PLAIN))
+                .flat_map(|l| diff_lines(&l))
                 .collect();
             if lines.is_empty() {
                 continue;
@@ -224,7 +236,39 @@ fn sections(plan: &Plan) -> Vec<Section> {
         }
         out.push(Section { blocks });
     }
+    // One cluster: nothing to choose between, so show it rather than make a reviewer click.
+    if let [only] = out.as_mut_slice()
+        && let Some(Block::Text(t)) = only.blocks.first_mut()
+    {
+        *t = t.replacen("<details>", "<details open>", 1);
+    }
     out
+}
+
+/// Lines of a ```` ```diff ```` block wider than this wrap (GitHub scrolls code blocks instead).
+const WRAP: usize = 100;
+
+/// A plan line as `diff` lines. GitHub colours a line by its first character, so a replace
+/// (`-/+` in the terminal) starts with `~` here, or it would show red as if deleted; a long line
+/// wraps before its `[names]`, the continuation keeping the sign (and the colour).
+fn diff_lines(line: &str) -> Vec<String> {
+    let line = match line.strip_prefix("-/+") {
+        Some(rest) => format!("~{rest}"),
+        None => line.to_string(),
+    };
+    if chars(&line) <= WRAP {
+        return vec![line];
+    }
+    match line.rfind("  [") {
+        Some(i) if i > 0 => {
+            let sign = &line[..1];
+            vec![
+                line[..i].to_string(),
+                format!("{sign}     {}", &line[i + 2..]),
+            ]
+        }
+        _ => vec![line],
+    }
 }
 
 const CLOSE: &str = "</details>\n\n";

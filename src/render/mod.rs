@@ -27,7 +27,7 @@ use crate::plan::Plan;
 pub use diff::write_plan_diff;
 pub use json::write_plan_json;
 pub use markdown::{GITHUB_COMMENT_LIMIT, write_plan_markdown};
-pub use report::write_report_text;
+pub use report::{REPORT_FORMAT_VERSION, ReportContext, write_report_json, write_report_text};
 pub use style::Style;
 pub use text::write_plan_text;
 

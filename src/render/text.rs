@@ -18,11 +18,37 @@ pub(super) fn scope_heading(scope: &Scope) -> String {
 }
 
 fn who_current(a: &CurrentAssignment) -> String {
-    let mut s = format!("{}:{}", a.key.principal_type.file_key(), a.key.principal_id);
-    if let Some(n) = &a.principal_name {
+    let id = a.key.principal_id.as_str();
+    let mut s = format!("{}:{id}", a.key.principal_type.file_key());
+    if let Some(n) = a
+        .principal_name
+        .as_deref()
+        .and_then(|n| display_name(n, id))
+    {
         s.push_str(&format!(" ({n})"));
     }
     s
+}
+
+/// ARM's `principalName` without what the line already shows: ARM writes a user as
+/// `Bob Jones (bob@contoso.com)`, and the id is already there, so the line reads
+/// `user:bob@contoso.com (Bob Jones)`, not `(Bob Jones (bob@contoso.com))`.
+pub(super) fn display_name<'a>(name: &'a str, id: &str) -> Option<&'a str> {
+    let name = name.trim();
+    let lower = name.to_ascii_lowercase();
+    let suffix = format!("({})", id.to_ascii_lowercase());
+    let name = if lower.ends_with(&suffix) {
+        name[..name.len() - suffix.len()].trim_end()
+    } else {
+        name
+    };
+    (!name.is_empty() && !name.eq_ignore_ascii_case(id)).then_some(name)
+}
+
+/// Terminal text carries no Markdown: the safety reasons quote names in backticks for the
+/// Markdown plan and JSON readers.
+fn plain(s: &str) -> String {
+    s.replace('`', "")
 }
 
 fn who_desired(g: &DesiredGrant) -> String {
@@ -33,21 +59,32 @@ fn who_desired(g: &DesiredGrant) -> String {
     s
 }
 
-/// Writes the plan; `file` names the desired-state file in the headline.
+/// Writes the plan; `file` names the desired-state file in the headline. Scopes that could not be
+/// read are named here; their errors are the command's error, on stderr, once.
 pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write) -> io::Result<()> {
     let summary = plan.summary();
+    // A blank line separates sections, never opens the output.
+    let mut wrote = false;
+    let mut section = |w: &mut dyn Write| -> io::Result<()> {
+        if wrote {
+            writeln!(w)?;
+        }
+        wrote = true;
+        Ok(())
+    };
     if !plan.safety.ok {
+        section(w)?;
         writeln!(
             w,
             "{}",
             style.red(&style.bold("UNSAFE: apply will refuse this plan without --force:"))
         )?;
         for r in &plan.safety.reasons {
-            writeln!(w, "  - {r}")?;
+            writeln!(w, "  - {}", plain(r))?;
         }
-        writeln!(w)?;
     }
     if summary.has_changes() {
+        section(w)?;
         writeln!(
             w,
             "kusto-principals will make these changes to match {file}:"
@@ -59,11 +96,8 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             continue;
         }
         writeln!(w)?;
-        writeln!(
-            w,
-            "  {}",
-            style.bold(&format!("# {}", scope_heading(&sp.scope)))
-        )?;
+        let heading = format!("# {}", scope_heading(&sp.scope));
+        writeln!(w, "  {}", style.bold(&heading))?;
         for c in changes {
             if let Some(line) = change_line(c, style) {
                 writeln!(w, "  {line}")?;
@@ -72,7 +106,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
     }
     let kept: Vec<&CurrentAssignment> = plan.scopes.iter().flat_map(|s| s.kept.iter()).collect();
     if !kept.is_empty() {
-        writeln!(w)?;
+        section(w)?;
         writeln!(w, "Not in the file, kept (unmanaged: keep):")?;
         for a in kept {
             writeln!(w, "  {}", kept_line(a))?;
@@ -80,27 +114,28 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
     }
     let pending: Vec<&Pending> = plan.scopes.iter().flat_map(|s| &s.pending).collect();
     if !pending.is_empty() {
-        writeln!(w)?;
+        section(w)?;
         writeln!(w, "{}", PENDING_HEADING)?;
         for p in pending {
             writeln!(w, "  {}", pending_line(p))?;
         }
     }
-    let errors: Vec<_> = plan
+    let unread: Vec<&Scope> = plan
         .scopes
         .iter()
-        .filter_map(|s| s.error.as_ref().map(|e| (&s.scope, e)))
+        .filter(|s| s.error.is_some())
+        .map(|s| &s.scope)
         .collect();
-    if !errors.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "{}", style.red("Could not plan these scopes:"))?;
-        for (scope, e) in errors {
-            writeln!(w, "  {scope}: {e}")?;
+    if !unread.is_empty() {
+        section(w)?;
+        writeln!(w, "{}", style.red("Could not read (the error says why):"))?;
+        for scope in &unread {
+            writeln!(w, "  {scope}")?;
         }
     }
     let skipped: Vec<_> = plan.not_checked().collect();
     if !skipped.is_empty() {
-        writeln!(w)?;
+        section(w)?;
         writeln!(
             w,
             "{}",
@@ -116,7 +151,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
         .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
         .collect();
     if !followers.is_empty() {
-        writeln!(w)?;
+        section(w)?;
         writeln!(
             w,
             "Follower databases (their grants combine with the leader's):"
@@ -130,52 +165,70 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             )?;
         }
     }
-    writeln!(w)?;
+    section(w)?;
+    write_summary_line(plan, file, unread.len(), style, w)
+}
+
+fn write_summary_line(
+    plan: &Plan,
+    file: &str,
+    unread: usize,
+    style: Style,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let summary = plan.summary();
+    let skipped = plan.not_checked().count();
     if !plan.safety.ok {
-        writeln!(
-            w,
-            "{}",
-            style.red("UNSAFE: apply will refuse this plan without --force (reasons at the top).")
-        )?;
+        let line = "UNSAFE: apply will refuse this plan without --force (reasons at the top).";
+        writeln!(w, "{}", style.red(line))?;
     }
+    let total = plan.scopes.len();
+    let read = total - unread;
     if summary.has_changes() {
+        let line = format!(
+            "Plan: {} to add, {} to replace, {} to delete.",
+            summary.create, summary.replace, summary.delete
+        );
+        writeln!(w, "{}", style.bold(&line))
+    } else if read == 0 && unread > 0 {
         writeln!(
             w,
-            "{}",
-            style.bold(&format!(
-                "Plan: {} to add, {} to replace, {} to delete.",
-                summary.create, summary.replace, summary.delete
-            ))
-        )?;
-    } else if plan.has_errors() {
-        let unread = plan.scopes.iter().filter(|s| s.error.is_some()).count();
+            "Nothing to compare: none of the {unread} scope{} in {file} could be read.",
+            plural(unread)
+        )
+    } else if unread > 0 {
         writeln!(
             w,
-            "No changes in the scopes that could be read; {unread} could not be (see above)."
-        )?;
+            "No changes in the {read} scope{} that could be read; {unread} could not be read.",
+            plural(read)
+        )
     } else if summary.pending > 0 {
         writeln!(
             w,
-            "No changes to make now; {} assignment(s) pending in Azure (see above): plan again once they settle.",
-            summary.pending
-        )?;
-    } else if !skipped.is_empty() {
-        let read = plan.scopes.len() - skipped.len();
+            "No changes to make now; {} assignment{} pending in Azure (listed above): plan again once they settle.",
+            summary.pending,
+            plural(summary.pending)
+        )
+    } else if skipped > 0 {
         writeln!(
             w,
-            "No changes in the {read} scope(s) checked; {} not checked (see above).",
-            skipped.len()
-        )?;
+            "No changes in the {} scope{} checked; {skipped} not checked (listed above).",
+            plan.scopes.len() - skipped,
+            plural(plan.scopes.len() - skipped)
+        )
     } else {
-        let read = plan.scopes.len();
         writeln!(
             w,
-            "No changes. Azure matches {file} ({} grants in {read} scope{}).",
+            "No changes. Azure matches {file} ({} grant{} in {read} scope{}).",
             summary.unchanged,
-            if read == 1 { "" } else { "s" }
-        )?;
+            plural(summary.unchanged),
+            plural(read)
+        )
     }
-    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// One change as a plan line (without indentation): `+` create, `-` delete, `-/+` replace; `None`

@@ -18,7 +18,9 @@ use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::Scope;
 use crate::plan::{Plan, planfile};
-use crate::render::{OutputFormat, Style, write_plan, write_report_text};
+use crate::render::{
+    OutputFormat, ReportContext, Style, write_plan, write_report_json, write_report_text,
+};
 
 pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i32> {
     if let Some(path) = &args.plan {
@@ -30,12 +32,16 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
         return Err(scope_errors(&plan));
     }
     if !plan.summary().has_changes() {
+        // The text plan already said "No changes."; a JSON reader still gets its document.
+        if args.format == ReportFormat::Json {
+            write_empty_report(&plan)?;
+        }
         return Ok(0);
     }
     refuse_if_unsafe(&plan, args)?;
     if !args.auto_approve && !confirm()? {
         return Err(Error::Refused(
-            "apply cancelled; nothing was changed".into(),
+            "apply cancelled: the answer was not `yes`; nothing was changed".into(),
         ));
     }
     execute(g, args, &plan, &session.client, &guard).await
@@ -78,6 +84,7 @@ fn refuse_if_unsafe(plan: &Plan, args: &ApplyArgs) -> Result<()> {
 /// These listings serve as the guard's for the clusters whose turn comes within
 /// `PRELISTED_FRESH_FOR`; a later cluster's scopes are listed again (`apply::guard`).
 async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+    refuse_desired_state_as_plan(path)?;
     let saved = planfile::read(path)?;
     let session = connect_with_api(g, &saved.api_version).await?;
     let client = &session.client;
@@ -124,10 +131,20 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
         )));
     }
     let plan = saved.to_plan();
-    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     if !plan.summary().has_changes() {
-        return Ok(0);
+        // A saved plan keeps only the scopes it writes to, so there is no count of matching grants.
+        let text = format!(
+            "No changes: the saved plan `{}` has nothing to apply (Azure matched {} when it was made).\n",
+            path.display(),
+            saved.document.file
+        );
+        return match args.format {
+            ReportFormat::Text => super::write_stdout(text.as_bytes()),
+            ReportFormat::Json => write_empty_report(&plan),
+        }
+        .map(|()| 0);
     }
+    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
     let guard = Guard::Saved(Some(Prelisted {
@@ -135,6 +152,37 @@ async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i3
         listings,
     }));
     execute(g, args, &plan, client, &guard).await
+}
+
+/// `apply principals.yaml` (the `-f` forgotten): a desired-state file is not a plan, and saying so
+/// beats a JSON parse error at line 1 column 1.
+fn refuse_desired_state_as_plan(path: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(()); // planfile::read reports the I/O error
+    };
+    if text.trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let yaml: Option<serde_yaml::Mapping> = serde_yaml::from_str(&text).ok();
+    let looks_desired =
+        yaml.is_some_and(|m| m.contains_key("clusters") || m.contains_key("version"));
+    if looks_desired {
+        return Err(Error::Usage(format!(
+            "`{p}` is not a saved plan: this looks like a desired-state file; did you mean `apply -f {p}`?",
+            p = path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The JSON report of an apply with nothing to do: `complete`, zero counts, no actions.
+fn write_empty_report(plan: &Plan) -> Result<()> {
+    write_report_json(
+        &crate::apply::ApplyReport::default(),
+        &ReportContext::new(plan, false),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(|e| Error::Other(e.into()))
 }
 
 /// Runs the writes of a plan and prints the report.
@@ -159,19 +207,17 @@ async fn execute(
         guard,
     };
     let report = crate::apply::apply(plan, client, &options).await;
+    let cx = ReportContext::new(plan, cancel.is_cancelled());
     let mut out = std::io::stdout().lock();
     match args.format {
         ReportFormat::Text => {
-            writeln!(out).map_err(anyhow::Error::from)?;
-            write_report_text(&report, style(g), &mut out).map_err(anyhow::Error::from)?;
+            writeln!(out).and_then(|()| write_report_text(&report, &cx, style(g), &mut out))
         }
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).map_err(anyhow::Error::from)?;
-            writeln!(out).map_err(anyhow::Error::from)?;
-        }
+        ReportFormat::Json => write_report_json(&report, &cx, &mut out),
     }
-    out.flush().map_err(anyhow::Error::from)?;
-    if cancel.is_cancelled() {
+    .and_then(|()| out.flush())
+    .map_err(anyhow::Error::from)?;
+    if cx.interrupted {
         return Err(Error::Interrupted);
     }
     let failed = report.failed();
@@ -247,8 +293,12 @@ fn confirm() -> Result<bool> {
     eprint!("\nApply these changes? Only `yes` is accepted: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .read_line(&mut line)
         .map_err(anyhow::Error::from)?;
+    if read == 0 {
+        // Ctrl-D: end the prompt's line, so the error that follows starts on its own.
+        eprintln!();
+    }
     Ok(line.trim() == "yes")
 }

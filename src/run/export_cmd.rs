@@ -141,7 +141,7 @@ pub(super) async fn export_command(g: &GlobalArgs, args: &ExportArgs) -> Result<
                 eprintln!("wrote {}", path.display());
             }
         }
-        None => print!("{text}"),
+        None => super::write_stdout(text.as_bytes())?,
     }
     Ok(0)
 }

@@ -8,9 +8,11 @@
 //! | `plan_cmd`   | `plan`, and the planning that `apply -f` shares          |
 //! | `apply_cmd`  | `apply -f FILE`, `apply PLAN.json`                       |
 //! | `export_cmd` | `export`                                                 |
+//! | `not_found`  | "did you mean" for scopes that do not exist                |
 
 mod apply_cmd;
 mod export_cmd;
+mod not_found;
 mod plan_cmd;
 mod session;
 
@@ -23,25 +25,77 @@ use crate::render::Style;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    init_tracing(&cli.global);
-    let g = &cli.global;
+    let (file, azure) = match &cli.command {
+        Command::Validate(a) => (Some(&a.file), None),
+        Command::Plan(a) => (Some(&a.file), Some(&a.azure)),
+        Command::Apply(a) => (Some(&a.file), Some(&a.azure)),
+        Command::Export(a) => (None, Some(&a.azure)),
+        Command::Schema | Command::Emulator(_) | Command::Completions { .. } => (None, None),
+    };
+    let g = &GlobalArgs::new(&cli.output, file, azure);
+    init_tracing(g);
     match &cli.command {
         Command::Validate(args) => validate(g, args),
         Command::Plan(args) => runtime()?.block_on(plan_cmd::plan_command(g, args)),
         Command::Apply(args) => runtime()?.block_on(apply_cmd::apply_command(g, args)),
         Command::Export(args) => runtime()?.block_on(export_cmd::export_command(g, args)),
         Command::Schema => {
-            println!("{}", crate::config::schema_json().trim_end());
+            let text = format!("{}\n", crate::config::schema_json().trim_end());
+            write_stdout(text.as_bytes())?;
             Ok(0)
         }
         Command::Emulator(args) => {
             runtime()?.block_on(kusto_emulator::serve(args))?;
             Ok(0)
         }
-        Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut cmd, "kusto-principals", &mut std::io::stdout());
-            Ok(0)
+        Command::Completions { shell } => completions(*shell),
+    }
+}
+
+/// Prints a completion script. clap_complete's bash script names its functions after the binary
+/// with `-` turned into `__` but labels its `case` arms with `__subcmd__` inserted at that `-`
+/// (`kusto__subcmd__principals__subcmd__plan`), so no arm ever matched and completion offered
+/// nothing past the first word; the labels are put back to the names the function computes.
+fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "kusto-principals", &mut script);
+    let mut script = String::from_utf8(script).map_err(anyhow::Error::from)?;
+    if shell == clap_complete::Shell::Bash {
+        script = script.replace("kusto__subcmd__principals", "kusto__principals");
+    }
+    write_stdout(script.as_bytes())?;
+    Ok(0)
+}
+
+/// Writes to stdout; a reader that closed the pipe (`| head`) ends the program quietly in `main`.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::Other(e.into()))
+}
+
+/// True when the error is stdout's reader having gone away (`plan | head`): not a failure of ours,
+/// so the program exits 0 and says nothing, as `cat` and `grep` do.
+pub fn is_broken_pipe(err: &Error) -> bool {
+    let broken = |e: &(dyn std::error::Error + 'static)| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    };
+    match err {
+        // `transparent` hides the anyhow root from `source()`, so walk its own chain.
+        Error::Other(any) => any.chain().any(broken),
+        other => {
+            let mut source = std::error::Error::source(other);
+            while let Some(e) = source {
+                if broken(e) {
+                    return true;
+                }
+                source = e.source();
+            }
+            false
         }
     }
 }
@@ -63,7 +117,10 @@ fn init_tracing(g: &GlobalArgs) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,kusto_principals={ours}"));
+    // rustls logs each certificate failure at error level; the error we return already says it,
+    // with the host and the fix.
+    let filter =
+        tracing_subscriber::EnvFilter::new(format!("warn,rustls=off,kusto_principals={ours}"));
     // Escape codes only on a terminal: CI logs and captured stderr stay plain text.
     let ansi = match g.color {
         ColorChoice::Always => true,

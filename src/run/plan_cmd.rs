@@ -48,7 +48,9 @@ pub(super) async fn make_plan(
     )
     .await?;
     report_spellings(&survey.spellings);
-    let plan = finish(survey.scopes, &safety);
+    let mut scopes = survey.scopes;
+    super::not_found::explain(&session.client, &mut scopes).await;
+    let plan = finish(scopes, &safety);
     report_not_checked(&plan);
     let touched: BTreeSet<&Scope> = plan
         .scopes
@@ -137,9 +139,11 @@ pub(super) fn scope_errors(plan: &Plan) -> Error {
         .iter()
         .filter_map(|s| s.error.as_ref().map(|e| format!("\n  `{}`: {e}", s.scope)))
         .collect();
+    let total = plan.scopes.len();
     Error::Usage(format!(
-        "{} scope(s) in the file could not be read:{}",
+        "{} of the {total} scope{} in the file could not be read:{}",
         failed.len(),
+        if total == 1 { "" } else { "s" },
         failed.concat()
     ))
 }

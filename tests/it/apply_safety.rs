@@ -111,6 +111,7 @@ fn a_failed_create_holds_back_only_the_deletes_that_depend_on_it() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("2 of 7 writes failed"), "{run:?}");
     let report: Value = serde_json::from_str(&run.stdout).expect("a JSON report");
     for name in ["ca-unknown", "cb-new-admin"] {
         let create = action(&report, "create", name);
@@ -207,7 +208,7 @@ fn an_unsafe_plan_is_refused_without_force_and_applied_with_it() {
     assert!(
         forced
             .stdout
-            .contains("Apply complete: 1 applied, 0 failed, 0 skipped."),
+            .contains("Apply complete: 1 change (0 add, 0 replace, 1 delete) in 1 write; 1 applied, 0 failed, 0 skipped."),
         "{forced:?}"
     );
     let left = &env.emu().snapshot().clusters[0].principals;

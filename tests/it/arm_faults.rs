@@ -215,7 +215,7 @@ fn an_operation_that_fails_server_side_is_started_again() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
-            .contains("Apply complete: 1 applied, 0 failed, 0 skipped."),
+            .contains("Apply complete: 1 change (1 add, 0 replace, 0 delete) in 1 write; 1 applied, 0 failed, 0 skipped."),
         "{run:?}"
     );
     assert_eq!(stub.seen().iter().filter(|s| s.method == "PUT").count(), 2);

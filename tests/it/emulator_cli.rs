@@ -113,3 +113,48 @@ async fn print_env_names_the_real_port_and_the_variables_work() {
     let resp = within("token", req.send()).await.expect("token request");
     assert_eq!(resp.status(), 200);
 }
+
+#[test]
+fn sigterm_stops_the_emulator_and_removes_its_ca_folder() {
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--listen", "127.0.0.1:0", "--print-env"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let pid = child.id();
+    let running = Running(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ca = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("--print-env lines");
+        if let Some(path) = line.strip_prefix("export KUSTO_PRINCIPALS_CA_CERT=") {
+            break std::path::PathBuf::from(path.trim_matches('\''));
+        }
+    };
+    let dir = ca.parent().expect("the CA's folder").to_path_buf();
+    assert!(ca.is_file(), "{}", ca.display());
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    let mut child = running;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the emulator ignores SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}

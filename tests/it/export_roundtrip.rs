@@ -87,7 +87,13 @@ fn estate() -> EmulatorState {
                     ));
                     let extra = if d % 2 == 0 { 9 } else { 8 };
                     for e in 0..extra {
-                        let db_roles = Role::for_scope(ScopeKind::Database);
+                        // Every role but Viewer: the Viewer holders of database dN are then the
+                        // same in every cluster (the readers and analysts-N), which a set is for.
+                        let db_roles: Vec<Role> = Role::for_scope(ScopeKind::Database)
+                            .iter()
+                            .copied()
+                            .filter(|r| *r != Role::Viewer)
+                            .collect();
                         let role = db_roles[e % db_roles.len()];
                         g.push(grant(
                             format!("svc-{e}"),

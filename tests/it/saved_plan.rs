@@ -33,7 +33,7 @@ fn a_fresh_saved_plan_applies_exactly_and_converges() {
     assert!(
         apply
             .stdout
-            .contains("Apply complete: 4 applied, 0 failed, 0 skipped."),
+            .contains("Apply complete: 4 changes (3 add, 0 replace, 1 delete) in 4 writes; 4 applied, 0 failed, 0 skipped."),
         "{apply:?}"
     );
     let again = env.run(&["plan", "-f", &file, "--detailed-exitcode"]);

@@ -251,7 +251,7 @@ fn a_creating_admin_is_not_counted_and_the_plan_is_unsafe() {
     let run = run_on_stub(&env, &stub, &["plan", "-f", &file]);
     assert!(
         run.stdout
-            .contains("`stubcluster` would be left with no AllDatabasesAdmin (it has 1 now)"),
+            .contains("stubcluster would be left with no AllDatabasesAdmin (it has 1 now)"),
         "{run:?}"
     );
     assert!(

@@ -157,6 +157,9 @@ fn shell_quote(v: &str) -> String {
 
 /// Runs the standalone emulator until Ctrl-C.
 pub async fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
+    // Listen for the stop signals before anything is printed: whoever reads `--print-env` may send
+    // SIGTERM at once.
+    let stop = stop_signals()?;
     let state = args.load_state()?;
     let emulator = Emulator::start(state, args.options()).await?;
     if args.print_env {
@@ -169,9 +172,33 @@ pub async fn serve(args: &EmulatorArgs) -> anyhow::Result<()> {
         emulator.endpoint(),
         emulator.ca_cert_path().display()
     );
-    tokio::signal::ctrl_c().await?;
+    stop.await;
+    // Shutting down drops the temporary folder of the CA certificate.
     emulator.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (`kill`, a service manager, a CI job ending): both stop the emulator the same
+/// way, so neither leaves its temporary CA folder behind. The handlers are installed here, at once.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 #[cfg(test)]

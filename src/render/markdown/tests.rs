@@ -21,13 +21,13 @@ fn big(clusters: usize, n: usize) -> Plan {
 
 fn assert_well_formed(md: &str) {
     assert_eq!(
-        md.matches("<details>").count(),
+        md.matches("<details>").count() + md.matches("<details open>").count(),
         md.matches("</details>").count(),
         "{md}"
     );
     assert_eq!(md.matches("```").count() % 2, 0, "{md}");
     assert!(
-        md.ends_with("to delete.**\n") || md.ends_with("**No changes.**\n"),
+        md.ends_with("to delete.**\n") || md.ends_with("No changes.**\n"),
         "{md}"
     );
 }
@@ -70,4 +70,27 @@ fn every_limit_is_respected() {
     // Even a head larger than the limit.
     let md = render(&plan, "p.yaml", 300);
     assert!(md.chars().count() <= 300);
+}
+
+#[test]
+fn replace_lines_do_not_read_as_deletes_and_long_lines_wrap() {
+    let (d, c) = scenario(
+        "scopes:\n  - scope: c\n    desired: [{user: bob@contoso.com, role: AllDatabasesMonitor}]\n    \
+         current: [{name: bob-cluster, user: bob@contoso.com, role: AllDatabasesViewer, \
+         display: \"Bob Jones (bob@contoso.com)\"}]\n",
+    );
+    let md = render(&diff(&d, &c), "p.yaml", GITHUB_COMMENT_LIMIT);
+    let block: Vec<&str> = md
+        .split("```diff\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a diff block")
+        .lines()
+        .collect();
+    assert!(block.iter().all(|l| l.starts_with('~')), "{md}");
+    assert!(block.iter().all(|l| l.chars().count() <= WRAP), "{md}");
+    assert!(
+        md.contains("<details open>"),
+        "one cluster is shown open: {md}"
+    );
 }
