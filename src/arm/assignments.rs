@@ -1,5 +1,7 @@
-//! The principal assignment endpoints: list, get, create-or-update and delete, each waiting for its
-//! long-running operation and confirming the result with a GET.
+//! The principal assignment endpoints: list, get, create-or-update and delete. A write is its PUT or
+//! DELETE and the polls of the operation it starts, nothing more: the operation's terminal status is
+//! the write's result (issue 15), and the next plan is the confirmation. The resolved fields a read-back
+//! would add (`tenantName`, `principalName`) are not needed by `apply`.
 
 use reqwest::Method;
 
@@ -51,14 +53,13 @@ impl ArmClient {
         }
     }
 
-    /// Creates (or updates) the assignment `name` for `key`, waits for the operation and returns the
-    /// assignment as ARM then lists it (with its resolved fields).
+    /// Creates (or updates) the assignment `name` for `key` and waits for its operation.
     pub async fn put_assignment(
         &self,
         key: &AssignmentKey,
         name: &str,
         tenant: Option<&str>,
-    ) -> Result<CurrentAssignment, ArmError> {
+    ) -> Result<(), ArmError> {
         let op = "create principal assignment";
         let path = ArmPath::assignment(&key.scope, name)?;
         let body = serde_json::to_value(AssignmentBody {
@@ -72,16 +73,7 @@ impl ArmClient {
         })
         .expect("the body serialises");
         self.write_and_wait(op, &path, Method::PUT, Some(&body))
-            .await?;
-        let path = path.as_str();
-        match self.get_assignment(&key.scope, name).await? {
-            Some(a) => Ok(a),
-            None => Err(ArmError::new(
-                op,
-                path,
-                "the operation succeeded but the assignment is not there",
-            )),
-        }
+            .await
     }
 
     /// Sends a PUT or DELETE and waits for the operation it starts; starts it again when the operation
@@ -123,20 +115,11 @@ impl ArmClient {
         }
     }
 
-    /// Deletes the assignment `name` and waits until it is gone. Deleting a missing one succeeds.
+    /// Deletes the assignment `name` and waits for its operation. Deleting a missing one succeeds.
     pub async fn delete_assignment(&self, scope: &Scope, name: &str) -> Result<(), ArmError> {
         let op = "delete principal assignment";
         let path = ArmPath::assignment(scope, name)?;
-        self.write_and_wait(op, &path, Method::DELETE, None).await?;
-        let path = path.as_str();
-        match self.get_assignment(scope, name).await? {
-            None => Ok(()),
-            Some(_) => Err(ArmError::new(
-                op,
-                path,
-                "the operation succeeded but the assignment is still there",
-            )),
-        }
+        self.write_and_wait(op, &path, Method::DELETE, None).await
     }
 }
 

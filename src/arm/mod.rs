@@ -33,6 +33,7 @@ mod pacer;
 mod pager;
 mod path;
 mod poller;
+pub use poller::OPERATION_NOT_FINISHED;
 mod retry;
 mod transport;
 mod wire;

@@ -1,5 +1,8 @@
 //! Waiting for a long-running operation: `Azure-AsyncOperation` first, then `Location`, then the
-//! resource's `provisioningState`, honouring `Retry-After`, within the client's operation timeout.
+//! resource's `provisioningState`, within the client's operation timeout. The first poll follows the
+//! service's `Retry-After` when it sends one (the real service mostly does not); otherwise it comes
+//! after 100 ms, since an operation that completes at once should cost one poll and little wait,
+//! and later polls back off to 5 s.
 
 use std::time::{Duration, Instant};
 
@@ -8,12 +11,28 @@ use url::Url;
 
 use super::client::{ArmClient, Response, parse_json, redact};
 use super::error::ArmError;
-use super::retry::parse_retry_after;
+use super::retry::retry_after_within;
 use super::wire::{AssignmentResource, OperationStatus};
 
 /// The first poll comes quickly (most Kusto operations take 1-5 s); later ones back off to this.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// A `Retry-After: 0` does not make a busy loop.
+const MIN_POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The wait before the next poll: the service's `Retry-After` when it sent one, else twice the last
+/// wait, up to `MAX_POLL_INTERVAL`. (The caller also stops at the operation's deadline.)
+fn next_interval(last: Option<Duration>, retry_after: Option<Duration>) -> Duration {
+    match (retry_after, last) {
+        (Some(d), _) => d.max(MIN_POLL_INTERVAL),
+        (None, None) => FIRST_POLL_INTERVAL,
+        (None, Some(last)) => (last * 2).min(MAX_POLL_INTERVAL),
+    }
+}
+
+/// The code of the error a write ends with when its operation is still running at the deadline (this
+/// client's, not ARM's): the cluster may still be busy with it.
+pub const OPERATION_NOT_FINISHED: &str = "OperationNotFinished";
 
 enum Poll {
     AsyncOperation(Url),
@@ -23,14 +42,16 @@ enum Poll {
 
 impl ArmClient {
     fn timed_out(&self, operation: &str, resource: &str) -> ArmError {
-        ArmError::new(
+        let mut e = ArmError::new(
             operation,
             resource,
             format!(
                 "the operation did not finish within {} (--operation-timeout); it may still complete in Azure, so run `plan` to see where things stand",
                 humantime::format_duration(self.operation_timeout)
             ),
-        )
+        );
+        e.code = Some(OPERATION_NOT_FINISHED.to_string());
+        e
     }
 
     /// Waits until the operation started by `initial` ends. `Ok` when it succeeded.
@@ -62,8 +83,11 @@ impl ArmClient {
             return Ok(());
         };
         let deadline = Instant::now() + self.operation_timeout;
-        let mut interval =
-            parse_retry_after(initial.header("retry-after")).unwrap_or(FIRST_POLL_INTERVAL);
+        // The service's `Retry-After`, never past the operation's deadline.
+        let retry_after = |h: Option<&str>| {
+            retry_after_within(h, deadline.saturating_duration_since(Instant::now()))
+        };
+        let mut interval = next_interval(None, retry_after(initial.header("retry-after")));
         loop {
             // The last poll happens at the deadline, not one interval before it: a long
             // `Retry-After` must not turn an operation that finishes in time into a timeout.
@@ -72,7 +96,7 @@ impl ArmClient {
                 return Err(self.timed_out(operation, resource));
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
-            let (done, retry_after) = match &poll {
+            let (done, asked) = match &poll {
                 Poll::AsyncOperation(url) => {
                     let resp = self
                         .send(operation, resource, Method::GET, url.clone(), None)
@@ -94,17 +118,14 @@ impl ArmClient {
                             err.request_id = resp.header("x-ms-request-id").map(str::to_string);
                             return Err(err);
                         }
-                        _ => (false, parse_retry_after(resp.header("retry-after"))),
+                        _ => (false, retry_after(resp.header("retry-after"))),
                     }
                 }
                 Poll::Location(url) => {
                     let resp = self
                         .send(operation, resource, Method::GET, url.clone(), None)
                         .await?;
-                    (
-                        resp.status != 202,
-                        parse_retry_after(resp.header("retry-after")),
-                    )
+                    (resp.status != 202, retry_after(resp.header("retry-after")))
                 }
                 Poll::Resource(url) => {
                     let resp = self
@@ -126,7 +147,7 @@ impl ArmClient {
                                         format!("provisioningState is {state}"),
                                     ));
                                 }
-                                _ => (false, parse_retry_after(resp.header("retry-after"))),
+                                _ => (false, retry_after(resp.header("retry-after"))),
                             }
                         }
                         // A delete polled through the resource ends when it is gone.
@@ -144,7 +165,22 @@ impl ArmClient {
                     Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => redact(u),
                 }
             );
-            interval = retry_after.unwrap_or_else(|| (interval * 2).min(MAX_POLL_INTERVAL));
+            interval = next_interval(Some(interval), asked);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_start_short_back_off_and_follow_retry_after() {
+        let ms = Duration::from_millis;
+        assert_eq!(next_interval(None, None), ms(100));
+        assert_eq!(next_interval(Some(ms(100)), None), ms(200));
+        assert_eq!(next_interval(Some(ms(4000)), None), MAX_POLL_INTERVAL);
+        assert_eq!(next_interval(None, Some(ms(2000))), ms(2000));
+        assert_eq!(next_interval(Some(ms(800)), Some(ms(0))), MIN_POLL_INTERVAL);
     }
 }

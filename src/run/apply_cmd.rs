@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::plan_cmd::{make_plan, scope_errors};
 use super::style;
-use crate::apply::ApplyOptions;
+use crate::apply::{ApplyOptions, Guard};
 use crate::arm::ArmClient;
 use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
     if let Some(path) = &args.plan {
         return super::saved_cmd::apply_saved(g, args, path).await;
     }
-    let (plan, file, session) = make_plan(g, &args.target).await?;
+    let (plan, file, session, guard) = make_plan(g, &args.target).await?;
     show_plan_for_apply(g, args, &plan, &file)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));
@@ -39,7 +39,7 @@ pub(super) async fn apply_command(g: &GlobalArgs, args: &ApplyArgs) -> Result<i3
             "apply cancelled: the answer was not `yes`; nothing was changed".into(),
         ));
     }
-    execute(g, args, &plan, &session.client).await
+    execute(g, args, &plan, &session.client, &guard).await
 }
 
 /// With `--format json` stdout carries only the report, so the plan shows on stderr.
@@ -116,9 +116,10 @@ pub(super) async fn execute(
     args: &ApplyArgs,
     plan: &Plan,
     client: &ArmClient,
+    guard: &Guard,
 ) -> Result<i32> {
     let cancel = CancellationToken::new();
-    watch_ctrl_c(cancel.clone());
+    watch_signals(cancel.clone());
     let progress = crate::progress::for_stderr(
         plan.write_count(),
         std::io::stderr().is_terminal(),
@@ -128,6 +129,7 @@ pub(super) async fn execute(
         parallelism: g.parallelism as usize,
         cancel: cancel.clone(),
         progress: progress.as_ref(),
+        guard,
     };
     let report = crate::apply::apply(plan, client, &options).await;
     let cx = ReportContext::new(plan, cancel.is_cancelled());
@@ -153,24 +155,57 @@ pub(super) async fn execute(
     Ok(0)
 }
 
-/// First Ctrl-C: no new writes start, running operations finish, the report is printed. Second:
-/// abandon at once.
-fn watch_ctrl_c(cancel: CancellationToken) {
+/// First Ctrl-C or SIGTERM (what CI sends when a job is cancelled): no new writes start, running
+/// operations finish, the report is printed. A second one: abandon at once.
+fn watch_signals(cancel: CancellationToken) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let Some(mut signals) = Signals::new() else {
             return;
-        }
+        };
+        let Some(first) = signals.next().await else {
+            return;
+        };
         eprintln!(
-            "\ninterrupted: letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
+            "\ninterrupted ({first}): letting running operations finish, starting no new ones (Ctrl-C again to abandon them)"
         );
         cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await.is_some() {
             eprintln!(
                 "abandoned: operations already sent to ARM may still complete; rerun plan to see where things stand"
             );
             std::process::exit(130);
         }
     });
+}
+
+/// Ctrl-C, and on Unix SIGTERM.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Option<Self> {
+        Some(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()?,
+        })
+    }
+
+    /// The next signal's name; `None` when signals can no longer be received.
+    async fn next(&mut self) -> Option<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|()| "Ctrl-C"),
+                r = self.term.recv() => r.map(|()| "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.ok().map(|()| "Ctrl-C")
+        }
+    }
 }
 
 /// Asks for `yes` on a terminal; without one, `--auto-approve` is required.

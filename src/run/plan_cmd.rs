@@ -1,12 +1,14 @@
 //! `plan`, and the planning that `apply -f FILE` shares.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::session::{Session, connect};
 use super::{load_desired, style};
+use crate::apply::Guard;
 use crate::cli::{GlobalArgs, PlanArgs, StoppedClusters};
 use crate::error::{Error, Result};
-use crate::model::{DesiredState, Scope};
+use crate::model::{DesiredScope, DesiredState, Scope};
 use crate::plan::{Plan, SavedPlan, SpellingNote, finish, planfile};
 use crate::render::inert::text;
 use crate::render::{OutputFormat, write_plan};
@@ -16,15 +18,16 @@ use crate::survey::survey;
 /// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives
 /// (`survey`). A scope that does not exist, or that cannot take grants, becomes an error of that
 /// scope and one of a cluster that is not Running is "not checked" (the plan still shows the rest);
-/// any other failure fails the command.
+/// any other failure fails the command. The desired scopes the plan writes to are kept for apply's
+/// guard, which plans each of them again just before writing (`apply::Guard`).
 pub(super) async fn make_plan(
     g: &GlobalArgs,
     targets: &[String],
-) -> Result<(Plan, String, Session)> {
+) -> Result<(Plan, String, Session, Guard)> {
     let desired = load_desired(g, targets)?;
     let session = connect(g).await?;
-    let (plan, file) = plan_desired(g, desired, &session).await?;
-    Ok((plan, file, session))
+    let (plan, file, guard) = plan_desired(g, desired, &session).await?;
+    Ok((plan, file, session, guard))
 }
 
 /// Plans `desired` against what `session` lists (`make_plan` without loading or connecting).
@@ -32,7 +35,7 @@ pub(super) async fn plan_desired(
     g: &GlobalArgs,
     mut desired: DesiredState,
     session: &Session,
-) -> Result<(Plan, String)> {
+) -> Result<(Plan, String, Guard)> {
     if let Some(graph) = &session.graph {
         resolve_principals(graph, &mut desired).await?;
     }
@@ -43,6 +46,10 @@ pub(super) async fn plan_desired(
         safety,
     } = desired;
     let stopped_are_errors = g.stopped_clusters == StoppedClusters::Error;
+    let mut desired_scopes: BTreeMap<Scope, DesiredScope> = scopes
+        .iter()
+        .map(|ds| (ds.scope.clone(), ds.clone()))
+        .collect();
     let survey = survey(
         &session.client,
         scopes,
@@ -56,7 +63,18 @@ pub(super) async fn plan_desired(
     super::not_found::explain(&session.client, &mut scopes).await;
     let plan = finish(scopes, &safety);
     report_not_checked(&plan);
-    Ok((plan, file))
+    let touched: BTreeSet<&Scope> = plan
+        .scopes
+        .iter()
+        .filter(|sp| sp.is_touched())
+        .map(|sp| &sp.scope)
+        .collect();
+    desired_scopes.retain(|scope, _| touched.contains(scope));
+    let guard = Guard::Replan {
+        scopes: desired_scopes,
+        ignore,
+    };
+    Ok((plan, file, guard))
 }
 
 /// Warns, on stderr, about the scopes that were not checked because their cluster is not Running:
@@ -129,7 +147,7 @@ pub(super) fn scope_errors(plan: &Plan) -> Error {
 }
 
 pub(super) async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
-    let (plan, file, _session) = make_plan(g, &args.target).await?;
+    let (plan, file, _session, _) = make_plan(g, &args.target).await?;
     print_plan(g, &plan, &file, args.format)?;
     if plan.has_errors() {
         return Err(scope_errors(&plan));

@@ -12,12 +12,14 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Instant;
 
 use futures::StreamExt;
 
 use super::apply_cmd::{execute, refuse_if_unsafe, show_plan_for_apply};
 use super::plan_cmd::plan_desired;
 use super::session::{Session, connect_with_api};
+use crate::apply::{Guard, Prelisted};
 use crate::arm::ArmClient;
 use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
 use crate::error::{Error, Result};
@@ -37,9 +39,21 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
     let session = connect_with_api(g, &saved.api_version).await?;
     let client = &session.client;
     let now = list_saved_scopes(g, &saved, client).await?;
-    let plan = match stale::check(&saved, &now, &SafetyConfig::default()) {
+    let listed_at = Instant::now();
+    // The staleness check's listings serve as the guard's for the clusters whose turn comes soon
+    // (`apply::guard`); with `-f FILE`, the re-plan's desired scopes are the guard.
+    let prelisted = || {
+        Guard::Saved(Some(Prelisted {
+            at: listed_at,
+            listings: now
+                .iter()
+                .filter_map(|(scope, items)| items.clone().map(|i| (scope.clone(), i)))
+                .collect(),
+        }))
+    };
+    let (plan, guard) = match stale::check(&saved, &now, &SafetyConfig::default()) {
         Verdict::AlreadyApplied => return already_applied(args, path),
-        Verdict::Current(plan) if !g.file_given => plan,
+        Verdict::Current(plan) if !g.file_given => (plan, prelisted()),
         Verdict::Stale(what) if !g.file_given => {
             return Err(Error::Refused(format!(
                 "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n  {}\n  hint: make a new plan and review it",
@@ -73,7 +87,7 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
     }
     refuse_if_unsafe(&plan, args)?;
     // The saved plan was reviewed; it is applied without another question.
-    execute(g, args, &plan, client).await
+    execute(g, args, &plan, client, &guard).await
 }
 
 /// Lists every scope the saved plan writes to, `parallelism` at a time; a scope that no longer
@@ -110,7 +124,7 @@ async fn replan_matching(
     saved: &SavedPlan,
     path: &Path,
     session: &Session,
-) -> Result<Plan> {
+) -> Result<(Plan, Guard)> {
     let refused = |why: String| {
         Error::Refused(format!(
             "the saved plan `{}` does not match `{}`, so nothing was written: {why}\n  hint: make a new plan from the file and review it",
@@ -122,7 +136,7 @@ async fn replan_matching(
         Err(Error::Usage(m)) => return Err(refused(m)),
         other => other?,
     };
-    let (plan, _) = plan_desired(g, desired, session).await?;
+    let (plan, _, guard) = plan_desired(g, desired, session).await?;
     if plan.has_errors() {
         return Err(super::plan_cmd::scope_errors(&plan));
     }
@@ -139,7 +153,7 @@ async fn replan_matching(
             g.file.display()
         );
     }
-    Ok(plan)
+    Ok((plan, guard))
 }
 
 fn already_applied(args: &ApplyArgs, path: &Path) -> Result<i32> {

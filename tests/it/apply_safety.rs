@@ -1,5 +1,6 @@
-//! Issue 7: what apply refuses or holds back. A create that fails holds back its cluster's deletes
-//! (other clusters go on); an unsafe plan needs `--force`; a delete never removes a name that a
+//! Issues 7 and 12: what apply refuses or holds back. A create that fails holds back only the deletes
+//! that depend on it (its principal's, and admins the scope would then be short of); an unsafe plan
+//! needs `--force`; a delete never removes a name that a
 //! create of the same apply rewrote; a create refused as a duplicate of what the plan deletes holds
 //! the delete back.
 
@@ -68,7 +69,8 @@ fn action<'a>(report: &'a Value, kind: &str, name: &str) -> &'a Value {
 }
 
 #[test]
-fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
+fn a_failed_create_holds_back_only_the_deletes_that_depend_on_it() {
+    // Issue 12: one mistyped principal must not keep someone who should lose access in.
     let bob = |n: &str| {
         a(
             n,
@@ -77,14 +79,23 @@ fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
             Role::AllDatabasesViewer,
         )
     };
+    let unknown_viewer = a(
+        "ca-unknown-old",
+        UNKNOWN_APP,
+        PrincipalType::App,
+        Role::AllDatabasesViewer,
+    );
     let env = TestEnv::with_state(state(vec![
-        cluster("clustera", vec![admin(), bob("ca-bob")]),
+        cluster("clustera", vec![admin(), bob("ca-bob"), unknown_viewer]),
         cluster("clusterb", vec![admin(), bob("cb-bob")]),
     ]));
+    // clustera: the unknown app moves from viewer to monitor (a replace whose create fails), bob
+    // goes. clusterb: the admin is handed to the unknown app (its create fails), bob goes, carol
+    // comes.
     let file = env.write(
         "p.yaml",
         &format!(
-            "{}  - name: clustera\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - app: {UNKNOWN_APP}\n        role: AllDatabasesViewer\n        name: ca-unknown\n  - name: clusterb\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - user: carol@contoso.com\n        role: AllDatabasesViewer\n        name: cb-carol\n",
+            "{}  - name: clustera\n    principals:\n      - app: {ADMIN_APP}\n        role: AllDatabasesAdmin\n      - app: {UNKNOWN_APP}\n        role: AllDatabasesMonitor\n        name: ca-unknown\n  - name: clusterb\n    principals:\n      - app: {UNKNOWN_APP}\n        role: AllDatabasesAdmin\n        name: cb-new-admin\n      - user: carol@contoso.com\n        role: AllDatabasesViewer\n        name: cb-carol\n",
             header()
         ),
     );
@@ -100,31 +111,49 @@ fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
         "json",
     ]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("1 of 4 writes failed"), "{run:?}");
+    assert!(run.stderr.contains("2 of 7 writes failed"), "{run:?}");
     let report: Value = serde_json::from_str(&run.stdout).expect("a JSON report");
-    let create = action(&report, "create", "ca-unknown");
-    assert_eq!(create["outcome"], "failed", "{report:#}");
-    assert!(
-        create["message"]
-            .as_str()
-            .unwrap()
-            .contains("AAD principal was not found"),
-        "{report:#}"
-    );
-    let held = action(&report, "delete", "ca-bob");
+    for name in ["ca-unknown", "cb-new-admin"] {
+        let create = action(&report, "create", name);
+        assert_eq!(create["outcome"], "failed", "{report:#}");
+        assert!(
+            create["message"]
+                .as_str()
+                .unwrap()
+                .contains("AAD principal was not found"),
+            "{report:#}"
+        );
+    }
+    // The old half of the failed replace waits, and says why.
+    let held = action(&report, "delete", "ca-unknown-old");
     assert_eq!(held["outcome"], "skipped", "{report:#}");
-    assert_eq!(
-        held["reason"],
-        "1 create(s) on cluster `clustera` did not succeed; its deletes wait for a rerun"
+    let reason = held["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("[ca-unknown] for the same principal did not succeed"),
+        "{reason}"
     );
-    assert_eq!(action(&report, "create", "cb-carol")["outcome"], "applied");
+    // The admin whose successor failed stays, and the report says why.
+    let held = action(&report, "delete", "admin");
+    assert_eq!(held["outcome"], "skipped", "{report:#}");
+    let reason = held["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("would leave `clusterb` with 0 AllDatabasesAdmin (the plan assumed 1)"),
+        "{reason}"
+    );
+    // The unrelated revocations happen in both clusters.
+    assert_eq!(action(&report, "delete", "ca-bob")["outcome"], "applied");
     assert_eq!(action(&report, "delete", "cb-bob")["outcome"], "applied");
+    assert_eq!(action(&report, "create", "cb-carol")["outcome"], "applied");
 
     let history = env.emu().write_history();
-    assert!(
-        !history
-            .iter()
-            .any(|w| w.method == "DELETE" && w.scope == "clustera"),
+    let deleted: Vec<(&str, &str)> = history
+        .iter()
+        .filter(|w| w.method == "DELETE")
+        .map(|w| (w.scope.as_str(), w.name.as_str()))
+        .collect();
+    assert_eq!(
+        deleted,
+        [("clustera", "ca-bob"), ("clusterb", "cb-bob")],
         "{history:#?}"
     );
     let names = |c: usize| -> Vec<String> {
@@ -134,7 +163,7 @@ fn a_failed_create_holds_back_its_clusters_deletes_and_other_clusters_go_on() {
             .map(|p| p.name.clone())
             .collect()
     };
-    assert_eq!(names(0), ["admin", "ca-bob"]);
+    assert_eq!(names(0), ["admin", "ca-unknown-old"]);
     assert_eq!(names(1), ["admin", "cb-carol"]);
 }
 
@@ -191,7 +220,8 @@ fn an_unsafe_plan_is_refused_without_force_and_applied_with_it() {
 fn a_role_change_under_the_files_name_is_not_undone_by_its_delete() {
     // ARM does a role change of a named assignment in place, so the planner never reuses a name
     // listed at the scope: the new grant gets its own name, and the delete of the old one cannot
-    // take the new grant with it. (apply also re-reads a name before deleting it, as a safety net.)
+    // take the new grant with it. (apply also re-lists the scope before its writes and never deletes a name that holds another
+    // grant, as a safety net.)
     let env = TestEnv::with_state(state(vec![cluster(
         "cluster1",
         vec![

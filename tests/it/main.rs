@@ -10,6 +10,7 @@ mod action_install;
 mod action_scripts;
 mod apply_fleet;
 mod apply_report;
+mod apply_requests;
 mod apply_safety;
 mod arm_auth;
 mod arm_bounds;

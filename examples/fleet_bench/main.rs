@@ -4,21 +4,28 @@
 //! ```sh
 //! cargo build --release && cargo run --release --example fleet_bench -- [--clusters 200] [--databases 10] \
 //!     [--grants 20] [--subscriptions 2] [--latency-ms 50] [--parallelism 10] [--change 0.05] [--throttle 1] \
-//!     [--plan-only 1]
+//!     [--lro-polls 0]
 //! ```
 //!
-//! `--throttle 0` turns ARM's throttling off (the emulator then reports full budgets, as a
-//! subscription with room to spare does); `--plan-only 1` runs the first phase only.
-//!
 //! For each phase it prints wall time, requests by kind, retries (429, 5xx and reset answers that the
-//! client had to repeat), 429s, the CLI's peak RSS, and the lower bound
-//! `max(requests / parallelism × latency, the throttle's minimum time for those requests)`, with the
-//! ratio wall / bound. The emulator runs in this process; the CLI runs as its own process, so its RSS
-//! is its own.
+//! client had to repeat), 429s and the CLI's peak RSS, against the physical minimum (issue 15):
+//!
+//! - requests: one list per scope for a plan; an apply adds one list per touched scope, and per write
+//!   its PUT or DELETE and the `1 + lro-polls` operation polls the service forces; plus one token;
+//! - bound: `max(latency bound, throttle bound)` of those minimum requests. The latency bound is the
+//!   critical path: the token, the plan's lists `parallelism` at a time, then the clusters'
+//!   serial chains (its guard lists, then per write its request and polls) `parallelism` at a time.
+//!   The throttle bound is the time ARM's token buckets need to let the minimum through.
+//!
+//! The emulator runs in this process; the CLI runs as its own process, so its RSS is its own.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod minimum;
+
+use minimum::Minimum;
 
 use kusto_emulator::{
     AssignmentState, ClusterState, DatabaseState, Emulator, EmulatorOptions, EmulatorState,
@@ -26,7 +33,7 @@ use kusto_emulator::{
 };
 use kusto_emulator::{PrincipalType, Role, ScopeKind};
 
-struct Args {
+pub struct Args {
     clusters: usize,
     databases: usize,
     grants: usize,
@@ -35,7 +42,7 @@ struct Args {
     parallelism: usize,
     change: f64,
     throttle: f64,
-    plan_only: bool,
+    lro_polls: u32,
 }
 
 fn num<T: std::str::FromStr>(flag: &str, value: &str) -> T {
@@ -54,7 +61,7 @@ fn parse_args() -> Args {
         parallelism: 10,
         change: 0.05,
         throttle: 1.0,
-        plan_only: false,
+        lro_polls: 0,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
@@ -68,7 +75,7 @@ fn parse_args() -> Args {
             "--parallelism" => a.parallelism = num(&pair[0], value),
             "--change" => a.change = num(&pair[0], value),
             "--throttle" => a.throttle = num(&pair[0], value),
-            "--plan-only" => a.plan_only = num::<u8>(&pair[0], value) != 0,
+            "--lro-polls" => a.lro_polls = num(&pair[0], value),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -127,18 +134,21 @@ fn estate(a: &Args) -> EmulatorState {
 }
 
 /// The desired file for `state`; every `1/change`-th grant of each database gets a new principal,
-/// which plans as one create and one delete.
-fn desired_file(state: &EmulatorState, change: f64) -> String {
+/// which plans as one create and one delete. Also returns, per cluster, how many grants of which
+/// database it changes.
+fn desired_file(state: &EmulatorState, change: f64) -> (String, Vec<BTreeMap<usize, usize>>) {
     let every = if change > 0.0 {
         (1.0 / change).round().max(1.0) as usize
     } else {
         usize::MAX
     };
     let mut out = String::from("version: 1\nclusters:\n");
+    let mut touched = vec![BTreeMap::new(); state.clusters.len()];
     let mut n = 0usize;
-    let mut line = |out: &mut String, indent: &str, g: &AssignmentState| {
+    let mut line = |out: &mut String, indent: &str, g: &AssignmentState, at: (usize, usize)| {
         n += 1;
         let id = if n.is_multiple_of(every) {
+            *touched[at.0].entry(at.1).or_insert(0) += 1;
             format!("{}-{}", &g.principal_id[..23], "00000000c0de")
         } else {
             g.principal_id.clone()
@@ -148,7 +158,7 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
             g.role
         ));
     };
-    for c in &state.clusters {
+    for (ci, c) in state.clusters.iter().enumerate() {
         out.push_str(&format!(
             "  - name: {}\n    subscription: {}\n    resource_group: {}\n    principals:\n",
             c.name, c.subscription, c.resource_group
@@ -161,14 +171,14 @@ fn desired_file(state: &EmulatorState, change: f64) -> String {
             ));
         }
         out.push_str("    databases:\n");
-        for d in &c.databases {
+        for (di, d) in c.databases.iter().enumerate() {
             out.push_str(&format!("      - name: {}\n        principals:\n", d.name));
             for g in &d.principals {
-                line(&mut out, "          ", g);
+                line(&mut out, "          ", g, (ci, di));
             }
         }
     }
-    out
+    (out, touched)
 }
 
 fn cli_binary() -> PathBuf {
@@ -196,16 +206,15 @@ fn peak_rss_children_mb() -> f64 {
 struct Phase<'a> {
     name: &'a str,
     args: Vec<String>,
+    minimum: Minimum,
 }
 
 fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
-    // Each phase starts with full ARM budgets, as the bound assumes: GET and PUT budgets refill
-    // in the emulator's 60 s resource window, POST and DELETE in 200 / 10 = 20 s.
-    if a.throttle > 0.0 {
-        std::thread::sleep(
-            Duration::from_secs_f64(60.0 / a.throttle).min(Duration::from_secs(120)),
-        );
-    }
+    // Each phase starts with full ARM budgets, as the bound assumes: the buckets refill in
+    // capacity / rate = 250 / 25 = 10 s (reads), 200 / 10 = 20 s (writes, deletes).
+    std::thread::sleep(
+        Duration::from_secs_f64(20.0 / a.throttle.max(0.01)).min(Duration::from_secs(60)),
+    );
     let before = emu.request_log().len();
     let started = Instant::now();
     let out = std::process::Command::new(cli_binary())
@@ -233,11 +242,9 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
         .iter()
         .filter(|r| r.status == 429 || r.status == 0 || r.status >= 500)
         .count();
-    let arm: Vec<&RequestRecord> = log
-        .iter()
-        .filter(|r| !matches!(r.kind.as_str(), "token" | "discovery"))
-        .collect();
-    let bound = lower_bound(&arm, a);
+    let (latency, throttle) = phase.minimum.bounds(a);
+    let bound = latency.max(throttle);
+    let minimum = phase.minimum.total();
     println!("== {}", phase.name);
     println!("  exit code        {:?}", out.status.code());
     if !out.status.success() && out.status.code() != Some(2) {
@@ -248,42 +255,23 @@ fn run_phase(emu: &Emulator, a: &Args, phase: Phase<'_>) {
     }
     println!("  wall             {:.2} s", wall.as_secs_f64());
     println!("  requests         {} ({kinds:?})", log.len());
+    println!(
+        "  minimum          {minimum} requests; sent / minimum {:.3}",
+        log.len() as f64 / minimum as f64
+    );
     println!("  429s             {throttled}");
     println!("  retried answers  {retried}");
     println!("  CLI peak RSS     {rss:.1} MB (max over the CLI runs so far)");
-    println!("  lower bound      {:.2} s", bound.as_secs_f64());
+    println!(
+        "  bound            {:.2} s (of the minimum: latency {:.2} s, throttle {:.2} s)",
+        bound.as_secs_f64(),
+        latency.as_secs_f64(),
+        throttle.as_secs_f64()
+    );
     println!(
         "  wall / bound     {:.2}",
         wall.as_secs_f64() / bound.as_secs_f64()
     );
-}
-
-/// max(requests / parallelism × latency, the throttle's minimum time), per the budgets real Kusto
-/// answers report (the emulator's model): per subscription, GET 1,100 and PUT 800 resource
-/// requests per 60 s window, POST and DELETE 200 + 10/s each (their global budgets, 3,000 +
-/// 150/s, bind later), times `--throttle`; with `--throttle 0` the network term alone.
-fn lower_bound(arm: &[&RequestRecord], a: &Args) -> Duration {
-    let network = arm.len() as f64 / a.parallelism as f64 * a.latency_ms as f64 / 1000.0;
-    if a.throttle <= 0.0 {
-        return Duration::from_secs_f64(network);
-    }
-    let mut per_budget: BTreeMap<(String, &str), f64> = BTreeMap::new();
-    for r in arm {
-        let sub = r.path.split('/').nth(2).unwrap_or("").to_ascii_lowercase();
-        *per_budget.entry((sub, r.method.as_str())).or_default() += 1.0;
-    }
-    let throttle = per_budget
-        .iter()
-        .map(|((_, method), n)| {
-            let (cap, rate) = match *method {
-                "GET" | "HEAD" => (1100.0, 1100.0 / 60.0),
-                "PUT" | "PATCH" => (800.0, 800.0 / 60.0),
-                _ => (200.0, 10.0),
-            };
-            ((n - cap * a.throttle).max(0.0)) / (rate * a.throttle)
-        })
-        .fold(0.0, f64::max);
-    Duration::from_secs_f64(network.max(throttle))
 }
 
 fn main() {
@@ -303,22 +291,33 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let same = dir.path().join("same.yaml");
     let changed = dir.path().join("changed.yaml");
-    std::fs::write(&same, desired_file(&state, 0.0)).expect("write");
-    std::fs::write(&changed, desired_file(&state, a.change)).expect("write");
+    std::fs::write(&same, desired_file(&state, 0.0).0).expect("write");
+    let (changed_text, changes) = desired_file(&state, a.change);
+    std::fs::write(&changed, changed_text).expect("write");
+    let plan_minimum = || Minimum::of(&state, None, &a);
+    let apply_minimum = Minimum::of(&state, Some(&changes), &a);
     println!(
-        "estate: {} clusters × {} databases, {grants} grants in {} subscriptions; latency {} ms, throttle ×{}, parallelism {}",
-        a.clusters, a.databases, a.subscriptions, a.latency_ms, a.throttle, a.parallelism
+        "estate: {} clusters × {} databases, {grants} grants in {} subscriptions; latency {} ms, throttle ×{}, parallelism {}, operations running for {} poll(s)",
+        a.clusters,
+        a.databases,
+        a.subscriptions,
+        a.latency_ms,
+        a.throttle,
+        a.parallelism,
+        a.lro_polls
     );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut options = EmulatorOptions::default()
-        .seed(1)
-        .latency_ms(a.latency_ms)
-        .lro_polls(1);
-    if a.throttle > 0.0 {
-        options = options.throttle(a.throttle);
-    }
+    let plan_min = plan_minimum();
+    let after_min = plan_minimum();
     let emu = rt
-        .block_on(Emulator::start(state, options))
+        .block_on(Emulator::start(
+            state,
+            EmulatorOptions::default()
+                .seed(1)
+                .latency_ms(a.latency_ms)
+                .lro_polls(a.lro_polls)
+                .throttle(a.throttle),
+        ))
         .expect("emulator");
     let file = |p: &Path| p.to_str().expect("utf-8 path").to_string();
     run_phase(
@@ -332,12 +331,9 @@ fn main() {
                 file(&same),
                 "--detailed-exitcode".into(),
             ],
+            minimum: plan_min,
         },
     );
-    if a.plan_only {
-        rt.block_on(emu.shutdown());
-        return;
-    }
     run_phase(
         &emu,
         &a,
@@ -352,6 +348,7 @@ fn main() {
                 file(&changed),
                 "--auto-approve".into(),
             ],
+            minimum: apply_minimum,
         },
     );
     run_phase(
@@ -365,6 +362,7 @@ fn main() {
                 file(&changed),
                 "--detailed-exitcode".into(),
             ],
+            minimum: after_min,
         },
     );
     rt.block_on(emu.shutdown());
