@@ -1,6 +1,6 @@
 //! A plan → ordered ARM calls → a report.
 //!
-//! Order (DESIGN.md §5): writes to one cluster run one at a time (Kusto rejects concurrent operations
+//! Order (docs/DESIGN.md §5): writes to one cluster run one at a time (Kusto rejects concurrent operations
 //! on a cluster); clusters run in parallel up to `parallelism`. Within a cluster every create (and the
 //! create half of each replace) comes first, then the deletes; if any create of a cluster failed, its
 //! deletes are skipped, so a failure never leaves a principal with less access than planned. Every
@@ -240,8 +240,8 @@ fn failed(e: ArmError) -> Outcome {
     }
 }
 
-/// Kusto refuses a second assignment of the same principal and role under another name (reference
-/// P5): "... A PrincipalAssignment resource (name: 'X') already exists with the same role and
+/// Kusto refuses a second assignment of the same principal and role under another name
+/// (docs/arm-service.md §2): "... A PrincipalAssignment resource (name: 'X') already exists with the same role and
 /// principal id". Returns the holder's name (empty when the message does not say).
 fn already_held_by(e: &ArmError) -> Option<String> {
     let m = &e.message;

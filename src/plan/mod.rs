@@ -12,6 +12,7 @@
 //! | `spelling`    | no-ops whose principal the file spells otherwise than Azure stores it |
 //! | `document`    | the versioned JSON document of a plan (`--format json`)               |
 //! | `planfile`    | the saved plan file: the document, fingerprints, tool and api version |
+//! | `fixtures`    | (tests) estates shared by the golden and table tests                  |
 //!
 //! Apply order is decided in `apply`, not by how the plan happens to be sorted.
 

@@ -9,6 +9,7 @@
 //! | `diff`     | a unified diff of each scope's grants, now vs after apply       |
 //! | `report`   | the apply report                                                |
 //! | `style`    | colour or not                                                   |
+//! | `golden`   | (tests) the golden files of every plan format                   |
 
 mod diff;
 mod json;
