@@ -13,6 +13,9 @@
 //! | `survey`   | reading the estate for a plan: listings, cluster states, followers     |
 //! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
+//! | `progress` | apply progress on stderr: a bar on a terminal, plain lines otherwise   |
+//! | `export`   | what Azure has now → a desired-state file in the canonical format      |
+//! | `error`    | the one error type, gathered from each layer's, and its exit code       |
 //! | `run`      | one function per command, gluing the stages together                   |
 //!
 //! The local ARM + Entra ID emulator (`emulator`, `--emulator`) is its own crate, `kusto-emulator`.

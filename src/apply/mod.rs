@@ -6,7 +6,7 @@
 //! | `guard` | one listing per touched scope just before its cluster's writes: what still needs writing |
 //! | `hold`  | which deletes a create that did not succeed holds back                        |
 //!
-//! Order (DESIGN.md §5): writes to one cluster run one at a time (Kusto rejects concurrent operations
+//! Order (docs/DESIGN.md §5): writes to one cluster run one at a time (Kusto rejects concurrent operations
 //! on a cluster); clusters run in parallel up to `parallelism`. A cluster's turn starts with the
 //! guard's listing of each scope it writes to; then every create (and the create half of each
 //! replace) runs, then the deletes. A create that did not succeed holds back only the deletes that
@@ -305,8 +305,8 @@ pub(crate) fn failed(e: ArmError) -> Outcome {
     }
 }
 
-/// Kusto refuses a second assignment of the same principal and role under another name (reference
-/// P5): "... A PrincipalAssignment resource (name: 'X') already exists with the same role and
+/// Kusto refuses a second assignment of the same principal and role under another name
+/// (docs/arm-service.md §2): "... A PrincipalAssignment resource (name: 'X') already exists with the same role and
 /// principal id". Returns the holder's name (empty when the message does not say).
 fn already_held_by(e: &ArmError) -> Option<String> {
     let m = &e.message;

@@ -1,6 +1,6 @@
 //! Choosing a credential and building the one HTTP client that ARM calls and `azure_identity` share.
 //!
-//! `auto` tries, in order (DESIGN.md §6): workload identity (`AZURE_FEDERATED_TOKEN_FILE`), GitHub
+//! `auto` tries, in order (docs/DESIGN.md §6): workload identity (`AZURE_FEDERATED_TOKEN_FILE`), GitHub
 //! Actions OIDC, Azure Pipelines OIDC, client secret (`AZURE_TENANT_ID`/`AZURE_CLIENT_ID`/
 //! `AZURE_CLIENT_SECRET`), then the Azure CLI; managed identity when asked. The choice and its reason
 //! are logged at info level; secrets never are.
@@ -43,7 +43,7 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// The ARM endpoint and Entra ID authority of a cloud (reference §9).
+/// The ARM endpoint and Entra ID authority of a cloud (docs/arm-service.md §6).
 pub fn cloud_endpoints(cloud: Cloud) -> (&'static str, &'static str) {
     match cloud {
         Cloud::Public => (
@@ -117,7 +117,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// Picks the source `auto` means here, with the reason (DESIGN.md §6 order).
+/// Picks the source `auto` means here, with the reason (docs/DESIGN.md §6 order).
 pub fn resolve_auto() -> (AuthMethod, &'static str) {
     if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
         (

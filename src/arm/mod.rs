@@ -3,7 +3,12 @@
 //! | file        | owns                                                                    |
 //! |-------------|-------------------------------------------------------------------------|
 //! | `auth`      | choosing a credential (`azure_identity`) and the shared HTTP client      |
-//! | `client`    | one function per ARM endpoint used here                                  |
+//! | `client`    | every request through one `send`: token, host check, retries, tracing     |
+//! | `assignments` | the principal assignment endpoints: list, get, create-or-update, delete |
+//! | `discovery` | the clusters of a subscription (for `export`)                            |
+//! | `endpoint`  | the ARM endpoint and its scheme rule (https, http only on loopback)      |
+//! | `github`    | GitHub Actions OIDC: the client assertion fetched from the runner        |
+//! | `pacer`     | pacing from the rate-limit headers ARM sends, before it throttles        |
 //! | `estate`    | a cluster's state and its databases' kinds (followers)                   |
 //! | `graph`     | Microsoft Graph lookups of the file's principals (`--resolve-principals`) |
 //! | `http`      | one bounded exchange: no redirects, body cap, per-attempt deadline; URLs shown without query |

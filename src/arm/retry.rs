@@ -90,7 +90,7 @@ fn is_busy(code: Option<&str>) -> bool {
     })
 }
 
-/// The Entra ID lag errors of newly created identities (reference P7): "AAD principal was not found",
+/// The Entra ID lag errors of newly created identities (docs/arm-service.md §3): "AAD principal was not found",
 /// "... was not found in AAD tenant ...".
 fn is_principal_not_found(_code: Option<&str>, message: &str) -> bool {
     let m = message.to_ascii_lowercase();

@@ -1,5 +1,5 @@
 //! ARM's JSON shapes for principal assignments, operation status and errors. Every field is optional
-//! and every id a plain string: the real service lists non-GUID and empty ids (reference P11).
+//! and every id a plain string: the real service lists non-GUID and empty ids (docs/arm-service.md §2).
 
 use serde::{Deserialize, Serialize};
 

@@ -12,6 +12,21 @@
 //! | `validate`    | raw → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
 //! | `report`      | problems or a summary as text, JSON or GitHub annotations                  |
 //!
+//! Helpers of those phases:
+//!
+//! | file            | owns                                                                  |
+//! |-----------------|-----------------------------------------------------------------------|
+//! | `tree`          | the marked tree (`yaml` builds it): nodes with their line and column  |
+//! | `de`            | reading the `raw` mirror from the checked tree                        |
+//! | `schema`        | the JSON Schema of the file, generated from `raw`                     |
+//! | `schema_strict` | the checks `validate` makes by meaning, written into the schema too   |
+//! | `checker`       | the state of the semantic checks (the tree, what the walk found)      |
+//! | `principals`    | who an entry names: exactly one of `app`, `user`, `group`, `set`      |
+//! | `grants`        | one scope's grants: sets expanded, keys checked, names claimed        |
+//! | `docpath`       | a path into the document, e.g. `clusters[1].principals[0].role`       |
+//! | `suggest`       | "did you mean" and the wording of role mistakes                       |
+//! | `error`         | `ConfigErrors`: every problem of the file, reported at once           |
+//!
 //! Nothing here talks to Azure, and nothing but `load` reads a file.
 
 mod checker;

@@ -10,7 +10,7 @@
 //! | `DesiredGrant.tenant`    | member's `tenant` → entry's `tenant` → `defaults.tenant`           |
 //! | `DesiredGrant.name`      | the entry's `name` (never on a `set` entry)                        |
 //! | `DesiredGrant.location`  | the principal entry's first key                                    |
-//! | `safety`                 | the file's values, else DESIGN.md §4's defaults                    |
+//! | `safety`                 | the file's values, else docs/DESIGN.md §4's defaults               |
 
 use std::collections::{HashMap, HashSet};
 

@@ -88,7 +88,7 @@ impl IgnoreRule {
     }
 }
 
-/// Thresholds of the safety verdict (DESIGN.md §4).
+/// Thresholds of the safety verdict (docs/DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SafetyConfig {
     /// A scope with at least `min_existing` assignments may lose at most this fraction of them.

@@ -1,6 +1,6 @@
 //! `diff`: desired vs current → plan. Pure: no I/O, no clock, no randomness.
 //!
-//! Rules (DESIGN.md §4), per managed scope:
+//! Rules (docs/DESIGN.md §4), per managed scope:
 //!
 //! | current \ desired                               | result                                      |
 //! |-------------------------------------------------|---------------------------------------------|

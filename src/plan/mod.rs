@@ -15,6 +15,7 @@
 //! |               | the desired file's SHA-256; every field checked as it is read          |
 //! | `stale`       | whether a saved plan still applies: fingerprints, "already applied",   |
 //! |               | safety recomputed, a re-plan's differences from the saved changes      |
+//! | `fixtures`    | (tests) estates shared by the golden and table tests                  |
 //!
 //! Apply order is decided in `apply`, not by how the plan happens to be sorted.
 

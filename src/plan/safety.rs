@@ -1,4 +1,4 @@
-//! The safety verdict (DESIGN.md §4): computed at plan time, shown in every plan, never failing `plan`
+//! The safety verdict (docs/DESIGN.md §4): computed at plan time, shown in every plan, never failing `plan`
 //! itself; `apply` refuses an unsafe plan without `--force`.
 //!
 //! | rule                                                             | config key              |

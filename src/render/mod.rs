@@ -10,6 +10,7 @@
 //! | `report`   | the apply report                                                |
 //! | `style`    | colour or not                                                   |
 //! | `inert`    | how untrusted text is written in each format (every renderer uses it) |
+//! | `golden`   | (tests) the golden files of every plan format                   |
 
 mod diff;
 pub mod inert;

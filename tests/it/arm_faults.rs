@@ -468,7 +468,7 @@ fn polling_urls_on_another_host_are_refused_without_sending_the_token() {
 
 #[test]
 fn a_multi_cluster_plan_is_right_through_faults_and_throttling() {
-    const CLUSTERS: usize = 6;
+    const CLUSTERS: usize = 4;
     let calm = TestEnv::with_state(fleet(CLUSTERS));
     let file = calm.write("fleet.yaml", &fleet_file(CLUSTERS));
     let file = file.to_str().unwrap();
@@ -476,11 +476,12 @@ fn a_multi_cluster_plan_is_right_through_faults_and_throttling() {
     assert_eq!(want.code, 2, "{want:?}");
     assert!(
         want.stdout
-            .contains("Plan: 12 to add, 6 to replace, 12 to delete."),
+            .contains("Plan: 8 to add, 4 to replace, 8 to delete."),
         "{want:?}"
     );
 
-    // Reads: a bucket of 250 * 0.04 = 10, refilled at 1/s, for 12 scopes; 30% faults of every kind.
+    // Reads: the recorded GET budget times 0.04, for 8 scopes and 4 database lists; 30% faults of
+    // every kind.
     let stormy = TestEnv::with_options(
         fleet(CLUSTERS),
         EmulatorOptions::default()
@@ -500,7 +501,7 @@ fn a_multi_cluster_plan_is_right_through_faults_and_throttling() {
             .filter(|r| r.kind == "list" && r.status == status)
             .count()
     };
-    assert_eq!(count(200), 12, "{log:#?}");
+    assert_eq!(count(200), 8, "{log:#?}");
     assert!(count(429) > 0, "never throttled");
     assert!(
         count(0) + count(500) + count(503) > 0,

@@ -1,7 +1,7 @@
 //! The corpus of invalid desired-state files: each `tests/fixtures/invalid/NAME.yaml` must fail with
 //! exactly the report in `NAME.expected` (every message, line, column, path and hint).
 //!
-//! After a deliberate change of wording, `BLESS=1 cargo test config_corpus` rewrites the expected
+//! After a deliberate change of wording, `UPDATE_GOLDEN=1 cargo test config_corpus` rewrites the expected
 //! files; review their diff like code.
 
 use std::fs;
@@ -40,7 +40,7 @@ fn fixtures() -> Vec<PathBuf> {
 
 #[test]
 fn every_invalid_fixture_reports_exactly_what_is_expected() {
-    let bless = std::env::var_os("BLESS").is_some();
+    let bless = std::env::var_os("UPDATE_GOLDEN").is_some();
     let files = fixtures();
     assert!(
         files.len() >= 30,

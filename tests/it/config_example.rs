@@ -65,13 +65,13 @@ fn the_example_points_at_the_committed_schema() {
 fn the_committed_schema_is_fresh() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("principals.schema.json");
     let generated = config::schema_json();
-    if std::env::var_os("BLESS").is_some() {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
         fs::write(&path, &generated).unwrap();
     }
     let committed = fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "principals.schema.json is stale: run `BLESS=1 cargo test the_committed_schema_is_fresh` \
+        "principals.schema.json is stale: run `UPDATE_GOLDEN=1 cargo test the_committed_schema_is_fresh` \
          (or `kusto-principals schema > principals.schema.json`) and commit it"
     );
 }

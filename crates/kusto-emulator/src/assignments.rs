@@ -1,5 +1,5 @@
 //! Principal assignments at cluster and database scope: list, get, create or update, delete and
-//! check-name, with the real service's semantics (see the reference's §6 and §10):
+//! check-name, with the real service's semantics (docs/arm-service.md §2):
 //!
 //! | request                        | answer                                                        |
 //! |--------------------------------|---------------------------------------------------------------|

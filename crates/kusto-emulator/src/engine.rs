@@ -1,4 +1,4 @@
-//! The engine side of database principals (reference P12): each database's principal list as
+//! The engine side of database principals (docs/arm-service.md §7): each database's principal list as
 //! `listPrincipals` shows it, and how ARM assignments reach it.
 //!
 //! | event                                         | the database's engine list                  |

@@ -16,6 +16,8 @@
 //! | `graph`         | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
 //! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
 //! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
+//! | `assignment_update` | a PUT to a name that exists; how an accepted write's operation ends |
+//! | `reply`         | what a handler answers: status, headers, body; ARM's error bodies |
 //! | `followers`     | follower databases: properties, their engine principals, writes to them |
 //! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
 //! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |

@@ -39,7 +39,7 @@ pub struct EmulatorOptions {
     pub token_lifetime: Duration,
     /// An operation nobody polls completes after this long anyway.
     pub lro_timeout: Duration,
-    /// `addPrincipals`/`removePrincipals` also create/delete ARM assignments (reference P12; the
+    /// `addPrincipals`/`removePrincipals` also create/delete ARM assignments (docs/arm-service.md §7; the
     /// state file's `data_plane.mirror` turns it on too).
     pub mirror_data_plane: bool,
     /// The duplicate check of a PUT compares `principalId` strings as sent, instead of the

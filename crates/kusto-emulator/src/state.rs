@@ -38,7 +38,7 @@ pub struct EmulatorState {
     pub knobs: Knobs,
 }
 
-/// The engine side of database principals (reference P12): what `listPrincipals` shows and
+/// The engine side of database principals (docs/arm-service.md §7): what `listPrincipals` shows and
 /// `addPrincipals`/`removePrincipals` change. ARM assignments are pushed into it; it is otherwise
 /// kept apart from the ARM assignments unless `mirror` is on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

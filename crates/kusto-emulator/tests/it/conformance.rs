@@ -3,7 +3,7 @@
 //! served with the same JSON type (ids, names and timestamps may differ).
 //!
 //! Known, deliberate differences from the examples, each following the real service:
-//! - PUT answers carry no `tenantName`, `principalName` or `aadObjectId` (reference P3, recorded).
+//! - PUT answers carry no `tenantName`, `principalName` or `aadObjectId` (docs/arm-service.md §2, recorded).
 
 use kusto_emulator::{
     AssignmentState, ClusterState, Credentials, DatabaseState, EmulatorOptions, EmulatorState,

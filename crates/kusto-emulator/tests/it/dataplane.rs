@@ -1,5 +1,5 @@
 //! The databases' data-plane principals (`listPrincipals`, `addPrincipals`, `removePrincipals`;
-//! reference P12) and database create/delete with the caller made Admin (P6), through HTTP.
+//! docs/arm-service.md §7) and database create/delete with the caller made Admin (P6), through HTTP.
 
 use kusto_emulator::{EmulatorOptions, EmulatorState};
 use serde_json::{Value, json};
