@@ -62,12 +62,39 @@ fn escape_where(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
 
 /// One line of terminal text: every hostile character (line breaks and tabs included) escaped.
 pub fn text(s: &str) -> Cow<'_, str> {
-    escape_where(s, hostile)
+    no_log_commands(escape_where(s, hostile))
 }
 
 /// Several lines of terminal text: as `text`, but `\n` and tab are kept.
 pub fn lines(s: &str) -> Cow<'_, str> {
-    escape_where(s, |c| c != '\n' && c != '\t' && hostile(c))
+    no_log_commands(escape_where(s, |c| c != '\n' && c != '\t' && hostile(c)))
+}
+
+/// CI logs are read by their agents: Azure Pipelines acts on `##vso[` anywhere in a line, GitHub
+/// Actions on a line that starts with `::`. A value that would form one is shown with that `[` or
+/// first `:` escaped (`\u{5b}`, `\u{3a}`), so a display name cannot run a logging command.
+fn no_log_commands(s: Cow<'_, str>) -> Cow<'_, str> {
+    let azure = s.to_ascii_lowercase().contains("##vso[");
+    let github = s.split('\n').any(|l| l.trim_start().starts_with("::"));
+    if !azure && !github {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut line = line.to_string();
+        if line.trim_start().starts_with("::") {
+            let at = line.len() - line.trim_start().len();
+            line.replace_range(at..at + 1, "\\u{3a}");
+        }
+        while let Some(at) = line.to_ascii_lowercase().find("##vso[") {
+            line.replace_range(at + 5..at + 6, "\\u{5b}");
+        }
+        out.push_str(&line);
+    }
+    Cow::Owned(out)
 }
 
 /// Prose in Markdown (also safe in a table cell): `text`, then every character Markdown or HTML

@@ -130,3 +130,19 @@ fn json_keeps_its_value() {
     let back: serde_json::Value = serde_json::from_str(&inert).unwrap();
     assert_eq!(back, v);
 }
+
+/// A value cannot form a CI logging command: Azure's `##vso[` anywhere, GitHub's `::` at a line's
+/// start.
+#[test]
+fn ci_logging_commands_are_escaped() {
+    assert_eq!(
+        text("Eve ##vso[task.setvariable variable=x]1"),
+        "Eve ##vso\\u{5b}task.setvariable variable=x]1"
+    );
+    assert_eq!(text("##VSO[task.complete]"), "##VSO\\u{5b}task.complete]");
+    assert_eq!(
+        lines("fine\n  ::add-mask::x\nok ::not-a-command"),
+        "fine\n  \\u{3a}:add-mask::x\nok ::not-a-command"
+    );
+    assert_eq!(text("plain (a::b)"), "plain (a::b)");
+}
