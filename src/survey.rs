@@ -170,7 +170,7 @@ async fn read_clusters(
 /// Running (or its state cannot be read), so the read's own error stands. Only a failure that a
 /// cluster's state can cause (400 or 409, with a code that does not name another cause) is worth
 /// the cluster GET: decided on ARM's status and code, never on the message.
-async fn state_of(client: &ArmClient, c: &ClusterRef, e: &ArmError) -> Option<String> {
+pub async fn state_of(client: &ArmClient, c: &ClusterRef, e: &ArmError) -> Option<String> {
     let state_related = matches!(e.status, Some(400 | 409))
         && e.code.as_deref().is_none_or(|code| {
             [

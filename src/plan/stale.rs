@@ -22,6 +22,35 @@ use super::safety::safety_verdict;
 /// What ARM lists now at one saved scope; `None` when the scope no longer exists.
 pub type Listed = (Scope, Option<Vec<CurrentAssignment>>);
 
+/// The saved plan without the scopes of clusters that are not Running now (`not_running`: scope →
+/// `cluster is Stopped`): nothing is written there, so neither their fingerprints nor their changes
+/// are judged. Returns the rest and a `ScopePlan` per set-aside scope that says why, for the plan
+/// shown and reported; a later plan, once the cluster runs, picks their changes up again.
+pub fn set_aside(
+    saved: &SavedPlan,
+    not_running: &std::collections::BTreeMap<Scope, String>,
+) -> (SavedPlan, Vec<super::action::ScopePlan>) {
+    let mut rest = saved.clone();
+    let stopped = |w: &super::document::WireScope| not_running.contains_key(&Scope::from(w));
+    rest.scopes.retain(|s| !stopped(&s.scope));
+    rest.document.changes.retain(|c| {
+        let scope = match c {
+            WireChange::Create(g) | WireChange::Delete(g) => &g.scope,
+            WireChange::Replace(r) => &r.grant.scope,
+        };
+        !stopped(scope)
+    });
+    let aside = not_running
+        .iter()
+        .map(|(scope, reason)| {
+            let mut sp = super::action::ScopePlan::new(scope.clone());
+            sp.not_checked = Some(reason.clone());
+            sp
+        })
+        .collect();
+    (rest, aside)
+}
+
 #[derive(Debug)]
 pub enum Verdict {
     /// Azure is as it was: apply this plan (safety recomputed).

@@ -10,6 +10,7 @@
 //! Without `-f` the safety verdict is recomputed with the default rules (the plan file cannot say
 //! which rules the desired file set); with `-f` it is the re-plan's, under the file's rules.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -38,8 +39,30 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
     let saved = planfile::read(path)?;
     let session = connect_with_api(g, &saved.api_version).await?;
     let client = &session.client;
-    let now = list_saved_scopes(g, &saved, client).await?;
+    let (now, not_running) = list_saved_scopes(g, &saved, client).await?;
     let listed_at = Instant::now();
+    // A cluster that is not Running is never written to: its scopes are set aside and said so.
+    let (saved, aside) = stale::set_aside(&saved, &not_running);
+    if !aside.is_empty() && g.stopped_clusters == crate::cli::StoppedClusters::Error {
+        return Err(Error::Refused(format!(
+            "the saved plan `{}` writes to a cluster that is not Running ({}), and --stopped-clusters error \
+             is set; nothing was written",
+            path.display(),
+            not_running.values().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if !aside.is_empty() {
+        tracing::warn!(
+            "{} scope(s) of the saved plan are not applied because their cluster is not Running ({}); \
+             plan again once it runs",
+            aside.len(),
+            not_running
+                .iter()
+                .map(|(s, r)| format!("`{s}`: {r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     // The staleness check's listings serve as the guard's for the clusters whose turn comes soon
     // (`apply::guard`); with `-f FILE`, the re-plan's desired scopes are the guard.
     let prelisted = || {
@@ -51,7 +74,7 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
                 .collect(),
         }))
     };
-    let (plan, guard) = match stale::check(&saved, &now, &SafetyConfig::default()) {
+    let (mut plan, guard) = match stale::check(&saved, &now, &SafetyConfig::default()) {
         Verdict::AlreadyApplied => return already_applied(args, path),
         Verdict::Current(plan) if !g.file_given => (plan, prelisted()),
         Verdict::Stale(what) if !g.file_given => {
@@ -65,6 +88,20 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
             replan_matching(g, &saved, path, &session).await?
         }
     };
+    let all_aside = !aside.is_empty() && !plan.summary().has_changes();
+    plan.scopes.extend(aside);
+    plan.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
+    if all_aside {
+        let text = format!(
+            "Nothing applied: every change of the saved plan `{}` is in a cluster that is not Running. Plan again once it runs.\n",
+            path.display()
+        );
+        return match args.format {
+            ReportFormat::Text => super::write_stdout(text.as_bytes()),
+            ReportFormat::Json => super::apply_cmd::write_empty_report(&plan),
+        }
+        .map(|()| 0);
+    }
     if !plan.summary().has_changes() {
         // A saved plan keeps only the scopes it writes to, so there is no count of matching grants.
         let text = format!(
@@ -91,12 +128,13 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
 }
 
 /// Lists every scope the saved plan writes to, `parallelism` at a time; a scope that no longer
-/// exists is `None`, any other failure fails the command.
+/// exists is `None`, one whose cluster is not Running is returned apart with the reason (decided on
+/// the cluster's state, read once per cluster), any other failure fails the command.
 async fn list_saved_scopes(
     g: &GlobalArgs,
     saved: &SavedPlan,
     client: &ArmClient,
-) -> Result<Vec<Listed>> {
+) -> Result<(Vec<Listed>, BTreeMap<Scope, String>)> {
     let listed: Vec<_> = futures::stream::iter(saved.scopes.iter())
         .map(|s| async move {
             let scope = Scope::from(&s.scope);
@@ -107,14 +145,28 @@ async fn list_saved_scopes(
         .collect()
         .await;
     let mut out = Vec::with_capacity(listed.len());
+    let mut not_running = BTreeMap::new();
+    let mut states: BTreeMap<crate::model::ClusterRef, Option<String>> = BTreeMap::new();
     for (scope, now) in listed {
         match now {
             Ok(items) => out.push((scope, Some(items))),
             Err(e) if e.is_not_found() => out.push((scope, None)),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let cluster = scope.cluster.clone();
+                if !states.contains_key(&cluster) {
+                    let state = crate::survey::state_of(client, &cluster, &e).await;
+                    states.insert(cluster.clone(), state);
+                }
+                match &states[&cluster] {
+                    Some(state) => {
+                        not_running.insert(scope, format!("cluster is {state}"));
+                    }
+                    None => return Err(e.into()),
+                }
+            }
         }
     }
-    Ok(out)
+    Ok((out, not_running))
 }
 
 /// `-f FILE`: plans FILE again (with the plan's targets) and returns that plan only if it writes

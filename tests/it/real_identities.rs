@@ -363,3 +363,53 @@ fn follower_databases_are_known_by_their_kind() {
         "{text}"
     );
 }
+
+/// A saved plan made while a cluster ran, applied after it stopped: nothing is written there, the
+/// rest is applied, and the output says which scopes were set aside and why.
+#[test]
+fn a_saved_plan_never_writes_to_a_cluster_that_stopped_since() {
+    let clusters =
+        |stopped: &str| format!("{}{}", cluster("kusto01", ""), cluster("kusto02", stopped));
+    let env = TestEnv::with_state(state(&clusters("")));
+    let mut file =
+        format!("version: 1\ndefaults:\n  subscription: {SUB}\n  resource_group: rg\nclusters:\n");
+    for c in ["kusto01", "kusto02"] {
+        file.push_str(&format!(
+            "  - name: {c}\n    principals:\n      - {{app: {APP_ADMIN}, role: AllDatabasesAdmin}}\n    databases:\n      - name: sales\n        principals:\n          - {{user: frank@contoso.com, role: Viewer}}\n"
+        ));
+    }
+    let path = env.write("two.yaml", &file);
+    let plan_path = env.dir.path().join("plan.json");
+    let plan = env.run(&[
+        "plan",
+        "-f",
+        path.to_str().unwrap(),
+        "--out",
+        plan_path.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    env.emu().reset(Some(state(&clusters("state: Stopped"))));
+
+    let apply = env.run(&["apply", plan_path.to_str().unwrap()]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("not applied because their cluster is not Running")
+            && apply.stderr.contains("cluster is Stopped"),
+        "{apply:?}"
+    );
+    let writes = env.emu().write_history();
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert!(writes[0].scope.starts_with("kusto01"), "{writes:#?}");
+
+    let strict = env.run(&[
+        "apply",
+        plan_path.to_str().unwrap(),
+        "--stopped-clusters",
+        "error",
+    ]);
+    assert_eq!(strict.code, 3, "{strict:?}");
+    assert!(strict.stderr.contains("--stopped-clusters error"), "{strict:?}");
+    assert_eq!(env.emu().write_history().len(), 1, "nothing more written");
+}
