@@ -22,10 +22,15 @@ impl Minimum {
         let p = a.parallelism.max(1) as f64;
         let mut buckets: BTreeMap<(String, &'static str), usize> = BTreeMap::new();
         let mut scopes = 0;
+        let mut database_lists = 0;
         for c in &state.clusters {
             let sub = c.subscription.to_ascii_lowercase();
-            *buckets.entry((sub, "reads")).or_default() += 1 + c.databases.len();
+            // Every scope's listing, and one database list per cluster whose databases are managed
+            // (their kinds: a follower's grants may not take effect).
+            let lists = usize::from(!c.databases.is_empty());
+            *buckets.entry((sub, "reads")).or_default() += 1 + c.databases.len() + lists;
             scopes += 1 + c.databases.len();
+            database_lists += lists;
         }
         let mut chains: Vec<f64> = Vec::new();
         for (c, dbs) in state.clusters.iter().zip(changes.unwrap_or_default()) {
@@ -44,7 +49,7 @@ impl Minimum {
             (chains.iter().sum::<f64>() / p).max(chains.iter().copied().fold(0.0, f64::max));
         Minimum {
             buckets,
-            rounds: 1.0 + (scopes as f64 / p).ceil() + apply,
+            rounds: 1.0 + (database_lists as f64 / p).ceil() + (scopes as f64 / p).ceil() + apply,
         }
     }
 
@@ -53,19 +58,23 @@ impl Minimum {
         1 + self.buckets.values().sum::<usize>()
     }
 
-    /// (latency bound, throttle bound), per ARM's token buckets (reads 250 + 25/s, writes and
-    /// deletes 200 + 10/s, per subscription, times `--throttle`).
+    /// (latency bound, throttle bound), per the budgets real Kusto answers report and the emulator
+    /// models (docs/arm-service.md §5): per subscription, GETs 1,100 and PUTs 800 resource requests
+    /// per 60 s window, DELETEs 200 + 10/s, times `--throttle` (0: no throttle bound).
     pub fn bounds(&self, a: &Args) -> (Duration, Duration) {
         let latency = self.rounds * a.latency_ms as f64 / 1000.0;
         let throttle = self
             .buckets
             .iter()
             .map(|((_, class), n)| {
-                let (cap, rate) = if *class == "reads" {
-                    (250.0, 25.0)
-                } else {
-                    (200.0, 10.0)
+                let (cap, rate) = match *class {
+                    "reads" => (1100.0, 1100.0 / 60.0),
+                    "writes" => (800.0, 800.0 / 60.0),
+                    _ => (200.0, 10.0),
                 };
+                if a.throttle <= 0.0 {
+                    return 0.0;
+                }
                 ((*n as f64 - cap * a.throttle).max(0.0)) / (rate * a.throttle)
             })
             .fold(0.0, f64::max);

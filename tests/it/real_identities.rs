@@ -410,6 +410,9 @@ fn a_saved_plan_never_writes_to_a_cluster_that_stopped_since() {
         "error",
     ]);
     assert_eq!(strict.code, 3, "{strict:?}");
-    assert!(strict.stderr.contains("--stopped-clusters error"), "{strict:?}");
+    assert!(
+        strict.stderr.contains("--stopped-clusters error"),
+        "{strict:?}"
+    );
     assert_eq!(env.emu().write_history().len(), 1, "nothing more written");
 }
