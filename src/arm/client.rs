@@ -375,7 +375,7 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn first_line(s: &str) -> &str {
+pub(super) fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 

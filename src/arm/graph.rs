@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::client::first_line;
 use super::http::exchange;
 use crate::model::{PrincipalType, is_guid};
 
@@ -330,10 +331,6 @@ fn graph_message(body: &[u8]) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "no error message".to_string())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
 }
 
 #[cfg(test)]

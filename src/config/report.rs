@@ -185,9 +185,7 @@ fn azure_annotation(file: &str, p: &Problem) -> String {
 
 /// The agent's escaping of a logging command's message: `%` first, then line breaks.
 fn azure_escape_data(s: &str) -> String {
-    s.replace('%', "%AZP25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape_message(s, "%AZP25")
 }
 
 /// The agent's escaping of a property value: also `;` (between properties) and `]` (the end).
@@ -197,7 +195,13 @@ fn azure_escape_property(s: &str) -> String {
 
 /// GitHub's escaping of a workflow command's message.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    escape_message(s, "%25")
+}
+
+/// The escaping both CI runners unescape in a command's message: `%` (as `percent`, which each
+/// runner spells its own way) first, then line breaks.
+fn escape_message(s: &str, percent: &str) -> String {
+    s.replace('%', percent)
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
