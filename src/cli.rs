@@ -173,59 +173,6 @@ pub fn parse() -> Cli {
     cli
 }
 
-/// Everything a command's run needs from the command line, gathered from the option groups that
-/// command accepts (the others keep their defaults and are never read).
-#[derive(Debug, Clone)]
-pub struct GlobalArgs {
-    pub file: PathBuf,
-    /// `FileArg::given`.
-    pub file_given: bool,
-    pub cloud: Cloud,
-    pub arm_endpoint: Option<String>,
-    pub auth: AuthMethod,
-    pub ca_cert: Option<PathBuf>,
-    pub api_version: String,
-    pub parallelism: u16,
-    pub operation_timeout: std::time::Duration,
-    pub request_timeout: std::time::Duration,
-    pub principal_wait: std::time::Duration,
-    pub resolve_principals: ResolvePrincipals,
-    pub graph_endpoint: Option<String>,
-    pub stopped_clusters: StoppedClusters,
-    pub emulator: Option<Option<PathBuf>>,
-    pub verbose: u8,
-    pub quiet: bool,
-    pub color: ColorChoice,
-    pub no_progress: bool,
-}
-
-impl GlobalArgs {
-    pub fn new(output: &OutputArgs, file: Option<&FileArg>, azure: Option<&AzureArgs>) -> Self {
-        let azure = azure.cloned().unwrap_or_default();
-        GlobalArgs {
-            file: file.map_or_else(|| PathBuf::from("principals.yaml"), |f| f.file.clone()),
-            file_given: file.is_some_and(|f| f.given),
-            cloud: azure.cloud,
-            arm_endpoint: azure.arm_endpoint,
-            auth: azure.auth,
-            ca_cert: azure.ca_cert,
-            api_version: azure.api_version,
-            parallelism: azure.parallelism,
-            operation_timeout: azure.operation_timeout,
-            request_timeout: azure.request_timeout,
-            principal_wait: azure.principal_wait,
-            resolve_principals: azure.resolve_principals,
-            graph_endpoint: azure.graph_endpoint,
-            stopped_clusters: azure.stopped_clusters,
-            emulator: azure.emulator,
-            verbose: output.verbose,
-            quiet: output.quiet,
-            color: output.color,
-            no_progress: output.no_progress,
-        }
-    }
-}
-
 /// `--resolve-principals`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ResolvePrincipals {

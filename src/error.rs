@@ -15,8 +15,26 @@ pub enum Error {
     #[error(transparent)]
     PlanFile(#[from] crate::plan::PlanFileError),
 
+    /// The command line asks for something that cannot be done (`--target` with a saved plan,
+    /// apply without a terminal and without `--auto-approve`, an invalid endpoint URL).
     #[error("{0}")]
     Usage(String),
+
+    /// Reading or writing a file or a standard stream failed; `what` says which, when it is not
+    /// stdout or stderr. The I/O error is part of the message, not a separate cause.
+    #[error("{}", match .what { Some(w) => format!("{w}: {}", .err), None => .err.to_string() })]
+    Io {
+        what: Option<String>,
+        err: std::io::Error,
+    },
+
+    /// Some scopes of the file could not be read (the plan names them too).
+    #[error(transparent)]
+    Scopes(#[from] crate::plan::UnreadableScopes),
+
+    /// `--target` names no cluster or database of the file.
+    #[error("no cluster or database in {file} matches --target {}", .targets.join(", "))]
+    UnmatchedTargets { file: String, targets: Vec<String> },
 
     /// Principals of the file that Microsoft Graph does not know (`--resolve-principals graph`),
     /// each with its place in the file.
@@ -55,10 +73,30 @@ impl Error {
             | Error::Arm(_)
             | Error::PlanFile(_)
             | Error::Usage(_)
+            | Error::Io { .. }
+            | Error::Scopes(_)
+            | Error::UnmatchedTargets { .. }
             | Error::Unresolved(_)
             | Error::Invalid { .. }
             | Error::ApplyFailed { .. }
             | Error::Other(_) => 1,
         }
+    }
+}
+
+impl Error {
+    /// An I/O error of `what` (a file, named as the user gave it).
+    pub fn io_at(what: impl Into<String>, err: std::io::Error) -> Self {
+        Error::Io {
+            what: Some(what.into()),
+            err,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    /// An I/O error on stdout, stderr or stdin.
+    fn from(err: std::io::Error) -> Self {
+        Error::Io { what: None, err }
     }
 }

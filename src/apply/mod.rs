@@ -21,10 +21,10 @@
 //! | the name to delete holds another grant when the cluster's turn comes | the delete is skipped (`guard`) |
 //! | a create is refused because the same principal and role is held by an assignment this plan deletes (a tenant change) | the create fails, so that principal's deletes wait |
 
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::arm::{ArmClient, ArmError, OPERATION_NOT_FINISHED};
@@ -52,18 +52,17 @@ pub enum Outcome {
 }
 
 /// One write of the apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionReport {
     /// `create` or `delete` (a replace shows as both).
     pub action: &'static str,
     pub key: AssignmentKey,
     /// The assignment name written.
     pub name: String,
-    #[serde(flatten)]
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyReport {
     pub actions: Vec<ActionReport>,
 }

@@ -2,13 +2,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{PrincipalId, PrincipalType, Role, Scope};
 
 /// The map key, the sort key, and the first thing in every plan line and error message.
 /// Role is part of the identity: a role change is a replacement.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct AssignmentKey {
     pub scope: Scope,
     pub principal_type: PrincipalType,

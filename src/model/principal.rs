@@ -51,7 +51,7 @@ impl fmt::Display for PrincipalType {
 /// A principal id as written (an app id, an object id, a UPN or a group name). ARM does not normalise
 /// these, so equality and order ignore ASCII case while the original spelling is kept for display and
 /// for the PUT body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct PrincipalId(String);
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::principal::cmp_ignore_case;
 use super::role::ScopeKind;
@@ -14,7 +14,7 @@ use super::role::ScopeKind;
 ///
 /// The parts are shared (`Arc<str>`): every grant and every listed assignment carries its scope, and
 /// at fleet scale (100,000 grants) a copy of the three strings per grant is most of the memory.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ClusterRef {
     pub subscription: Arc<str>,
     pub resource_group: Arc<str>,
@@ -82,14 +82,14 @@ impl fmt::Display for ClusterRef {
 
 /// A cluster, or one database of it. `Display` is the short address people use on the command line
 /// (`cluster` or `cluster/database`); `arm::ArmPath::scope` builds its ARM resource id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub struct Scope {
     pub cluster: ClusterRef,
     pub database: Option<DatabaseName>,
 }
 
 /// A database name; compares case-insensitively. Shared, like the parts of `ClusterRef`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseName(pub Arc<str>);
 

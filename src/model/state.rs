@@ -24,7 +24,7 @@ impl fmt::Display for SourceLocation {
 }
 
 /// What to do with assignments found in Azure at a managed scope but absent from the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unmanaged {
     #[default]
@@ -33,7 +33,7 @@ pub enum Unmanaged {
 }
 
 /// One grant the file asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DesiredGrant {
     pub key: AssignmentKey,
     /// The ARM assignment name to use when creating; `None` means a generated `kp-…` name.
@@ -48,7 +48,7 @@ pub struct DesiredGrant {
 }
 
 /// A principal of the file as Microsoft Graph knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ResolvedPrincipal {
     pub object_id: String,
     pub display_name: Option<String>,
@@ -64,7 +64,7 @@ impl DesiredGrant {
 }
 
 /// One managed scope: every scope listed in the file, with its grants (possibly none).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DesiredScope {
     pub scope: Scope,
     pub unmanaged: Unmanaged,
@@ -72,7 +72,7 @@ pub struct DesiredScope {
 }
 
 /// Principals never touched and never reported, wherever they appear.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct IgnoreRule {
     pub principal_type: PrincipalType,
     pub principal_id: PrincipalId,
@@ -89,7 +89,7 @@ impl IgnoreRule {
 }
 
 /// Thresholds of the safety verdict (docs/DESIGN.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 pub struct SafetyConfig {
     /// A scope with at least `min_existing` assignments may lose at most this fraction of them.
     pub max_delete_fraction: f64,
@@ -109,7 +109,7 @@ impl Default for SafetyConfig {
 }
 
 /// The validated, normalised desired-state file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DesiredState {
     /// The file it came from, as given on the command line.
     pub file: String,
@@ -131,7 +131,7 @@ impl DesiredState {
 }
 
 /// One assignment as ARM lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CurrentAssignment {
     pub key: AssignmentKey,
     /// The short assignment name (the last segment of ARM's `name`).
@@ -155,7 +155,7 @@ impl CurrentAssignment {
 }
 
 /// ARM's `provisioningState` of an assignment, in three classes the planner treats differently.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum Provisioning {
     /// In force.
@@ -235,7 +235,7 @@ pub fn upn_in_display_name(name: &str) -> Option<&str> {
 }
 
 /// What ARM has now at each managed scope.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct CurrentState {
     pub scopes: BTreeMap<Scope, Vec<CurrentAssignment>>,
     /// Scopes that could not be read (e.g. the cluster or database does not exist), with the reason.
@@ -264,7 +264,7 @@ pub struct DatabaseInfo {
 
 /// What a follower database follows, and how its own principals combine with the leader's
 /// (`principalsModificationKind`: `Union`, `Replace` or `None`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Follower {
     /// The leader cluster's ARM id.
     pub leader: String,

@@ -5,11 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AssignmentKey, CurrentAssignment, DesiredGrant, Follower, Scope};
 
-use super::safety::SafetyVerdict;
+use super::scope_error::ScopeError;
 
 /// One change to one grant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// The grant is missing: PUT it.
     Create { after: DesiredGrant },
@@ -48,7 +47,7 @@ impl Change {
 }
 
 /// Everything planned at one scope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScopePlan {
     pub scope: Scope,
     /// Sorted by key; includes no-ops.
@@ -59,10 +58,9 @@ pub struct ScopePlan {
     pub existing: usize,
     /// Assignments matched by an `ignore` rule: never touched, never reported, but they still count
     /// for the safety verdict (an ignored admin is still an admin).
-    #[serde(skip)]
     pub ignored: Vec<CurrentAssignment>,
     /// Set when the scope could not be read (e.g. it does not exist); it then has no changes.
-    pub error: Option<String>,
+    pub error: Option<ScopeError>,
     /// `fingerprint` of everything ARM listed at the scope (ignored ones included), recorded in a
     /// saved plan so that `apply PLAN.json` can tell whether Azure changed since; `None` when the
     /// scope could not be read.
@@ -72,7 +70,6 @@ pub struct ScopePlan {
     pub pending: Vec<Pending>,
     /// No-ops dropped by `compact` (a scope with nothing to write keeps only their count, so that a
     /// fleet-wide plan does not hold every adopted assignment).
-    #[serde(skip)]
     pub unchanged_compacted: usize,
     /// Set when the scope was not checked because its cluster is not Running (`cluster is Stopped`):
     /// it has no changes and is not an error (auto-stop is routine); nothing is written there.
@@ -134,7 +131,7 @@ impl ScopePlan {
 }
 
 /// A listed assignment the plan leaves for a later run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub assignment: CurrentAssignment,
     /// `None`: the assignment itself is in progress (see its `provisioning`). `Some(name)`: it is
@@ -178,48 +175,5 @@ impl Summary {
 
     pub fn has_changes(&self) -> bool {
         self.create + self.replace + self.delete > 0
-    }
-}
-
-/// The whole plan, sorted by scope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    pub scopes: Vec<ScopePlan>,
-    pub safety: SafetyVerdict,
-}
-
-impl Plan {
-    pub fn summary(&self) -> Summary {
-        Summary::of(&self.scopes)
-    }
-
-    /// True when some scope could not be read.
-    pub fn has_errors(&self) -> bool {
-        self.scopes.iter().any(|s| s.error.is_some())
-    }
-
-    /// The scopes not checked because their cluster is not Running, with the reason.
-    pub fn not_checked(&self) -> impl Iterator<Item = (&Scope, &str)> {
-        self.scopes
-            .iter()
-            .filter_map(|s| s.not_checked.as_deref().map(|r| (&s.scope, r)))
-    }
-
-    /// All changes that write (no no-ops), with their scope.
-    pub fn actions(&self) -> impl Iterator<Item = &Change> {
-        self.scopes
-            .iter()
-            .flat_map(|s| s.changes.iter())
-            .filter(|c| !c.is_noop())
-    }
-
-    /// How many ARM writes applying the plan takes: a replace is a create and a delete.
-    pub fn write_count(&self) -> usize {
-        self.actions()
-            .map(|c| match c {
-                Change::Replace { .. } => 2,
-                Change::Create { .. } | Change::Delete { .. } | Change::NoOp { .. } => 1,
-            })
-            .sum()
     }
 }

@@ -37,11 +37,13 @@ use crate::model::{
     IgnoreRule, Unmanaged,
 };
 
-use super::action::{Change, Plan, ScopePlan};
+use super::action::{Change, ScopePlan};
 use super::fingerprint::fingerprint;
 use super::listing;
 use super::names::Names;
 use super::safety::safety_verdict;
+use super::scope_error::ScopeError;
+use super::whole::Plan;
 use listed::Listed;
 
 /// Plans every scope of `desired` against `current`. The CLI plans scope by scope as listings
@@ -53,16 +55,25 @@ pub fn diff(desired: &DesiredState, current: &CurrentState) -> Plan {
         .map(|ds| {
             let listed = current.scopes.get(&ds.scope).cloned().unwrap_or_default();
             let error = current.errors.get(&ds.scope).cloned();
-            plan_scope(ds.clone(), listed, error, &desired.ignore)
+            plan_scope(
+                ds.clone(),
+                listed,
+                error.map(ScopeError::Described),
+                &desired.ignore,
+            )
         })
         .collect();
-    finish(scopes, &desired.safety)
+    finish(scopes, &desired.safety, &desired.file)
 }
 
-/// The plan of scopes planned one by one, with its safety verdict.
-pub fn finish(scopes: Vec<ScopePlan>, safety: &crate::model::SafetyConfig) -> Plan {
+/// The plan of scopes planned one by one from `file`, with its safety verdict.
+pub fn finish(scopes: Vec<ScopePlan>, safety: &crate::model::SafetyConfig, file: &str) -> Plan {
     let safety = safety_verdict(&scopes, safety);
-    Plan { scopes, safety }
+    Plan {
+        scopes,
+        safety,
+        file: file.to_string(),
+    }
 }
 
 /// A change decided on, naming the listed assignment by its index in `Listed::items`.
@@ -94,11 +105,13 @@ impl Handout {
 }
 
 /// Plans one scope from what ARM listed there (moved into the plan, not copied), or from the error
-/// that kept it from being read.
+/// that kept it from being read. The steps: make the listing fit to plan on (`listing`), set aside
+/// the grants still in flight, match each grant of the file to what holds it, create or replace the
+/// missing ones, decide what is left over, and hand every listed assignment to exactly one place.
 pub fn plan_scope(
     ds: DesiredScope,
     listed: Vec<CurrentAssignment>,
-    error: Option<String>,
+    error: Option<ScopeError>,
     ignore: &[IgnoreRule],
 ) -> ScopePlan {
     let DesiredScope {
@@ -115,7 +128,7 @@ pub fn plan_scope(
     let listed = match listing::dedupe(listed) {
         Ok(l) => l,
         Err(e) => {
-            plan.error = Some(e);
+            plan.error = Some(ScopeError::Listing(e));
             return plan;
         }
     };
@@ -132,10 +145,40 @@ pub fn plan_scope(
     desired.dedup_by(|b, a| a.key == b.key);
     // A grant held only by an assignment still in progress is neither created again nor done: it
     // waits, and so does the delete of what it replaces.
-    let (in_flight, mut desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) = desired
+    let (in_flight, desired): (Vec<DesiredGrant>, Vec<DesiredGrant>) = desired
         .into_iter()
         .partition(|g| cur.holding(g).is_empty() && in_progress.iter().any(|a| holds(g, a)));
 
+    let (mut decided, missing) = match_grants(&mut cur, desired);
+    decide_missing(&mut decided, missing, &mut names, unmanaged, &mut cur);
+    let waiting = hold_back(&in_flight, &in_progress, unmanaged, &mut cur);
+    decide_leftovers(&mut decided, unmanaged, &cur);
+    hand_out(&mut plan, cur, decided, waiting, in_progress);
+    plan.changes.sort_by(|a, b| {
+        a.key()
+            .cmp(b.key())
+            .then_with(|| order(a).cmp(&order(b)))
+            .then_with(|| name(a).cmp(&name(b)))
+    });
+    plan
+}
+
+/// What the plan does with each listed assignment, by its index in `Listed::items`.
+#[derive(Default)]
+struct Decisions {
+    changes: Vec<Decided>,
+    /// Matched by an `ignore` rule: never touched.
+    ignored: Vec<usize>,
+    /// Not desired, left alone under `unmanaged: keep`.
+    kept: Vec<usize>,
+}
+
+/// Matches each grant of the file to the listed assignments that hold it: one is kept (a NoOp), the
+/// other holders are duplicates to delete (or ignored). Returns the grants nothing holds.
+fn match_grants(
+    cur: &mut Listed,
+    mut desired: Vec<DesiredGrant>,
+) -> (Decisions, Vec<DesiredGrant>) {
     // An assignment whose principal id is spelled as a grant of the file spells it belongs to that
     // grant: another grant that reaches it only through its object id may share it, never delete
     // it as a duplicate. Grants with such direct holders are decided first, so that a grant that
@@ -149,9 +192,7 @@ pub fn plan_scope(
     desired.sort_by_key(|g| cur.direct(g).is_empty());
     let mut keeper_of = vec![false; cur.items.len()];
 
-    let mut decided: Vec<Decided> = Vec::new();
-    let mut ignored: Vec<usize> = Vec::new();
-    let mut kept: Vec<usize> = Vec::new();
+    let mut decided = Decisions::default();
     let mut missing: Vec<DesiredGrant> = Vec::new();
     for g in desired {
         let holding = cur.holding(&g);
@@ -163,7 +204,7 @@ pub fn plan_scope(
             .collect();
         if fresh.is_empty() {
             match holding.iter().copied().find(|&i| keeper_of[i]) {
-                Some(i) => decided.push(Decided::NoOp(i, g)),
+                Some(i) => decided.changes.push(Decided::NoOp(i, g)),
                 None => missing.push(g),
             }
             continue;
@@ -174,23 +215,35 @@ pub fn plan_scope(
         for i in fresh {
             cur.used[i] = true;
             if i == keep {
-                decided.push(Decided::NoOp(i, g.take().expect("one keeper")));
+                decided
+                    .changes
+                    .push(Decided::NoOp(i, g.take().expect("one keeper")));
             } else if cur.ignored[i] {
-                ignored.push(i);
+                decided.ignored.push(i);
             } else {
-                decided.push(Decided::Delete(i));
+                decided.changes.push(Decided::Delete(i));
             }
         }
     }
+    (decided, missing)
+}
 
+/// A grant nothing holds is created under a free name; a role or type change of a principal is one
+/// Replace, when the old grant would go anyway (`unmanaged: delete`).
+fn decide_missing(
+    decided: &mut Decisions,
+    missing: Vec<DesiredGrant>,
+    names: &mut Names,
+    unmanaged: Unmanaged,
+    cur: &mut Listed,
+) {
     for g in missing {
         let after = names.claim(&g);
-        // A role or type change of a principal is one Replace, when the old grant would go anyway.
         let replaced = match unmanaged {
             Unmanaged::Delete => cur.replaceable(&g),
             Unmanaged::Keep => None,
         };
-        decided.push(match replaced {
+        decided.changes.push(match replaced {
             Some(i) => {
                 cur.used[i] = true;
                 Decided::Replace(i, after)
@@ -198,29 +251,41 @@ pub fn plan_scope(
             None => Decided::Create(after),
         });
     }
+}
 
-    let waiting = hold_back(&in_flight, &in_progress, unmanaged, &mut cur);
-
+/// What no grant of the file claimed: ignored, deleted (`unmanaged: delete`) or kept.
+fn decide_leftovers(decided: &mut Decisions, unmanaged: Unmanaged, cur: &Listed) {
     for i in 0..cur.items.len() {
         if cur.used[i] {
             continue;
         }
         match (cur.ignored[i], unmanaged) {
-            (true, _) => ignored.push(i),
-            (false, Unmanaged::Delete) => decided.push(Decided::Delete(i)),
-            (false, Unmanaged::Keep) => kept.push(i),
+            (true, _) => decided.ignored.push(i),
+            (false, Unmanaged::Delete) => decided.changes.push(Decided::Delete(i)),
+            (false, Unmanaged::Keep) => decided.kept.push(i),
         }
     }
+}
 
+/// Moves every listed assignment into the one place of the plan decided for it: a change's
+/// `before`, ignored, kept, or pending (with what it waits for).
+fn hand_out(
+    plan: &mut ScopePlan,
+    cur: Listed,
+    decided: Decisions,
+    waiting: Vec<(usize, String)>,
+    in_progress: Vec<CurrentAssignment>,
+) {
     let mut uses = vec![0; cur.items.len()];
-    for d in &decided {
+    for d in &decided.changes {
         if let Decided::NoOp(i, _) | Decided::Replace(i, _) | Decided::Delete(i) = d {
             uses[*i] += 1;
         }
     }
-    for &i in ignored
+    for &i in decided
+        .ignored
         .iter()
-        .chain(&kept)
+        .chain(&decided.kept)
         .chain(waiting.iter().map(|(i, _)| i))
     {
         uses[i] += 1;
@@ -230,6 +295,7 @@ pub fn plan_scope(
         uses,
     };
     plan.changes = decided
+        .changes
         .into_iter()
         .map(|d| match d {
             Decided::NoOp(i, after) => Change::NoOp {
@@ -244,20 +310,13 @@ pub fn plan_scope(
             Decided::Delete(i) => Change::Delete { before: out.get(i) },
         })
         .collect();
-    plan.ignored = ignored.into_iter().map(|i| out.get(i)).collect();
-    plan.kept = kept.into_iter().map(|i| out.get(i)).collect();
+    plan.ignored = decided.ignored.into_iter().map(|i| out.get(i)).collect();
+    plan.kept = decided.kept.into_iter().map(|i| out.get(i)).collect();
     let waiting = waiting
         .into_iter()
         .map(|(i, by)| (out.get(i), by))
         .collect();
     plan.pending = listing::pending(in_progress, waiting);
-    plan.changes.sort_by(|a, b| {
-        a.key()
-            .cmp(b.key())
-            .then_with(|| order(a).cmp(&order(b)))
-            .then_with(|| name(a).cmp(&name(b)))
-    });
-    plan
 }
 
 /// A scope of a cluster that is not Running: not read, not planned, nothing written; the plan says
@@ -271,16 +330,11 @@ pub fn not_checked(ds: DesiredScope, state: &str) -> ScopePlan {
 
 /// Why a follower database cannot be planned, when it cannot: with `principalsModificationKind`
 /// `None` it takes only its leader's principals, so grants of its own cannot take effect.
-pub fn follower_problem(ds: &DesiredScope, f: &Follower) -> Option<String> {
-    (!f.takes_grants() && !ds.grants.is_empty()).then(|| {
-        format!(
-            "database `{}` follows cluster `{}` with principalsModificationKind None: it takes only \
-             the leader's principals, so the {} grant(s) in the file cannot take effect here; grant \
-             them on the leader database, or remove them from the file",
-            ds.scope.database_name().unwrap_or_default(),
-            f.leader_name(),
-            ds.grants.len()
-        )
+pub fn follower_problem(ds: &DesiredScope, f: &Follower) -> Option<ScopeError> {
+    (!f.takes_grants() && !ds.grants.is_empty()).then(|| ScopeError::Follower {
+        database: ds.scope.database_name().unwrap_or_default().to_string(),
+        leader: f.leader_name().to_string(),
+        grants: ds.grants.len(),
     })
 }
 

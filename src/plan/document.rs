@@ -14,8 +14,10 @@ use crate::model::{
     Provisioning, Role, Scope, SourceLocation,
 };
 
-use super::action::{Change, Pending, Plan, ScopePlan, Summary};
+use super::action::{Change, Pending, ScopePlan, Summary};
 use super::safety::SafetyVerdict;
+use super::scope_error::ScopeError;
+use super::whole::Plan;
 
 /// The version of the document's shape.
 pub const FORMAT_VERSION: u32 = 2;
@@ -260,10 +262,10 @@ impl PlanDocument {
                 provisioning_state: p.assignment.provisioning.as_str().to_string(),
                 waits_for: p.waits_for.clone(),
             }));
-            if let Some(message) = &sp.error {
+            if let Some(error) = &sp.error {
                 doc.errors.push(WireError {
                     scope: (&sp.scope).into(),
-                    message: message.clone(),
+                    message: error.to_string(),
                 });
             }
             if let Some(reason) = &sp.not_checked {
@@ -330,7 +332,7 @@ impl PlanDocument {
             at(&mut scopes, &g.scope).kept.push(g.to_current());
         }
         for e in &self.errors {
-            at(&mut scopes, &e.scope).error = Some(e.message.clone());
+            at(&mut scopes, &e.scope).error = Some(ScopeError::Described(e.message.clone()));
         }
         for p in &self.pending {
             let mut assignment = p.grant.to_current();
@@ -352,6 +354,7 @@ impl PlanDocument {
         Plan {
             scopes: scopes.into_values().collect(),
             safety: self.safety.clone(),
+            file: self.file.clone(),
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! | file          | owns                                                                  |
 //! |---------------|-----------------------------------------------------------------------|
-//! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Plan`         |
+//! | `action`      | `Change` (Create, Delete, Replace, NoOp), `ScopePlan`, `Summary`      |
+//! | `whole`       | `Plan`: every scope's plan, the safety verdict, the file it came from |
+//! | `scope_error` | `ScopeError`: why a scope could not be planned, as a value            |
 //! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`, or scope by scope with  |
 //! |               | `plan_scope` + `finish` as listings stream in; no I/O, no clock       |
 //! | `listing`     | a listing made fit to plan on: one entry per name, in-progress set aside |
@@ -29,13 +31,17 @@ mod listing;
 mod names;
 pub mod planfile;
 mod safety;
+mod scope_error;
 mod spelling;
 pub mod stale;
+mod whole;
 
-pub use action::{Change, Pending, Plan, ScopePlan, Summary};
+pub use action::{Change, Pending, ScopePlan, Summary};
 pub use diff::{diff, finish, follower_problem, not_checked, plan_scope};
 pub use document::{FORMAT_VERSION, PlanDocument};
 pub use fingerprint::{ListedEntry, fingerprint, fingerprint_entries, listing, listing_changes};
 pub use planfile::{PlanFileError, SavedPlan, SavedScope};
 pub use safety::{SafetyVerdict, safety_verdict};
+pub use scope_error::{Missing, ScopeError, UnreadableScopes};
 pub use spelling::{SpellingNote, spelling_notes};
+pub use whole::Plan;

@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Scope;
 
-use super::action::Plan;
 use super::document::{FORMAT_VERSION, PlanDocument, WireScope};
 use super::fingerprint::ListedEntry;
+use super::whole::Plan;
 
 mod check;
 
@@ -68,6 +68,12 @@ pub enum PlanFileError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `apply principals.yaml` (the `-f` forgotten): saying so beats a JSON parse error at 1:1.
+    #[error(
+        "`{p}` is not a saved plan: this looks like a desired-state file; did you mean `apply -f {p}`?",
+        p = path.display()
+    )]
+    DesiredState { path: PathBuf },
     #[error("`{path}` is not a kusto-principals plan file")]
     Parse {
         path: PathBuf,
@@ -189,7 +195,21 @@ pub fn read(path: &Path) -> Result<SavedPlan, PlanFileError> {
         });
     }
     let text = std::fs::read_to_string(path).map_err(read_err)?;
+    if looks_like_desired_state(&text) {
+        return Err(PlanFileError::DesiredState {
+            path: path.to_path_buf(),
+        });
+    }
     SavedPlan::from_json(&text, path)
+}
+
+/// A YAML mapping with `clusters` or `version`, not JSON: a desired-state file given as the plan.
+fn looks_like_desired_state(text: &str) -> bool {
+    if text.trim_start().starts_with('{') {
+        return false;
+    }
+    let yaml: Option<serde_yaml::Mapping> = serde_yaml::from_str(text).ok();
+    yaml.is_some_and(|m| m.contains_key("clusters") || m.contains_key("version"))
 }
 
 /// `sha256:` + 64 hex digits of a file's bytes: what a saved plan records of its desired-state file.

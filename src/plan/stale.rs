@@ -13,11 +13,12 @@
 
 use crate::model::{CurrentAssignment, SafetyConfig, Scope};
 
-use super::action::{Change, Plan};
+use super::action::Change;
 use super::document::{PlanDocument, WireChange, WireGrant};
 use super::fingerprint::{fingerprint, listing, listing_changes};
 use super::planfile::SavedPlan;
 use super::safety::safety_verdict;
+use super::whole::Plan;
 
 /// What ARM lists now at one saved scope; `None` when the scope no longer exists.
 pub type Listed = (Scope, Option<Vec<CurrentAssignment>>);

@@ -109,11 +109,15 @@ fn head(plan: &Plan, file: &str) -> String {
             errors.len()
         ));
         for sp in errors {
-            let e = sp.error.as_deref().unwrap_or_default();
+            let e = sp
+                .error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             s.push_str(&format!(
                 "> - {}: {}\n",
                 md_code(&sp.scope.to_string()),
-                md_text(e)
+                md_text(&e)
             ));
         }
         s.push('\n');

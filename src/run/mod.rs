@@ -1,46 +1,44 @@
 //! One function per command: the glue between the stages. Output goes to stdout; logs, progress and
 //! errors to stderr.
 //!
-//! | file         | commands                                              |
-//! |--------------|-------------------------------------------------------|
-//! | `mod`        | dispatch, logging, `validate`, `schema`, `completions` |
-//! | `session`    | connecting to ARM, or to the in-process emulator        |
-//! | `plan_cmd`   | `plan`, and the planning that `apply -f` shares          |
-//! | `apply_cmd`  | `apply -f FILE`, and the writing every apply shares      |
-//! | `saved_cmd`  | `apply PLAN.json [-f FILE]` (the checks are in `plan`)   |
+//! Each command connects the layers, calls them and prints; the decisions are in the layers
+//! (`plan::stale` judges a saved plan, `survey` words a missing scope, `plan::ScopeError` carries it).
+//!
+//! | file         | commands                                                 |
+//! |--------------|----------------------------------------------------------|
+//! | `mod`        | dispatch, logging, `validate`, `schema`, `completions`   |
+//! | `settings`   | the command line resolved once (colour decided here)     |
+//! | `session`    | connecting to ARM, or to the in-process emulator         |
+//! | `plan_cmd`   | `plan`, and the planning that `apply` shares             |
+//! | `apply_cmd`  | `apply -f FILE`                                          |
+//! | `saved_cmd`  | `apply PLAN.json [-f FILE]` (the judging is `plan::stale`) |
+//! | `write`      | what every apply shares: showing, the safety refusal, writing, the report |
 //! | `export_cmd` | `export`                                                 |
-//! | `not_found`  | "did you mean" for scopes that do not exist                |
 
 mod apply_cmd;
 mod export_cmd;
-mod not_found;
 mod plan_cmd;
 mod saved_cmd;
 mod session;
+mod settings;
+mod write;
 
-use std::io::IsTerminal;
-
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, ValidateArgs, ValidateFormat};
+use crate::cli::{Cli, Command, ValidateArgs, ValidateFormat};
 use crate::error::{Error, Result};
-use crate::model::DesiredState;
-use crate::render::Style;
+use settings::{Output, Settings};
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    let (file, azure) = match &cli.command {
-        Command::Validate(a) => (Some(&a.file), None),
-        Command::Plan(a) => (Some(&a.file), Some(&a.azure)),
-        Command::Apply(a) => (Some(&a.file), Some(&a.azure)),
-        Command::Export(a) => (None, Some(&a.azure)),
-        Command::Schema | Command::Emulator(_) | Command::Completions { .. } => (None, None),
-    };
-    let g = &GlobalArgs::new(&cli.output, file, azure);
-    init_tracing(g);
+    let settings = &Settings::new(&cli);
+    init_tracing(&settings.output);
     match &cli.command {
-        Command::Validate(args) => validate(g, args),
-        Command::Plan(args) => runtime()?.block_on(plan_cmd::plan_command(g, args)),
-        Command::Apply(args) => runtime()?.block_on(apply_cmd::apply_command(g, args)),
-        Command::Export(args) => runtime()?.block_on(export_cmd::export_command(g, args)),
+        Command::Validate(args) => validate(settings, args),
+        Command::Plan(args) => runtime()?.block_on(plan_cmd::plan_command(settings, args)),
+        Command::Apply(args) => match &args.plan {
+            Some(path) => runtime()?.block_on(saved_cmd::apply_saved(settings, args, path)),
+            None => runtime()?.block_on(apply_cmd::apply_command(settings, args)),
+        },
+        Command::Export(args) => runtime()?.block_on(export_cmd::export_command(settings, args)),
         Command::Schema => {
             let text = format!("{}\n", crate::config::schema_json().trim_end());
             write_stdout(text.as_bytes())?;
@@ -62,7 +60,7 @@ fn completions(shell: clap_complete::Shell) -> Result<i32> {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "kusto-principals", &mut script);
-    let mut script = String::from_utf8(script).map_err(anyhow::Error::from)?;
+    let mut script = String::from_utf8(script).map_err(anyhow::Error::from)?; // clap writes UTF-8
     if shell == clap_complete::Shell::Bash {
         script = script.replace("kusto__subcmd__principals", "kusto__principals");
     }
@@ -74,9 +72,8 @@ fn completions(shell: clap_complete::Shell) -> Result<i32> {
 pub(crate) fn write_stdout(bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::Other(e.into()))
+    out.write_all(bytes).and_then(|()| out.flush())?;
+    Ok(())
 }
 
 /// True when the error is stdout's reader having gone away (`plan | head`): not a failure of ours,
@@ -87,6 +84,7 @@ pub fn is_broken_pipe(err: &Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     };
     match err {
+        Error::Io { err, .. } => broken(err),
         // `transparent` hides the anyhow root from `source()`, so walk its own chain.
         Error::Other(any) => any.chain().any(broken),
         other => {
@@ -105,84 +103,39 @@ pub fn is_broken_pipe(err: &Error) -> bool {
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-        .map_err(anyhow::Error::from)?)
+        .build()?)
 }
 
-fn init_tracing(g: &GlobalArgs) {
+fn init_tracing(output: &Output) {
     // Only this crate gets chatty: HTTP and identity libraries stay at warn, so nothing they might
     // print about requests can reach the terminal.
-    let ours = match (g.quiet, g.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        (false, _) => "trace",
-    };
+    let ours = output.log_level;
     // rustls logs each certificate failure at error level; the error we return already says it,
     // with the host and the fix.
     let filter =
         tracing_subscriber::EnvFilter::new(format!("warn,rustls=off,kusto_principals={ours}"));
     // Escape codes only on a terminal: CI logs and captured stderr stay plain text.
-    let ansi = match g.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-        }
-    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi)
+        .with_ansi(output.stderr_color)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
         .try_init();
 }
 
-fn style(g: &GlobalArgs) -> Style {
-    let color = match g.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-        }
-    };
-    Style { color }
-}
-
-fn load_desired(g: &GlobalArgs, targets: &[String]) -> Result<DesiredState> {
-    let mut desired = crate::config::load(&g.file)?;
-    // A mistyped target must not silently narrow the plan to the other targets.
-    let unmatched: Vec<&str> = targets
-        .iter()
-        .filter(|t| !desired.scopes.iter().any(|s| s.scope.matches_target(t)))
-        .map(String::as_str)
-        .collect();
-    if !unmatched.is_empty() {
-        return Err(Error::Usage(format!(
-            "no cluster or database in {} matches --target {}",
-            desired.file,
-            unmatched.join(", ")
-        )));
-    }
-    desired.retain_targets(targets);
-    Ok(desired)
-}
-
-fn validate(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
+/// Validates the file and prints the outcome in the format asked for; text problems go to stderr
+/// through the one error printer.
+fn validate(settings: &Settings, args: &ValidateArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
-    match (crate::config::load(&g.file), args.format) {
+    match (crate::config::load(&settings.file), args.format) {
         (Ok(desired), format) => {
-            crate::config::report::write_ok(&desired, format, &mut out)
-                .map_err(anyhow::Error::from)?;
+            crate::config::report::write_ok(&desired, format, &mut out)?;
             Ok(0)
         }
-        // Text problems go to stderr through the one error printer.
         (Err(e), ValidateFormat::Text) => Err(e.into()),
         (Err(e), format) => {
-            crate::config::report::write_problems(&e, format, &mut out)
-                .map_err(anyhow::Error::from)?;
+            crate::config::report::write_problems(&e, format, &mut out)?;
             Err(Error::Invalid {
                 file: e.file.clone(),
                 count: e.problems.len(),

@@ -1,12 +1,12 @@
-//! `plan`, and the planning that `apply -f FILE` shares.
+//! `plan`, and the planning that `apply -f FILE` and `apply PLAN.json -f FILE` share.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::session::{Session, connect};
-use super::{load_desired, style};
+use super::settings::Settings;
 use crate::apply::Guard;
-use crate::cli::{GlobalArgs, PlanArgs, StoppedClusters};
+use crate::cli::PlanArgs;
 use crate::error::{Error, Result};
 use crate::model::{DesiredScope, DesiredState, Scope};
 use crate::plan::{Plan, SavedPlan, SpellingNote, finish, planfile};
@@ -15,27 +15,77 @@ use crate::render::{OutputFormat, write_plan};
 use crate::resolve::resolve_principals;
 use crate::survey::survey;
 
-/// Lists every managed scope, `parallelism` at a time, and plans each one as its listing arrives
-/// (`survey`). A scope that does not exist, or that cannot take grants, becomes an error of that
-/// scope and one of a cluster that is not Running is "not checked" (the plan still shows the rest);
-/// any other failure fails the command. The desired scopes the plan writes to are kept for apply's
-/// guard, which plans each of them again just before writing (`apply::Guard`).
-pub(super) async fn make_plan(
-    g: &GlobalArgs,
-    targets: &[String],
-) -> Result<(Plan, String, Session, Guard)> {
-    let desired = load_desired(g, targets)?;
-    let session = connect(g).await?;
-    let (plan, file, guard) = plan_desired(g, desired, &session).await?;
-    Ok((plan, file, session, guard))
+/// A plan, and the guard apply uses to plan its touched scopes again just before writing.
+pub(super) struct Planned {
+    pub plan: Plan,
+    pub guard: Guard,
 }
 
-/// Plans `desired` against what `session` lists (`make_plan` without loading or connecting).
-pub(super) async fn plan_desired(
-    g: &GlobalArgs,
+pub(super) async fn plan_command(settings: &Settings, args: &PlanArgs) -> Result<i32> {
+    let desired = load_desired(settings, &args.target)?;
+    let session = connect(&settings.azure, &settings.azure.api_version).await?;
+    let Planned { plan, .. } = plan(settings, desired, &session).await?;
+    print_plan(settings, &plan, args.format)?;
+    if let Some(unreadable) = plan.unreadable() {
+        return Err(unreadable.into());
+    }
+    if let Some(path) = &args.out {
+        let sha = planfile::file_sha256(&settings.file).map_err(|e| {
+            Error::io_at(
+                format!(
+                    "cannot read `{}` again to record its SHA-256",
+                    settings.file.display()
+                ),
+                e,
+            )
+        })?;
+        let saved = SavedPlan::new(
+            &plan,
+            &plan.file,
+            sha,
+            &args.target,
+            &settings.azure.api_version,
+        );
+        planfile::write(path, &saved)?;
+        tracing::info!("saved the plan to {}", path.display());
+    }
+    Ok(if args.detailed_exitcode && plan.summary().has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+/// The desired-state file, narrowed to `targets`. A mistyped target must not silently narrow the
+/// plan to the other targets: one that matches nothing is an error.
+pub(super) fn load_desired(settings: &Settings, targets: &[String]) -> Result<DesiredState> {
+    let mut desired = crate::config::load(&settings.file)?;
+    let unmatched: Vec<String> = targets
+        .iter()
+        .filter(|t| !desired.scopes.iter().any(|s| s.scope.matches_target(t)))
+        .cloned()
+        .collect();
+    if !unmatched.is_empty() {
+        return Err(Error::UnmatchedTargets {
+            file: desired.file,
+            targets: unmatched,
+        });
+    }
+    desired.retain_targets(targets);
+    Ok(desired)
+}
+
+/// Plans `desired` against what `session` lists: the file's principals resolved (with
+/// `--resolve-principals graph`), every managed scope listed `parallelism` at a time and planned as
+/// its listing arrives (`survey`), the safety verdict. A scope that does not exist, or that cannot
+/// take grants, is an error of that scope, and one of a cluster that is not Running is "not checked"
+/// (the plan still shows the rest); any other failure fails the command. The desired scopes the plan
+/// writes to are kept for apply's guard (`apply::Guard`).
+pub(super) async fn plan(
+    settings: &Settings,
     mut desired: DesiredState,
     session: &Session,
-) -> Result<(Plan, String, Guard)> {
+) -> Result<Planned> {
     if let Some(graph) = &session.graph {
         resolve_principals(graph, &mut desired).await?;
     }
@@ -45,7 +95,6 @@ pub(super) async fn plan_desired(
         ignore,
         safety,
     } = desired;
-    let stopped_are_errors = g.stopped_clusters == StoppedClusters::Error;
     let mut desired_scopes: BTreeMap<Scope, DesiredScope> = scopes
         .iter()
         .map(|ds| (ds.scope.clone(), ds.clone()))
@@ -54,14 +103,12 @@ pub(super) async fn plan_desired(
         &session.client,
         scopes,
         &ignore,
-        g.parallelism as usize,
-        stopped_are_errors,
+        settings.azure.parallelism,
+        settings.azure.stopped_are_errors,
     )
     .await?;
     report_spellings(&survey.spellings);
-    let mut scopes = survey.scopes;
-    super::not_found::explain(&session.client, &mut scopes).await;
-    let plan = finish(scopes, &safety);
+    let plan = finish(survey.scopes, &safety, &file);
     report_not_checked(&plan);
     let touched: BTreeSet<&Scope> = plan
         .scopes
@@ -74,7 +121,7 @@ pub(super) async fn plan_desired(
         scopes: desired_scopes,
         ignore,
     };
-    Ok((plan, file, guard))
+    Ok(Planned { plan, guard })
 }
 
 /// Warns, on stderr, about the scopes that were not checked because their cluster is not Running:
@@ -123,49 +170,9 @@ fn report_spellings(notes: &[SpellingNote]) {
     }
 }
 
-fn print_plan(g: &GlobalArgs, plan: &Plan, file: &str, format: OutputFormat) -> Result<()> {
+fn print_plan(settings: &Settings, plan: &Plan, format: OutputFormat) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    write_plan(format, plan, file, style(g), &mut out).map_err(anyhow::Error::from)?;
-    out.flush().map_err(anyhow::Error::from)?;
+    write_plan(format, plan, &plan.file, settings.output.stdout, &mut out)?;
+    out.flush()?;
     Ok(())
-}
-
-/// Names every scope that could not be read, whatever format the plan was printed in.
-pub(super) fn scope_errors(plan: &Plan) -> Error {
-    let failed: Vec<String> = plan
-        .scopes
-        .iter()
-        .filter_map(|s| s.error.as_ref().map(|e| format!("\n  `{}`: {e}", s.scope)))
-        .collect();
-    let total = plan.scopes.len();
-    Error::Usage(format!(
-        "{} of the {total} scope{} in the file could not be read:{}",
-        failed.len(),
-        if total == 1 { "" } else { "s" },
-        failed.concat()
-    ))
-}
-
-pub(super) async fn plan_command(g: &GlobalArgs, args: &PlanArgs) -> Result<i32> {
-    let (plan, file, _session, _) = make_plan(g, &args.target).await?;
-    print_plan(g, &plan, &file, args.format)?;
-    if plan.has_errors() {
-        return Err(scope_errors(&plan));
-    }
-    if let Some(path) = &args.out {
-        let sha = planfile::file_sha256(&g.file).map_err(|e| {
-            Error::Usage(format!(
-                "cannot read `{}` again to record its SHA-256: {e}",
-                g.file.display()
-            ))
-        })?;
-        let saved = SavedPlan::new(&plan, &file, sha, &args.target, &g.api_version);
-        planfile::write(path, &saved)?;
-        tracing::info!("saved the plan to {}", path.display());
-    }
-    Ok(if args.detailed_exitcode && plan.summary().has_changes() {
-        2
-    } else {
-        0
-    })
 }

@@ -15,35 +15,68 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use futures::StreamExt;
-
-use super::apply_cmd::{execute, refuse_if_unsafe, show_plan_for_apply};
-use super::plan_cmd::plan_desired;
-use super::session::{Session, connect_with_api};
+use super::plan_cmd::{Planned, load_desired, plan};
+use super::session::{Session, connect};
+use super::settings::Settings;
+use super::write::{execute, refuse_if_unsafe, show_plan, write_empty_report};
 use crate::apply::{Guard, Prelisted};
-use crate::arm::ArmClient;
-use crate::cli::{ApplyArgs, GlobalArgs, ReportFormat};
+use crate::cli::{ApplyArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::model::{SafetyConfig, Scope};
 use crate::plan::stale::{self, Listed, Verdict};
 use crate::plan::{Plan, SavedPlan, planfile};
+use crate::survey::list_saved;
 
-pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<i32> {
+pub(super) async fn apply_saved(settings: &Settings, args: &ApplyArgs, path: &Path) -> Result<i32> {
     if !args.target.is_empty() {
         return Err(Error::Usage(format!(
             "--target cannot be used with a saved plan (`{}`): the plan applies the targets it was made with; nothing was changed",
             path.display()
         )));
     }
-    super::apply_cmd::refuse_desired_state_as_plan(path)?;
     let saved = planfile::read(path)?;
-    let session = connect_with_api(g, &saved.api_version).await?;
-    let client = &session.client;
-    let (now, not_running) = list_saved_scopes(g, &saved, client).await?;
+    // A saved plan is applied with the api-version it was made with.
+    let session = connect(&settings.azure, &saved.api_version).await?;
+    let scopes = saved.scopes.iter().map(|s| Scope::from(&s.scope)).collect();
+    let (now, not_running) =
+        list_saved(&session.client, scopes, settings.azure.parallelism).await?;
     let listed_at = Instant::now();
     // A cluster that is not Running is never written to: its scopes are set aside and said so.
     let (saved, aside) = stale::set_aside(&saved, &not_running);
-    if !aside.is_empty() && g.stopped_clusters == crate::cli::StoppedClusters::Error {
+    if !aside.is_empty() {
+        set_aside_or_refuse(settings, path, &not_running, aside.len())?;
+    }
+    let Some((mut plan, guard)) = judge(settings, &saved, path, &now, listed_at, &session).await?
+    else {
+        return already_applied(args, path);
+    };
+    let all_aside = !aside.is_empty() && !plan.summary().has_changes();
+    plan.scopes.extend(aside);
+    plan.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
+    if all_aside || !plan.summary().has_changes() {
+        return nothing_to_apply(args, path, &saved, &plan, all_aside);
+    }
+    show_plan(settings, args, &plan)?;
+    if !settings.file_given && !plan.safety.ok && !args.force {
+        return Err(Error::Refused(format!(
+            "the plan is unsafe ({}); nothing was changed. The verdict was computed again with the default safety rules (a plan file cannot say which rules its file set): rerun with -f FILE to use the file's, or with --force to apply it anyway",
+            plan.safety.reasons.join("; ")
+        )));
+    }
+    refuse_if_unsafe(&plan, args)?;
+    // The saved plan was reviewed; it is applied without another question.
+    execute(settings, args, &plan, &session.client, &guard).await
+}
+
+/// With `--stopped-clusters error` a saved plan that writes to a cluster that is not Running is
+/// refused; otherwise those scopes are set aside, and said so.
+fn set_aside_or_refuse(
+    settings: &Settings,
+    path: &Path,
+    not_running: &BTreeMap<Scope, String>,
+    aside: usize,
+) -> Result<()> {
+    if settings.azure.stopped_are_errors {
         return Err(Error::Refused(format!(
             "the saved plan `{}` writes to a cluster that is not Running ({}), and --stopped-clusters error \
              is set; nothing was written",
@@ -51,18 +84,29 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
             not_running.values().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    if !aside.is_empty() {
-        tracing::warn!(
-            "{} scope(s) of the saved plan are not applied because their cluster is not Running ({}); \
-             plan again once it runs",
-            aside.len(),
-            not_running
-                .iter()
-                .map(|(s, r)| format!("`{s}`: {r}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    tracing::warn!(
+        "{aside} scope(s) of the saved plan are not applied because their cluster is not Running ({}); \
+         plan again once it runs",
+        not_running
+            .iter()
+            .map(|(s, r)| format!("`{s}`: {r}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// `plan::stale`'s verdict on the listings made now, acted on: the plan to apply and its guard, or
+/// `None` when it is already applied. Without `-f` a stale plan is refused; with `-f FILE` the
+/// file is planned again and must give exactly the saved changes.
+async fn judge(
+    settings: &Settings,
+    saved: &SavedPlan,
+    path: &Path,
+    now: &[Listed],
+    listed_at: Instant,
+    session: &Session,
+) -> Result<Option<(Plan, Guard)>> {
     // The staleness check's listings serve as the guard's for the clusters whose turn comes soon
     // (`apply::guard`); with `-f FILE`, the re-plan's desired scopes are the guard.
     let prelisted = || {
@@ -74,105 +118,57 @@ pub(super) async fn apply_saved(g: &GlobalArgs, args: &ApplyArgs, path: &Path) -
                 .collect(),
         }))
     };
-    let (mut plan, guard) = match stale::check(&saved, &now, &SafetyConfig::default()) {
-        Verdict::AlreadyApplied => return already_applied(args, path),
-        Verdict::Current(plan) if !g.file_given => (plan, prelisted()),
-        Verdict::Stale(what) if !g.file_given => {
-            return Err(Error::Refused(format!(
-                "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n  {}\n  hint: make a new plan and review it",
-                path.display(),
-                what.join("\n  ")
-            )));
-        }
-        Verdict::Current(_) | Verdict::Stale(_) => {
-            replan_matching(g, &saved, path, &session).await?
-        }
-    };
-    let all_aside = !aside.is_empty() && !plan.summary().has_changes();
-    plan.scopes.extend(aside);
-    plan.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
-    if all_aside {
-        let text = format!(
+    Ok(Some(
+        match stale::check(saved, now, &SafetyConfig::default()) {
+            Verdict::AlreadyApplied => return Ok(None),
+            Verdict::Current(plan) if !settings.file_given => (plan, prelisted()),
+            Verdict::Stale(what) if !settings.file_given => {
+                return Err(Error::Refused(format!(
+                    "the saved plan `{}` is stale: Azure changed after it was made, so nothing was written.\n  {}\n  hint: make a new plan and review it",
+                    path.display(),
+                    what.join("\n  ")
+                )));
+            }
+            Verdict::Current(_) | Verdict::Stale(_) => {
+                replan_matching(settings, saved, path, session).await?
+            }
+        },
+    ))
+}
+
+/// What a saved plan with nothing left to write prints: every change in a stopped cluster, or none
+/// at all (a JSON reader still gets its empty report).
+fn nothing_to_apply(
+    args: &ApplyArgs,
+    path: &Path,
+    saved: &SavedPlan,
+    plan: &Plan,
+    all_aside: bool,
+) -> Result<i32> {
+    let text = if all_aside {
+        format!(
             "Nothing applied: every change of the saved plan `{}` is in a cluster that is not Running. Plan again once it runs.\n",
             path.display()
-        );
-        return match args.format {
-            ReportFormat::Text => super::write_stdout(text.as_bytes()),
-            ReportFormat::Json => super::apply_cmd::write_empty_report(&plan),
-        }
-        .map(|()| 0);
-    }
-    if !plan.summary().has_changes() {
+        )
+    } else {
         // A saved plan keeps only the scopes it writes to, so there is no count of matching grants.
-        let text = format!(
+        format!(
             "No changes: the saved plan `{}` has nothing to apply (Azure matched {} when it was made).\n",
             path.display(),
             saved.document.file
-        );
-        return match args.format {
-            ReportFormat::Text => super::write_stdout(text.as_bytes()),
-            ReportFormat::Json => super::apply_cmd::write_empty_report(&plan),
-        }
-        .map(|()| 0);
+        )
+    };
+    match args.format {
+        ReportFormat::Text => super::write_stdout(text.as_bytes()),
+        ReportFormat::Json => write_empty_report(plan),
     }
-    show_plan_for_apply(g, args, &plan, &saved.document.file)?;
-    if !g.file_given && !plan.safety.ok && !args.force {
-        return Err(Error::Refused(format!(
-            "the plan is unsafe ({}); nothing was changed. The verdict was computed again with the default safety rules (a plan file cannot say which rules its file set): rerun with -f FILE to use the file's, or with --force to apply it anyway",
-            plan.safety.reasons.join("; ")
-        )));
-    }
-    refuse_if_unsafe(&plan, args)?;
-    // The saved plan was reviewed; it is applied without another question.
-    execute(g, args, &plan, client, &guard).await
-}
-
-/// Lists every scope the saved plan writes to, `parallelism` at a time; a scope that no longer
-/// exists is `None`, one whose cluster is not Running is returned apart with the reason (decided on
-/// the cluster's state, read once per cluster), any other failure fails the command.
-async fn list_saved_scopes(
-    g: &GlobalArgs,
-    saved: &SavedPlan,
-    client: &ArmClient,
-) -> Result<(Vec<Listed>, BTreeMap<Scope, String>)> {
-    let listed: Vec<_> = futures::stream::iter(saved.scopes.iter())
-        .map(|s| async move {
-            let scope = Scope::from(&s.scope);
-            let now = client.list_assignments(&scope).await;
-            (scope, now)
-        })
-        .buffered(g.parallelism as usize)
-        .collect()
-        .await;
-    let mut out = Vec::with_capacity(listed.len());
-    let mut not_running = BTreeMap::new();
-    let mut states: BTreeMap<crate::model::ClusterRef, Option<String>> = BTreeMap::new();
-    for (scope, now) in listed {
-        match now {
-            Ok(items) => out.push((scope, Some(items))),
-            Err(e) if e.is_not_found() => out.push((scope, None)),
-            Err(e) => {
-                let cluster = scope.cluster.clone();
-                if !states.contains_key(&cluster) {
-                    let state = crate::survey::state_of(client, &cluster, &e).await;
-                    states.insert(cluster.clone(), state);
-                }
-                match &states[&cluster] {
-                    Some(state) => {
-                        not_running.insert(scope, format!("cluster is {state}"));
-                    }
-                    None => return Err(e.into()),
-                }
-            }
-        }
-    }
-    Ok((out, not_running))
+    .map(|()| 0)
 }
 
 /// `-f FILE`: plans FILE again (with the plan's targets) and returns that plan only if it writes
 /// exactly the saved changes.
 async fn replan_matching(
-    g: &GlobalArgs,
+    settings: &Settings,
     saved: &SavedPlan,
     path: &Path,
     session: &Session,
@@ -181,16 +177,16 @@ async fn replan_matching(
         Error::Refused(format!(
             "the saved plan `{}` does not match `{}`, so nothing was written: {why}\n  hint: make a new plan from the file and review it",
             path.display(),
-            g.file.display()
+            settings.file.display()
         ))
     };
-    let desired = match super::load_desired(g, &saved.targets) {
-        Err(Error::Usage(m)) => return Err(refused(m)),
+    let desired = match load_desired(settings, &saved.targets) {
+        Err(e @ Error::UnmatchedTargets { .. }) => return Err(refused(e.to_string())),
         other => other?,
     };
-    let (plan, _, guard) = plan_desired(g, desired, session).await?;
-    if plan.has_errors() {
-        return Err(super::plan_cmd::scope_errors(&plan));
+    let Planned { plan, guard } = plan(settings, desired, session).await?;
+    if let Some(unreadable) = plan.unreadable() {
+        return Err(unreadable.into());
     }
     let differences = stale::differences(saved, &plan);
     if !differences.is_empty() {
@@ -199,10 +195,10 @@ async fn replan_matching(
             differences.join("\n  ")
         )));
     }
-    if planfile::file_sha256(&g.file).ok().as_deref() != Some(saved.file_sha256.as_str()) {
+    if planfile::file_sha256(&settings.file).ok().as_deref() != Some(saved.file_sha256.as_str()) {
         tracing::warn!(
             "`{}` is not byte-identical to the file the plan was made from, but it plans exactly the saved changes",
-            g.file.display()
+            settings.file.display()
         );
     }
     Ok((plan, guard))
@@ -216,7 +212,6 @@ fn already_applied(args: &ApplyArgs, path: &Path) -> Result<i32> {
     match args.format {
         ReportFormat::Text => writeln!(std::io::stdout(), "{message}"),
         ReportFormat::Json => writeln!(std::io::stderr(), "{message}"),
-    }
-    .map_err(anyhow::Error::from)?;
+    }?;
     Ok(0)
 }

@@ -1,12 +1,12 @@
 //! Connecting: a client for the real ARM endpoint with a credential from `auth`, or for an
 //! in-process emulator (`--emulator`).
 
+use super::settings::Azure;
 use crate::arm::{
     ArmClient, Connection, Endpoints, RetryPolicy, build_http_client, client_secret_credential,
     credential_for, resolve_endpoints,
 };
 use crate::arm::{Graph, graph_for_cloud};
-use crate::cli::{GlobalArgs, ResolvePrincipals};
 use crate::error::{Error, Result};
 use kusto_emulator::{Emulator, EmulatorOptions, EmulatorState};
 
@@ -18,47 +18,57 @@ pub(super) struct Session {
     _emulator: Option<Emulator>,
 }
 
-pub(super) async fn connect(g: &GlobalArgs) -> Result<Session> {
-    connect_with_api(g, &g.api_version).await
+/// Connects using `api_version` (a saved plan is applied with the api-version it was made with).
+pub(super) async fn connect(g: &Azure, api_version: &str) -> Result<Session> {
+    match &g.emulator {
+        Some(state) => connect_emulator(g, state.as_deref(), api_version).await,
+        None => connect_azure(g, api_version),
+    }
 }
 
-/// Connects using `api_version` (a saved plan is applied with the api-version it was made with).
-pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Result<Session> {
-    if let Some(state_path) = &g.emulator {
-        let state = match state_path {
-            None => kusto_emulator::demo_state(),
-            Some(path) => EmulatorState::load(path)?,
-        };
-        // The state file's `knobs:` apply here as in the standalone emulator.
-        let options = state.knobs.apply(EmulatorOptions::default());
-        let emu = Emulator::start(state, options).await?;
-        let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()), g.request_timeout)?;
-        let endpoint = emu.endpoint().to_string();
-        let credential = client_secret_credential(
-            &http,
-            &endpoint,
-            emu.tenant_id(),
-            emu.client_id(),
-            emu.client_secret(),
-            g.request_timeout,
-        )?;
-        tracing::info!("using the in-process emulator at {endpoint}");
-        let conn = Connection {
-            endpoint: url::Url::parse(&endpoint).map_err(anyhow::Error::from)?,
-            token_scope: format!("{endpoint}/.default"),
-            credential,
-            http,
-            request_timeout: g.request_timeout,
-            identity: format!("the emulator's client `{}`", emu.client_id()),
-        };
-        // The emulator serves Graph's `/v1.0` on its own host, for Graph's audience.
-        let graph = graph(g, &conn, conn.endpoint.clone());
-        return Ok(Session {
-            client: client(conn, g, api_version)?,
-            graph,
-            _emulator: Some(emu),
-        });
-    }
+/// A client for an in-process emulator seeded from `state` (the demo state when `None`).
+async fn connect_emulator(
+    g: &Azure,
+    state: Option<&std::path::Path>,
+    api_version: &str,
+) -> Result<Session> {
+    let state = match state {
+        None => kusto_emulator::demo_state(),
+        Some(path) => EmulatorState::load(path)?,
+    };
+    // The state file's `knobs:` apply here as in the standalone emulator.
+    let options = state.knobs.apply(EmulatorOptions::default());
+    let emu = Emulator::start(state, options).await?;
+    let http = build_http_client(Some(emu.ca_cert_pem().as_bytes()), g.request_timeout)?;
+    let endpoint = emu.endpoint().to_string();
+    let credential = client_secret_credential(
+        &http,
+        &endpoint,
+        emu.tenant_id(),
+        emu.client_id(),
+        emu.client_secret(),
+        g.request_timeout,
+    )?;
+    tracing::info!("using the in-process emulator at {endpoint}");
+    let conn = Connection {
+        endpoint: url::Url::parse(&endpoint).map_err(anyhow::Error::from)?, // ours: valid
+        token_scope: format!("{endpoint}/.default"),
+        credential,
+        http,
+        request_timeout: g.request_timeout,
+        identity: format!("the emulator's client `{}`", emu.client_id()),
+    };
+    // The emulator serves Graph's `/v1.0` on its own host, for Graph's audience.
+    let graph = graph(g, &conn, conn.endpoint.clone());
+    Ok(Session {
+        client: client(conn, g, api_version)?,
+        graph,
+        _emulator: Some(emu),
+    })
+}
+
+/// A client for the cloud's (or the given) ARM endpoint, with a credential from `auth`.
+fn connect_azure(g: &Azure, api_version: &str) -> Result<Session> {
     let authority_env = std::env::var("AZURE_AUTHORITY_HOST").ok();
     let Endpoints {
         arm: endpoint,
@@ -66,13 +76,13 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
     } = resolve_endpoints(g.cloud, g.arm_endpoint.as_deref(), authority_env.as_deref())
         .map_err(Error::Usage)?;
     tracing::info!("ARM endpoint {endpoint}, authority {authority}");
-    let ca =
-        match &g.ca_cert {
-            Some(p) => Some(std::fs::read(p).map_err(|e| {
-                Error::Usage(format!("cannot read --ca-cert `{}`: {e}", p.display()))
-            })?),
-            None => None,
-        };
+    let ca = match &g.ca_cert {
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| Error::io_at(format!("cannot read --ca-cert `{}`", p.display()), e))?,
+        ),
+        None => None,
+    };
     let http = build_http_client(ca.as_deref(), g.request_timeout)?;
     let (credential, identity) = credential_for(g.auth, &http, &authority, g.request_timeout)?;
     let conn = Connection {
@@ -100,8 +110,8 @@ pub(super) async fn connect_with_api(g: &GlobalArgs, api_version: &str) -> Resul
 
 /// A Graph client on the session's HTTP client and credential, when resolution is on. Its token is
 /// for the cloud's Graph audience and goes only to `endpoint`.
-fn graph(g: &GlobalArgs, conn: &Connection, endpoint: url::Url) -> Option<Graph> {
-    (g.resolve_principals == ResolvePrincipals::Graph).then(|| {
+fn graph(g: &Azure, conn: &Connection, endpoint: url::Url) -> Option<Graph> {
+    g.resolve_through_graph.then(|| {
         Graph::new(
             conn.http.clone(),
             conn.credential.clone(),
@@ -112,7 +122,7 @@ fn graph(g: &GlobalArgs, conn: &Connection, endpoint: url::Url) -> Option<Graph>
     })
 }
 
-fn client(conn: Connection, g: &GlobalArgs, api_version: &str) -> Result<ArmClient> {
+fn client(conn: Connection, g: &Azure, api_version: &str) -> Result<ArmClient> {
     Ok(ArmClient::new(conn, api_version)?
         .with_operation_timeout(g.operation_timeout)
         .with_retry(RetryPolicy {

@@ -155,7 +155,7 @@ proptest! {
         let under: BTreeSet<String> = items.iter().filter(|it| wire(it).1)
             .map(|it| fold(NAMES[it.0])).collect();
         let sp = plan_scope(desired(&want, keep), listed, None, &[]);
-        let plan = finish(vec![sp], &SafetyConfig::default());
+        let plan = finish(vec![sp], &SafetyConfig::default(), "principals.yaml");
         let sp = &plan.scopes[0];
 
         let mut deleted = BTreeSet::new();

@@ -40,6 +40,7 @@ fn as_saved(plan: &Plan) -> Plan {
     Plan {
         scopes,
         safety: plan.safety.clone(),
+        file: plan.file.clone(),
     }
 }
 

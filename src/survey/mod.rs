@@ -13,18 +13,31 @@
 //! A cluster whose databases the file manages is read with one database list (their kinds, and
 //! whether they exist); a cluster's state is read only when one of its reads failed, and then once.
 //! Decisions are made on `properties.state`, `kind` and HTTP status, never on message text.
+//!
+//! | file        | owns                                                                     |
+//! |-------------|--------------------------------------------------------------------------|
+//! | `mod`       | the listings, the cluster facts, the stopped-cluster decision            |
+//! | `cluster_state` | whether a failed read is explained by the cluster not Running (its GET, when worth it) |
+//! | `saved`     | the scopes of a saved plan, listed again for `plan::stale`               |
+//! | `not_found` | a scope ARM says does not exist: which level, and a "did you mean" from the subscription's cluster list and the cluster's database list |
+
+mod cluster_state;
+mod not_found;
+mod saved;
+
+pub use saved::list_saved;
 
 use std::collections::HashMap;
 
 use futures::StreamExt;
 
 use crate::arm::{ArmClient, ArmError};
-use crate::model::{
-    ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind, is_running, names,
-};
+use crate::model::{ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind, names};
 use crate::plan::{
-    ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes,
+    ScopeError, ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes,
 };
+use cluster_state::state_of;
+use not_found::{explain, name_missing_clusters_once, not_found};
 
 /// Every managed scope's plan, and the grants that name their principal otherwise than Azure.
 pub struct Survey {
@@ -35,7 +48,7 @@ pub struct Survey {
 /// What is known about a cluster before its scopes are listed.
 enum Cluster {
     Databases(Vec<DatabaseInfo>),
-    NotFound(String),
+    NotFound(ScopeError),
     NotRunning(String),
 }
 
@@ -69,8 +82,8 @@ pub async fn survey(
         let mut sp = match listed {
             Ok(items) => plan_scope(ds, items, None, ignore),
             Err(e) if e.is_not_found() => {
-                let message = not_found_message(&ds.scope.cluster, ds.scope.database_name(), &e);
-                plan_scope(ds, Vec::new(), Some(message), ignore)
+                let error = not_found(&ds.scope.cluster, ds.scope.database_name(), &e);
+                plan_scope(ds, Vec::new(), Some(error), ignore)
             }
             Err(e) => {
                 failed.push((ds, e));
@@ -87,12 +100,13 @@ pub async fn survey(
     if stopped_are_errors {
         for sp in &mut planned {
             if let Some(reason) = sp.not_checked.take() {
-                sp.error = Some(format!("not checked: {reason} (--stopped-clusters error)"));
+                sp.error = Some(ScopeError::NotRunning(reason));
             }
         }
     }
     name_missing_clusters_once(&mut planned);
     planned.sort_by(|a, b| a.scope.cmp(&b.scope));
+    explain(client, &mut planned).await;
     Ok(Survey {
         scopes: planned,
         spellings,
@@ -107,9 +121,9 @@ fn decide_before_listing(
 ) -> Result<ScopePlan, (DesiredScope, Option<crate::model::Follower>)> {
     match cluster {
         Some(Cluster::NotRunning(state)) => Ok(not_checked(ds, state)),
-        Some(Cluster::NotFound(message)) => {
-            let message = message.clone();
-            Ok(plan_scope(ds, Vec::new(), Some(message), &[]))
+        Some(Cluster::NotFound(error)) => {
+            let error = error.clone();
+            Ok(plan_scope(ds, Vec::new(), Some(error), &[]))
         }
         Some(Cluster::Databases(dbs)) if ds.scope.kind() == ScopeKind::Database => {
             let name = ds.scope.database_name().unwrap_or_default();
@@ -155,7 +169,7 @@ async fn read_clusters(
     while let Some((c, r)) = lists.next().await {
         let facts = match r {
             Ok(dbs) => Cluster::Databases(dbs),
-            Err(e) if e.is_not_found() => Cluster::NotFound(not_found_message(&c, None, &e)),
+            Err(e) if e.is_not_found() => Cluster::NotFound(not_found(&c, None, &e)),
             Err(e) => match state_of(client, &c, &e).await {
                 Some(state) => Cluster::NotRunning(state),
                 None => return Err(e),
@@ -164,31 +178,6 @@ async fn read_clusters(
         out.insert(c, facts);
     }
     Ok(out)
-}
-
-/// The state of a cluster that is not Running, when that is why a read failed; `None` when it is
-/// Running (or its state cannot be read), so the read's own error stands. Only a failure that a
-/// cluster's state can cause (400 or 409, with a code that does not name another cause) is worth
-/// the cluster GET: decided on ARM's status and code, never on the message.
-pub async fn state_of(client: &ArmClient, c: &ClusterRef, e: &ArmError) -> Option<String> {
-    let state_related = matches!(e.status, Some(400 | 409))
-        && e.code.as_deref().is_none_or(|code| {
-            [
-                "ClusterNotValidForPrincipals",
-                "BadRequest",
-                "Conflict",
-                "RequestConflict",
-            ]
-            .iter()
-            .any(|k| code.eq_ignore_ascii_case(k))
-        });
-    if !state_related {
-        return None;
-    }
-    match client.cluster_state(c).await {
-        Ok(Some(state)) if !is_running(Some(&state)) => Some(state),
-        Ok(_) | Err(_) => None,
-    }
 }
 
 /// Scopes whose listing failed: not checked when their cluster is not Running (its state read once
@@ -211,52 +200,4 @@ async fn explain_failures(
         }
     }
     Ok(out)
-}
-
-/// Why a scope that ARM says does not exist could not be planned.
-/// ARM's code says which level is missing: a wrong subscription or resource group is not a missing
-/// cluster (`run/not_found.rs` then adds a "did you mean").
-fn not_found_message(cluster: &ClusterRef, database: Option<&str>, e: &ArmError) -> String {
-    let what = match (e.code.as_deref(), database) {
-        (Some("SubscriptionNotFound"), _) => {
-            format!("subscription `{}` not found", cluster.subscription)
-        }
-        (Some("ResourceGroupNotFound"), _) => format!(
-            "resource group `{}` not found in subscription `{}`",
-            cluster.resource_group, cluster.subscription
-        ),
-        (_, None) => format!(
-            "cluster `{}` not found in resource group `{}` of subscription `{}`",
-            cluster.cluster, cluster.resource_group, cluster.subscription
-        ),
-        (_, Some(db)) => format!("database `{db}` not found in cluster `{}`", cluster.cluster),
-    };
-    format!("{what} ({})", e.message)
-}
-
-/// A missing cluster makes every one of its databases "not found" too: say why, once.
-fn name_missing_clusters_once(planned: &mut [ScopePlan]) {
-    let missing: Vec<ClusterRef> = planned
-        .iter()
-        .filter(|sp| sp.scope.kind() == ScopeKind::Cluster)
-        .filter(|sp| {
-            sp.error
-                .as_ref()
-                .is_some_and(|e| e.starts_with("cluster `"))
-        })
-        .map(|sp| sp.scope.cluster.clone())
-        .collect();
-    for sp in planned.iter_mut() {
-        if sp.error.is_some()
-            && sp.scope.kind() == ScopeKind::Database
-            && missing.contains(&sp.scope.cluster)
-        {
-            sp.error = Some(format!(
-                "its cluster `{}` was not found in resource group `{}` of subscription `{}`",
-                sp.scope.cluster.cluster,
-                sp.scope.cluster.resource_group,
-                sp.scope.cluster.subscription
-            ));
-        }
-    }
 }

@@ -1,5 +1,7 @@
-//! What to say when a scope of the file does not exist: ARM's 404 says only "not found", so the
-//! subscription's cluster list (and the cluster's database list) tells a wrong subscription, a
+//! What to say when a scope of the file does not exist, in one place. ARM's code says which level
+//! is missing (a wrong subscription or resource group is not a missing cluster); a missing cluster
+//! is named once, not again for each of its databases; and since ARM's 404 says only "not found",
+//! the subscription's cluster list (and the cluster's database list) tells a wrong subscription, a
 //! cluster in another resource group, and a misspelt name apart, with a "did you mean".
 //!
 //! Only scopes that could not be read are looked into, one listing per subscription and cluster.
@@ -9,7 +11,7 @@ use std::collections::HashMap;
 use crate::arm::{ArmClient, ArmError};
 use crate::config::suggest::closest;
 use crate::model::{ClusterRef, Scope, ScopeKind};
-use crate::plan::ScopePlan;
+use crate::plan::{Missing, ScopeError, ScopePlan};
 
 /// Each subscription's clusters, or why it could not be listed.
 type Clusters = HashMap<String, Result<Vec<ClusterRef>, ArmError>>;
@@ -20,29 +22,55 @@ pub(super) async fn explain(client: &ArmClient, planned: &mut [ScopePlan]) {
     let mut databases: HashMap<ClusterRef, Vec<String>> = HashMap::new();
     for sp in planned
         .iter_mut()
-        .filter(|sp| sp.error.as_deref().is_some_and(is_not_found))
+        .filter(|sp| sp.error.as_ref().is_some_and(ScopeError::is_not_found))
     {
-        let Some(hint) = hint(client, &sp.scope, &mut clusters, &mut databases).await else {
+        let Some(found) = hint(client, &sp.scope, &mut clusters, &mut databases).await else {
             continue;
         };
-        if let Some(e) = &mut sp.error {
-            e.push_str(&format!("; {hint}"));
+        if let Some(ScopeError::NotFound { hint, .. }) = &mut sp.error {
+            *hint = Some(found);
         }
     }
 }
 
-/// The errors `survey` words for a scope ARM says does not exist (other errors, such as a follower
-/// that cannot take grants, have their own explanation).
-fn is_not_found(error: &str) -> bool {
-    [
-        "cluster `",
-        "database `",
-        "subscription `",
-        "resource group `",
-    ]
-    .iter()
-    .any(|p| error.starts_with(p))
-        && error.contains(" not found")
+/// Why a scope that ARM says does not exist could not be planned. ARM's code says which level is
+/// missing: a wrong subscription or resource group is not a missing cluster (`explain` then adds a
+/// "did you mean").
+pub(super) fn not_found(cluster: &ClusterRef, database: Option<&str>, e: &ArmError) -> ScopeError {
+    let missing = match (e.code.as_deref(), database) {
+        (Some("SubscriptionNotFound"), _) => Missing::Subscription,
+        (Some("ResourceGroupNotFound"), _) => Missing::ResourceGroup,
+        (_, None) => Missing::Cluster,
+        (_, Some(db)) => Missing::Database(db.to_string()),
+    };
+    ScopeError::NotFound {
+        cluster: cluster.clone(),
+        missing,
+        arm_message: e.message.clone(),
+        hint: None,
+    }
+}
+
+/// A missing cluster makes every one of its databases "not found" too: say why, once.
+pub(super) fn name_missing_clusters_once(planned: &mut [ScopePlan]) {
+    let missing: Vec<ClusterRef> = planned
+        .iter()
+        .filter(|sp| sp.scope.kind() == ScopeKind::Cluster)
+        .filter(|sp| {
+            sp.error
+                .as_ref()
+                .is_some_and(ScopeError::is_missing_cluster)
+        })
+        .map(|sp| sp.scope.cluster.clone())
+        .collect();
+    for sp in planned.iter_mut() {
+        if sp.error.is_some()
+            && sp.scope.kind() == ScopeKind::Database
+            && missing.contains(&sp.scope.cluster)
+        {
+            sp.error = Some(ScopeError::ClusterMissing(sp.scope.cluster.clone()));
+        }
+    }
 }
 
 async fn hint(
