@@ -10,13 +10,13 @@
 //! | `arm`      | talking to Azure Resource Manager: auth, client, paging, polling, retry |
 //! | `plan`     | the pure diff of desired vs current, and the saved plan file           |
 //! | `resolve`  | the file's principals looked up in Microsoft Graph (optional)          |
-//! | `survey`   | reading the estate for a plan: listings, cluster states, followers     |
+//! | `survey`   | reading the estate: listings, cluster states, followers, "not found"   |
 //! | `render`   | plans (text, json, markdown, diff) and reports, to an injected writer  |
 //! | `apply`    | a plan → ordered ARM calls → a report                                  |
 //! | `progress` | apply progress on stderr: a bar on a terminal, plain lines otherwise   |
 //! | `export`   | what Azure has now → a desired-state file in the canonical format      |
 //! | `error`    | the one error type, gathered from each layer's, and its exit code       |
-//! | `run`      | one function per command, gluing the stages together                   |
+//! | `run`      | the command line resolved once, and one function per command: connect, call, print |
 //!
 //! The local ARM + Entra ID emulator (`emulator`, `--emulator`) is its own crate, `kusto-emulator`.
 

@@ -31,6 +31,9 @@
 //!   by UPN and by object id) is a NoOp too: Azure holds one assignment per principal and role.
 //! - The same key twice in the file is one grant (the first); `config` reports it as an error.
 //! - A create never PUTs a name already listed at the scope or claimed by another create (`names`).
+//!
+//! `listed` holds the scope's listing as the matching reads it: who holds a grant, directly or
+//! through another spelling, and which assignment of duplicates is kept.
 
 use crate::model::{
     CurrentAssignment, CurrentState, DesiredGrant, DesiredScope, DesiredState, Follower,
