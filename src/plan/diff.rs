@@ -38,9 +38,9 @@ use crate::model::{
 };
 
 use super::action::{Change, Plan, ScopePlan};
+use super::create_names::Names;
 use super::fingerprint::fingerprint;
 use super::listing;
-use super::names::Names;
 use super::safety::safety_verdict;
 use listed::Listed;
 
