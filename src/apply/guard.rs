@@ -205,25 +205,8 @@ fn replanned(
             out.deletes.push((*d).clone());
             continue;
         }
-        let outcome = match now.iter().find(|a| a.name.eq_ignore_ascii_case(&d.name)) {
-            None => {
-                tracing::info!("{} [{}] is already gone", d.key, d.name);
-                Outcome::Applied
-            }
-            Some(a) if a.key != d.key => Outcome::Skipped {
-                reason: format!(
-                    "`{}` now holds {} (changed since the plan); not deleting it",
-                    d.name, a.key
-                ),
-            },
-            Some(_) => Outcome::Skipped {
-                reason: format!(
-                    "`{}` changed since the plan and a fresh plan keeps `{}`; not deleting it",
-                    sp.scope, d.name
-                ),
-            },
-        };
-        out.decided.push(delete_report(d, outcome));
+        out.decided
+            .push(delete_report(d, not_deleted(&sp.scope, d, &now)));
     }
     let extra = fresh_creates.len() + fresh_deletes.len()
         - out.creates.len().min(fresh_creates.len())
@@ -235,6 +218,29 @@ fn replanned(
         );
     }
     out
+}
+
+/// The outcome of a planned delete of `d` that the re-plan of `scope` from the listing `now` does
+/// not make: done when the name is gone, skipped when it holds another grant or is kept now.
+fn not_deleted(scope: &Scope, d: &CurrentAssignment, now: &[&CurrentAssignment]) -> Outcome {
+    match now.iter().find(|a| a.name.eq_ignore_ascii_case(&d.name)) {
+        None => {
+            tracing::info!("{} [{}] is already gone", d.key, d.name);
+            Outcome::Applied
+        }
+        Some(a) if a.key != d.key => Outcome::Skipped {
+            reason: format!(
+                "`{}` now holds {} (changed since the plan); not deleting it",
+                d.name, a.key
+            ),
+        },
+        Some(_) => Outcome::Skipped {
+            reason: format!(
+                "`{}` changed since the plan and a fresh plan keeps `{}`; not deleting it",
+                scope, d.name
+            ),
+        },
+    }
 }
 
 #[cfg(test)]
