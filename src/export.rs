@@ -178,16 +178,7 @@ fn write_principals(
 
 /// Renders the estate as a desired-state file.
 pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
-    let mut rg_count: BTreeMap<String, usize> = BTreeMap::new();
-    for c in clusters {
-        *rg_count
-            .entry(c.cluster.resource_group.to_string())
-            .or_default() += 1;
-    }
-    let default_rg = rg_count
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(rg, _)| rg.clone());
+    let default_rg = default_resource_group(clusters);
     let sets: Vec<(String, Vec<Who>)> = choose_sets(clusters)
         .into_iter()
         .enumerate()
@@ -195,6 +186,34 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
         .collect();
 
     let mut out = String::new();
+    write_head(&mut out, subscription, default_rg.as_deref());
+    write_sets(&mut out, clusters, &sets);
+    out.push_str("clusters:\n");
+    if clusters.is_empty() {
+        out.push_str("  []\n");
+    }
+    for c in clusters {
+        write_cluster(&mut out, c, default_rg.as_deref(), &sets);
+    }
+    out
+}
+
+/// The resource group most clusters are in (the first by name on a tie), factored into `defaults`.
+fn default_resource_group(clusters: &[ClusterExport]) -> Option<String> {
+    let mut rg_count: BTreeMap<String, usize> = BTreeMap::new();
+    for c in clusters {
+        *rg_count
+            .entry(c.cluster.resource_group.to_string())
+            .or_default() += 1;
+    }
+    rg_count
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(rg, _)| rg.clone())
+}
+
+/// The comments at the top and `version` and `defaults`.
+fn write_head(out: &mut String, subscription: &str, default_rg: Option<&str>) {
     // Editors check the file as it is edited (`kusto-principals schema > principals.schema.json`).
     out.push_str("# yaml-language-server: $schema=./principals.schema.json\n");
     let _ = writeln!(
@@ -208,174 +227,71 @@ pub fn render(subscription: &str, clusters: &[ClusterExport]) -> String {
     );
     out.push_str("version: 1\ndefaults:\n");
     let _ = writeln!(out, "  subscription: {}", yaml_scalar(subscription));
-    if let Some(rg) = &default_rg {
+    if let Some(rg) = default_rg {
         let _ = writeln!(out, "  resource_group: {}", yaml_scalar(rg));
     }
     out.push_str("  unmanaged: delete\n");
-    if !sets.is_empty() {
-        out.push_str("principal_sets:\n");
-        let names = display_names(clusters);
-        for (name, group) in &sets {
-            let _ = writeln!(out, "  {name}:");
-            for w in group {
-                let shown = names.get(w).map(String::as_str);
-                let _ = writeln!(
-                    out,
-                    "    - {}{}",
-                    principal_line(w.0, &w.1),
-                    name_comment(shown)
-                );
-            }
-        }
+}
+
+/// `principal_sets:`, each member with its display name as a comment; nothing without sets.
+fn write_sets(out: &mut String, clusters: &[ClusterExport], sets: &[(String, Vec<Who>)]) {
+    if sets.is_empty() {
+        return;
     }
-    out.push_str("clusters:\n");
-    if clusters.is_empty() {
-        out.push_str("  []\n");
-    }
-    for c in clusters {
-        let _ = writeln!(out, "  - name: {}", yaml_scalar(&c.cluster.cluster));
-        if default_rg.as_deref() != Some(&*c.cluster.resource_group) {
+    out.push_str("principal_sets:\n");
+    let names = display_names(clusters);
+    for (name, group) in sets {
+        let _ = writeln!(out, "  {name}:");
+        for w in group {
+            let shown = names.get(w).map(String::as_str);
             let _ = writeln!(
                 out,
-                "    resource_group: {}",
-                yaml_scalar(&c.cluster.resource_group)
+                "    - {}{}",
+                principal_line(w.0, &w.1),
+                name_comment(shown)
             );
         }
-        write_principals_key(&mut out, "    ", &canonical(&c.principals), &[]);
-        if !c.databases.is_empty() {
-            out.push_str("    databases:\n");
-            for (db, items) in &c.databases {
-                if let Some(f) = c.followers.get(db) {
-                    let _ = writeln!(
-                        out,
-                        "      # follower of cluster {} (principalsModificationKind {}){}",
-                        inert::text(f.leader_name()),
-                        inert::text(&f.modification_kind),
-                        if f.takes_grants() {
-                            ""
-                        } else {
-                            ": grants of its own cannot take effect"
-                        }
-                    );
-                }
-                let _ = writeln!(out, "      - name: {}", yaml_scalar(db));
-                write_principals_key(&mut out, "        ", &canonical(items), &sets);
-            }
-        }
     }
-    out
+}
+
+/// One entry of `clusters:`: its principals, then its databases (followers marked).
+fn write_cluster(
+    out: &mut String,
+    c: &ClusterExport,
+    default_rg: Option<&str>,
+    sets: &[(String, Vec<Who>)],
+) {
+    let _ = writeln!(out, "  - name: {}", yaml_scalar(&c.cluster.cluster));
+    if default_rg != Some(&*c.cluster.resource_group) {
+        let _ = writeln!(
+            out,
+            "    resource_group: {}",
+            yaml_scalar(&c.cluster.resource_group)
+        );
+    }
+    write_principals_key(out, "    ", &canonical(&c.principals), &[]);
+    if c.databases.is_empty() {
+        return;
+    }
+    out.push_str("    databases:\n");
+    for (db, items) in &c.databases {
+        if let Some(f) = c.followers.get(db) {
+            let _ = writeln!(
+                out,
+                "      # follower of cluster {} (principalsModificationKind {}){}",
+                inert::text(f.leader_name()),
+                inert::text(&f.modification_kind),
+                if f.takes_grants() {
+                    ""
+                } else {
+                    ": grants of its own cannot take effect"
+                }
+            );
+        }
+        let _ = writeln!(out, "      - name: {}", yaml_scalar(db));
+        write_principals_key(out, "        ", &canonical(items), sets);
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{AssignmentKey, PrincipalId, Scope};
-
-    fn a(scope: &Scope, name: &str, t: PrincipalType, id: &str, role: Role) -> CurrentAssignment {
-        CurrentAssignment {
-            key: AssignmentKey {
-                scope: scope.clone(),
-                principal_type: t,
-                principal_id: PrincipalId::new(id),
-                role,
-            },
-            name: name.into(),
-            tenant_id: None,
-            tenant_name: None,
-            principal_name: Some(format!("{id} display")),
-            aad_object_id: None,
-            provisioning: Default::default(),
-        }
-    }
-
-    #[test]
-    fn exports_are_canonical_with_names_comments_and_sets_only_when_shorter() {
-        let c = ClusterRef::new("sub", "rg", "c1");
-        let cs = Scope::cluster(c.clone());
-        let viewers = |db: &str| {
-            let s = Scope::database(c.clone(), db);
-            vec![
-                a(
-                    &s,
-                    &format!("{db}-v2"),
-                    PrincipalType::User,
-                    "bob@x.com",
-                    Role::Viewer,
-                ),
-                a(
-                    &s,
-                    &format!("{db}-v1"),
-                    PrincipalType::User,
-                    "alice@x.com",
-                    Role::Viewer,
-                ),
-                a(
-                    &s,
-                    &format!("{db}-v3"),
-                    PrincipalType::Group,
-                    "team@x.com",
-                    Role::Viewer,
-                ),
-            ]
-        };
-        let estate = vec![ClusterExport {
-            followers: Default::default(),
-            cluster: c.clone(),
-            principals: vec![a(
-                &cs,
-                "adm",
-                PrincipalType::App,
-                "11111111-2222-3333-4444-555555555555",
-                Role::AllDatabasesAdmin,
-            )],
-            databases: vec![
-                ("db1".into(), viewers("db1")),
-                ("db2".into(), viewers("db2")),
-                ("db3".into(), viewers("db3")),
-                (
-                    "solo".into(),
-                    vec![a(
-                        &Scope::database(c.clone(), "solo"),
-                        "x",
-                        PrincipalType::User,
-                        "carol@x.com",
-                        Role::Admin,
-                    )],
-                ),
-            ],
-        }];
-        let text = render("sub", &estate);
-        assert!(
-            text.starts_with("# yaml-language-server: $schema=./principals.schema.json\n"),
-            "{text}"
-        );
-        assert!(text.contains("principal_sets:\n  set-1:\n    - group: team@x.com   # team@x.com display\n    - user: alice@x.com   # alice@x.com display\n    - user: bob@x.com   # bob@x.com display\n"), "{text}");
-        assert!(text.contains("      - name: db2\n        principals:\n          - set: set-1   # assignments: db2-v3, db2-v1, db2-v2\n            role: Viewer\n"), "{text}");
-        assert!(text.contains("      - app: 11111111-2222-3333-4444-555555555555   # 11111111-2222-3333-4444-555555555555 display\n        role: AllDatabasesAdmin\n        name: adm\n"), "{text}");
-        assert!(text.contains("          - user: carol@x.com   # carol@x.com display\n            role: Admin\n            name: x\n"), "{text}");
-        // A group at one database only is not worth a set, however big.
-        let single = render(
-            "sub",
-            &[ClusterExport {
-                databases: vec![("db1".into(), viewers("db1"))],
-                followers: Default::default(),
-                ..estate[0].clone()
-            }],
-        );
-        assert!(!single.contains("principal_sets"), "{single}");
-        assert!(!single.contains("principals:\n      []"), "{single}");
-        let empty = render(
-            "sub",
-            &[ClusterExport {
-                principals: Vec::new(),
-                databases: Vec::new(),
-                ..estate[0].clone()
-            }],
-        );
-        assert!(
-            empty.contains("  - name: c1\n    principals: []\n"),
-            "{empty}"
-        );
-        assert_eq!(render("sub", &estate), text, "deterministic");
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 use crate::render::inert::text;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::apply::{ActionReport, Outcome, Progress};
+use crate::apply::{ActionReport, Outcome, Progress, WriteKind};
 use crate::model::AssignmentKey;
 
 /// Builds the progress reporter for `total` writes.
@@ -30,16 +30,17 @@ pub fn for_stderr(total: usize, terminal: bool, enabled: bool) -> Box<dyn Progre
 struct Silent;
 
 impl Progress for Silent {
-    fn begin(&self, _: &'static str, _: &AssignmentKey, _: &str) {}
+    fn begin(&self, _: WriteKind, _: &AssignmentKey, _: &str) {}
     fn end(&self, _: &ActionReport) {}
 }
 
 struct Bar(ProgressBar);
 
 impl Progress for Bar {
-    fn begin(&self, action: &'static str, key: &AssignmentKey, name: &str) {
+    fn begin(&self, action: WriteKind, key: &AssignmentKey, name: &str) {
         self.0.set_message(format!(
-            "{action} {} [{}]",
+            "{} {} [{}]",
+            action.as_str(),
             text(&key.to_string()),
             text(name)
         ));
@@ -49,7 +50,7 @@ impl Progress for Bar {
         if let Outcome::Failed { .. } = report.outcome {
             self.0.println(format!(
                 "failed: {} {} [{}]",
-                report.action,
+                report.action.as_str(),
                 text(&report.key.to_string()),
                 text(&report.name)
             ));
@@ -66,7 +67,7 @@ struct Lines {
 }
 
 impl Progress for Lines {
-    fn begin(&self, _: &'static str, _: &AssignmentKey, _: &str) {}
+    fn begin(&self, _: WriteKind, _: &AssignmentKey, _: &str) {}
     fn end(&self, r: &ActionReport) {
         let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let outcome = match &r.outcome {
@@ -77,7 +78,7 @@ impl Progress for Lines {
         eprintln!(
             "[{n}/{}] {} {} [{}]: {outcome}",
             self.total,
-            r.action,
+            r.action.as_str(),
             text(&r.key.to_string()),
             text(&r.name)
         );

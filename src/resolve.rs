@@ -9,39 +9,63 @@
 //!
 //! Each distinct principal is asked once per run, in `$batch`es (`arm::graph`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::arm::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup};
 use crate::error::{Error, Result};
-use crate::model::{DesiredState, PrincipalType, ResolvedPrincipal};
+use crate::model::{DesiredGrant, DesiredState, PrincipalType, ResolvedPrincipal};
+
+/// What Graph said of each principal asked about.
+type Answers = HashMap<(PrincipalType, String), Lookup>;
 
 /// Annotates every grant of `desired` with what Graph resolved its principal to.
 pub async fn resolve_principals(graph: &Graph, desired: &mut DesiredState) -> Result<()> {
-    let wanted: Vec<(PrincipalType, String)> = desired
-        .scopes
-        .iter()
-        .flat_map(|s| &s.grants)
-        .map(|g| {
-            (
-                g.key.principal_type,
-                g.key.principal_id.as_str().to_ascii_lowercase(),
-            )
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let wanted = wanted(desired);
     if wanted.is_empty() {
         return Ok(());
     }
-    let answers = match graph.resolve(&wanted).await {
-        Ok(a) => a,
+    let Some(answers) = ask(graph, &wanted).await else {
+        return Ok(());
+    };
+    let problems = annotate(graph, desired, &answers);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Unresolved(problems))
+    }
+}
+
+/// A principal as Graph is asked about it: its type and its id in lower case.
+fn principal_of(g: &DesiredGrant) -> (PrincipalType, String) {
+    (
+        g.key.principal_type,
+        g.key.principal_id.as_str().to_ascii_lowercase(),
+    )
+}
+
+/// Each distinct principal of the file, once.
+fn wanted(desired: &DesiredState) -> Vec<(PrincipalType, String)> {
+    desired
+        .scopes
+        .iter()
+        .flat_map(|s| &s.grants)
+        .map(principal_of)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Graph's answers; `None`, after a warning, when Graph cannot be asked (planned without resolution).
+async fn ask(graph: &Graph, wanted: &[(PrincipalType, String)]) -> Option<Answers> {
+    match graph.resolve(wanted).await {
+        Ok(a) => Some(a),
         Err(GraphError::Denied(why)) => {
             tracing::warn!(
                 "cannot resolve principals through Microsoft Graph at {} ({why}): the identity needs \
                  the Graph permissions {GRAPH_PERMISSIONS}; planning without resolution",
                 graph.host()
             );
-            return Ok(());
+            None
         }
         Err(GraphError::Failed(why)) => {
             tracing::warn!(
@@ -49,21 +73,22 @@ pub async fn resolve_principals(graph: &Graph, desired: &mut DesiredState) -> Re
                  resolution",
                 graph.host()
             );
-            return Ok(());
+            None
         }
-    };
+    }
+}
+
+/// Sets each found grant's `resolved`; returns one problem per grant not found or ambiguous, at its
+/// line in the file.
+fn annotate(graph: &Graph, desired: &mut DesiredState, answers: &Answers) -> Vec<String> {
     let mut problems = Vec::new();
     for g in desired.scopes.iter_mut().flat_map(|s| s.grants.iter_mut()) {
-        let key = (
-            g.key.principal_type,
-            g.key.principal_id.as_str().to_ascii_lowercase(),
-        );
         let who = format!(
             "{} `{}`",
             g.key.principal_type.file_key(),
             g.key.principal_id
         );
-        match answers.get(&key) {
+        match answers.get(&principal_of(g)) {
             Some(Lookup::Found(r)) => {
                 g.resolved = Some(ResolvedPrincipal {
                     object_id: r.object_id.clone(),
@@ -84,9 +109,5 @@ pub async fn resolve_principals(graph: &Graph, desired: &mut DesiredState) -> Re
         }
     }
     problems.dedup();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Unresolved(problems))
-    }
+    problems
 }

@@ -20,7 +20,7 @@ use crate::model::{CurrentAssignment, DesiredGrant, DesiredScope, IgnoreRule, Sc
 use crate::plan::{Change, ScopePlan, fingerprint, plan_scope};
 
 use super::hold::Admins;
-use super::{ActionReport, Outcome, failed};
+use super::{ActionReport, Outcome, WriteKind, failed};
 
 /// How long the staleness check's listing of a saved plan stands in for the guard's: a cluster whose
 /// turn comes later is listed again. Short, because it is a window in which a change made by
@@ -73,7 +73,7 @@ pub(super) fn planned_writes(sp: &ScopePlan) -> (Vec<&DesiredGrant>, Vec<&Curren
 
 pub(super) fn create_report(g: &DesiredGrant, name: String, outcome: Outcome) -> ActionReport {
     ActionReport {
-        action: "create",
+        action: WriteKind::Create,
         key: g.key.clone(),
         name,
         outcome,
@@ -82,7 +82,7 @@ pub(super) fn create_report(g: &DesiredGrant, name: String, outcome: Outcome) ->
 
 pub(super) fn delete_report(d: &CurrentAssignment, outcome: Outcome) -> ActionReport {
     ActionReport {
-        action: "delete",
+        action: WriteKind::Delete,
         key: d.key.clone(),
         name: d.name.clone(),
         outcome,
@@ -205,25 +205,8 @@ fn replanned(
             out.deletes.push((*d).clone());
             continue;
         }
-        let outcome = match now.iter().find(|a| a.name.eq_ignore_ascii_case(&d.name)) {
-            None => {
-                tracing::info!("{} [{}] is already gone", d.key, d.name);
-                Outcome::Applied
-            }
-            Some(a) if a.key != d.key => Outcome::Skipped {
-                reason: format!(
-                    "`{}` now holds {} (changed since the plan); not deleting it",
-                    d.name, a.key
-                ),
-            },
-            Some(_) => Outcome::Skipped {
-                reason: format!(
-                    "`{}` changed since the plan and a fresh plan keeps `{}`; not deleting it",
-                    sp.scope, d.name
-                ),
-            },
-        };
-        out.decided.push(delete_report(d, outcome));
+        out.decided
+            .push(delete_report(d, not_deleted(&sp.scope, d, &now)));
     }
     let extra = fresh_creates.len() + fresh_deletes.len()
         - out.creates.len().min(fresh_creates.len())
@@ -235,6 +218,29 @@ fn replanned(
         );
     }
     out
+}
+
+/// The outcome of a planned delete of `d` that the re-plan of `scope` from the listing `now` does
+/// not make: done when the name is gone, skipped when it holds another grant or is kept now.
+fn not_deleted(scope: &Scope, d: &CurrentAssignment, now: &[&CurrentAssignment]) -> Outcome {
+    match now.iter().find(|a| a.name.eq_ignore_ascii_case(&d.name)) {
+        None => {
+            tracing::info!("{} [{}] is already gone", d.key, d.name);
+            Outcome::Applied
+        }
+        Some(a) if a.key != d.key => Outcome::Skipped {
+            reason: format!(
+                "`{}` now holds {} (changed since the plan); not deleting it",
+                d.name, a.key
+            ),
+        },
+        Some(_) => Outcome::Skipped {
+            reason: format!(
+                "`{}` changed since the plan and a fresh plan keeps `{}`; not deleting it",
+                scope, d.name
+            ),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -263,7 +269,7 @@ mod tests {
         (plan.scopes.remove(0), d.scopes[0].clone(), listing)
     }
 
-    fn outcomes(w: &ScopeWrites) -> Vec<(&str, &str, &Outcome)> {
+    fn outcomes(w: &ScopeWrites) -> Vec<(WriteKind, &str, &Outcome)> {
         w.decided
             .iter()
             .map(|r| (r.action, r.name.as_str(), &r.outcome))
@@ -293,9 +299,9 @@ mod tests {
         let w = replanned(&sp, &ds, &[], now);
         assert!(w.creates.is_empty() && w.deletes.is_empty());
         let got = outcomes(&w);
-        assert_eq!(got[0].0, "create");
+        assert_eq!(got[0].0, WriteKind::Create);
         assert_eq!(got[0].2, &Outcome::Applied);
-        assert_eq!(got[1].0, "delete");
+        assert_eq!(got[1].0, WriteKind::Delete);
         assert!(
             matches!(got[1].2, Outcome::Skipped { reason } if reason.contains("`bob` now holds c1 user:carol@contoso.com")),
             "{got:?}"
@@ -309,7 +315,10 @@ mod tests {
             sp_create_name()
         ));
         let w = replanned(&sp, &ds, &[], now);
-        assert_eq!(outcomes(&w), [("delete", "bob", &Outcome::Applied)]);
+        assert_eq!(
+            outcomes(&w),
+            [(WriteKind::Delete, "bob", &Outcome::Applied)]
+        );
         assert_eq!(w.creates.len(), 1);
         assert_ne!(
             w.creates[0].create_name(),

@@ -51,11 +51,28 @@ pub enum Outcome {
     },
 }
 
+/// What a write does: a PUT that creates an assignment, or a DELETE (a replace is both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    Create,
+    Delete,
+}
+
+impl WriteKind {
+    /// The word the report, the progress lines and messages print: `create` or `delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteKind::Create => "create",
+            WriteKind::Delete => "delete",
+        }
+    }
+}
+
 /// One write of the apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionReport {
-    /// `create` or `delete` (a replace shows as both).
-    pub action: &'static str,
+    /// A replace shows as both.
+    pub action: WriteKind,
     pub key: AssignmentKey,
     /// The assignment name written.
     pub name: String,
@@ -78,7 +95,7 @@ impl ApplyReport {
 
 /// Sees each write start and end (progress bars, log lines).
 pub trait Progress: Send + Sync {
-    fn begin(&self, action: &'static str, key: &AssignmentKey, name: &str);
+    fn begin(&self, action: WriteKind, key: &AssignmentKey, name: &str);
     fn end(&self, report: &ActionReport);
 }
 
@@ -148,7 +165,7 @@ async fn apply_cluster(
         for r in std::mem::take(&mut sw.decided) {
             // A create the guard did not let through (a listing failed, the saved plan is stale
             // there) holds its principal's deletes as a failed create does.
-            if r.action == "create" && !matches!(r.outcome, Outcome::Applied) {
+            if r.action == WriteKind::Create && !matches!(r.outcome, Outcome::Applied) {
                 turn.not_created.push((r.key.clone(), r.name.clone()));
             }
             turn.end(r);
@@ -170,7 +187,7 @@ struct Turn<'a, 'o> {
     created: Vec<(Scope, Role)>,
     /// Set when an operation did not finish in time: the cluster may still be running it, and Kusto
     /// refuses a second operation on a busy cluster, so the cluster's other writes wait.
-    busy: Option<&'static str>,
+    busy: Option<WriteKind>,
 }
 
 impl Turn<'_, '_> {
@@ -192,7 +209,7 @@ impl Turn<'_, '_> {
                     create(self.client, grant, &deleting, self.options).await
                 };
                 if not_finished(&outcome) {
-                    self.busy = Some("create");
+                    self.busy = Some(WriteKind::Create);
                 }
                 if wrote {
                     self.created.push((sw.scope.clone(), grant.key.role));
@@ -224,7 +241,7 @@ impl Turn<'_, '_> {
                 } else {
                     self.options
                         .progress
-                        .begin("delete", &before.key, &before.name);
+                        .begin(WriteKind::Delete, &before.key, &before.name);
                     match self.client.delete_assignment(&scope, &before.name).await {
                         Ok(()) => {
                             sw.admins.deleted(&scope, before.key.role);
@@ -234,7 +251,7 @@ impl Turn<'_, '_> {
                     }
                 };
                 if not_finished(&outcome) {
-                    self.busy = Some("delete");
+                    self.busy = Some(WriteKind::Delete);
                 }
                 self.end(guard::delete_report(&before, outcome));
             }
@@ -247,10 +264,11 @@ fn not_finished(outcome: &Outcome) -> bool {
 }
 
 /// A write held back because an earlier `what` of the cluster may still be running.
-fn still_running(scope: &Scope, what: &str) -> Outcome {
+fn still_running(scope: &Scope, what: WriteKind) -> Outcome {
     Outcome::Skipped {
         reason: format!(
-            "a {what} on cluster `{}` did not finish within --operation-timeout and may still be running there, so it did not succeed; its deletes wait for a rerun, as does this write",
+            "a {} on cluster `{}` did not finish within --operation-timeout and may still be running there, so it did not succeed; its deletes wait for a rerun, as does this write",
+            what.as_str(),
             scope.cluster
         ),
     }
@@ -264,7 +282,7 @@ async fn create(
     options: &ApplyOptions<'_>,
 ) -> (Outcome, bool) {
     let name = grant.create_name();
-    options.progress.begin("create", &grant.key, &name);
+    options.progress.begin(WriteKind::Create, &grant.key, &name);
     let e = match client
         .put_assignment(&grant.key, &name, grant.tenant.as_deref())
         .await

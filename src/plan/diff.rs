@@ -41,9 +41,9 @@ use crate::model::{
 };
 
 use super::action::{Change, ScopePlan};
+use super::create_names::Names;
 use super::fingerprint::fingerprint;
 use super::listing;
-use super::names::Names;
 use super::safety::safety_verdict;
 use super::scope_error::ScopeError;
 use super::whole::Plan;

@@ -234,55 +234,39 @@ impl PlanDocument {
             followers: Vec::new(),
         };
         for sp in &plan.scopes {
-            for c in &sp.changes {
-                doc.changes.extend(match c {
-                    Change::Create { after } => Some(WireChange::Create(from_desired(after))),
-                    Change::Delete { before } => Some(WireChange::Delete(from_current(before))),
-                    Change::Replace { before, after } => {
-                        let mut grant = from_desired(after);
-                        grant.display_name = before.principal_name.clone();
-                        grant.object_id = before.aad_object_id.clone();
-                        Some(WireChange::Replace(WireReplace {
-                            grant,
-                            before: WireBefore {
-                                role: before.key.role,
-                                principal_type: before.key.principal_type,
-                                principal_id: before.key.principal_id.to_string(),
-                                name: before.name.clone(),
-                                tenant: before.tenant_id.clone(),
-                            },
-                        }))
-                    }
-                    Change::NoOp { .. } => None,
-                });
-            }
-            doc.unmanaged.extend(sp.kept.iter().map(from_current));
-            doc.pending.extend(sp.pending.iter().map(|p| WirePending {
-                grant: from_current(&p.assignment),
-                provisioning_state: p.assignment.provisioning.as_str().to_string(),
-                waits_for: p.waits_for.clone(),
-            }));
-            if let Some(error) = &sp.error {
-                doc.errors.push(WireError {
-                    scope: (&sp.scope).into(),
-                    message: error.to_string(),
-                });
-            }
-            if let Some(reason) = &sp.not_checked {
-                doc.skipped.push(WireSkipped {
-                    scope: (&sp.scope).into(),
-                    reason: reason.clone(),
-                });
-            }
-            if let Some(f) = &sp.follows {
-                doc.followers.push(WireFollower {
-                    scope: (&sp.scope).into(),
-                    leader: f.leader.clone(),
-                    principals_modification_kind: f.modification_kind.clone(),
-                });
-            }
+            doc.add(sp);
         }
         doc
+    }
+
+    /// What one scope plan puts in each list of the document.
+    fn add(&mut self, sp: &ScopePlan) {
+        self.changes.extend(sp.changes.iter().filter_map(to_wire));
+        self.unmanaged.extend(sp.kept.iter().map(from_current));
+        self.pending.extend(sp.pending.iter().map(|p| WirePending {
+            grant: from_current(&p.assignment),
+            provisioning_state: p.assignment.provisioning.as_str().to_string(),
+            waits_for: p.waits_for.clone(),
+        }));
+        if let Some(message) = &sp.error {
+            self.errors.push(WireError {
+                scope: (&sp.scope).into(),
+                message: message.to_string(),
+            });
+        }
+        if let Some(reason) = &sp.not_checked {
+            self.skipped.push(WireSkipped {
+                scope: (&sp.scope).into(),
+                reason: reason.clone(),
+            });
+        }
+        if let Some(f) = &sp.follows {
+            self.followers.push(WireFollower {
+                scope: (&sp.scope).into(),
+                leader: f.leader.clone(),
+                principals_modification_kind: f.modification_kind.clone(),
+            });
+        }
     }
 
     /// The plan again, without what the document does not carry: no-ops, ignored assignments,
@@ -299,33 +283,7 @@ impl PlanDocument {
                 .or_insert_with(|| ScopePlan::new(scope))
         }
         for c in &self.changes {
-            let (scope, change) = match c {
-                WireChange::Create(g) => (
-                    &g.scope,
-                    Change::Create {
-                        after: g.to_desired(),
-                    },
-                ),
-                WireChange::Delete(g) => (
-                    &g.scope,
-                    Change::Delete {
-                        before: g.to_current(),
-                    },
-                ),
-                WireChange::Replace(r) => {
-                    let mut old = r.grant.clone();
-                    old.principal_type = r.before.principal_type;
-                    old.principal_id = r.before.principal_id.clone();
-                    old.role = r.before.role;
-                    old.name = r.before.name.clone();
-                    old.tenant = r.before.tenant.clone();
-                    let change = Change::Replace {
-                        before: old.to_current(),
-                        after: r.grant.to_desired(),
-                    };
-                    (&r.grant.scope, change)
-                }
-            };
+            let (scope, change) = c.to_change();
             at(&mut scopes, scope).changes.push(change);
         }
         for g in &self.unmanaged {
@@ -355,6 +313,63 @@ impl PlanDocument {
             scopes: scopes.into_values().collect(),
             safety: self.safety.clone(),
             file: self.file.clone(),
+        }
+    }
+}
+
+/// A change of the plan in the document; `None` for a no-op, which the document only counts.
+fn to_wire(c: &Change) -> Option<WireChange> {
+    match c {
+        Change::Create { after } => Some(WireChange::Create(from_desired(after))),
+        Change::Delete { before } => Some(WireChange::Delete(from_current(before))),
+        Change::Replace { before, after } => {
+            let mut grant = from_desired(after);
+            grant.display_name = before.principal_name.clone();
+            grant.object_id = before.aad_object_id.clone();
+            Some(WireChange::Replace(WireReplace {
+                grant,
+                before: WireBefore {
+                    role: before.key.role,
+                    principal_type: before.key.principal_type,
+                    principal_id: before.key.principal_id.to_string(),
+                    name: before.name.clone(),
+                    tenant: before.tenant_id.clone(),
+                },
+            }))
+        }
+        Change::NoOp { .. } => None,
+    }
+}
+
+impl WireChange {
+    /// The change again, and the scope it is at.
+    fn to_change(&self) -> (&WireScope, Change) {
+        match self {
+            WireChange::Create(g) => (
+                &g.scope,
+                Change::Create {
+                    after: g.to_desired(),
+                },
+            ),
+            WireChange::Delete(g) => (
+                &g.scope,
+                Change::Delete {
+                    before: g.to_current(),
+                },
+            ),
+            WireChange::Replace(r) => {
+                let mut old = r.grant.clone();
+                old.principal_type = r.before.principal_type;
+                old.principal_id = r.before.principal_id.clone();
+                old.role = r.before.role;
+                old.name = r.before.name.clone();
+                old.tenant = r.before.tenant.clone();
+                let change = Change::Replace {
+                    before: old.to_current(),
+                    after: r.grant.to_desired(),
+                };
+                (&r.grant.scope, change)
+            }
         }
     }
 }

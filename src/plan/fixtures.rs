@@ -75,6 +75,15 @@ impl Entry {
         }
     }
 
+    fn ignore_rule(&self) -> IgnoreRule {
+        let (principal_type, principal_id) = self.principal();
+        IgnoreRule {
+            principal_type,
+            principal_id,
+            role: self.role,
+        }
+    }
+
     fn key(&self, scope: &Scope) -> AssignmentKey {
         let (principal_type, principal_id) = self.principal();
         AssignmentKey {
@@ -92,41 +101,55 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
     let mut desired = DesiredState {
         file: "principals.yaml".into(),
         scopes: Vec::new(),
-        ignore: input
-            .ignore
-            .iter()
-            .map(|e| {
-                let (principal_type, principal_id) = e.principal();
-                IgnoreRule {
-                    principal_type,
-                    principal_id,
-                    role: e.role,
-                }
-            })
-            .collect(),
+        ignore: input.ignore.iter().map(Entry::ignore_rule).collect(),
         safety: input.safety.unwrap_or_default(),
     };
     let mut current = CurrentState::default();
     for (n, s) in input.scopes.iter().enumerate() {
-        let (cluster, database) = match s.scope.split_once('/') {
+        let scope = s.scope();
+        match &s.error {
+            Some(e) => {
+                current.errors.insert(scope.clone(), e.clone());
+            }
+            None => {
+                current.scopes.insert(scope.clone(), s.listed(&scope));
+            }
+        }
+        desired.scopes.push(DesiredScope {
+            grants: s.grants(n, &scope),
+            scope,
+            unmanaged: s.unmanaged,
+        });
+    }
+    desired.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
+    (desired, current)
+}
+
+impl ScopeInput {
+    /// `cluster` or `cluster/database`, in the fixed subscription and resource group unless set.
+    fn scope(&self) -> Scope {
+        let (cluster, database) = match self.scope.split_once('/') {
             Some((c, d)) => (c, Some(d)),
-            None => (s.scope.as_str(), None),
+            None => (self.scope.as_str(), None),
         };
         let cluster = ClusterRef::new(
-            s.subscription.as_deref().unwrap_or(SUBSCRIPTION),
-            s.resource_group.as_deref().unwrap_or(RESOURCE_GROUP),
+            self.subscription.as_deref().unwrap_or(SUBSCRIPTION),
+            self.resource_group.as_deref().unwrap_or(RESOURCE_GROUP),
             cluster,
         );
-        let scope = match database {
+        match database {
             Some(d) => Scope::database(cluster, d),
             None => Scope::cluster(cluster),
-        };
-        let grants = s
-            .desired
+        }
+    }
+
+    /// What the file asks for at the `n`th scope; grant `i` sits at line `100 (n + 1) + i`.
+    fn grants(&self, n: usize, scope: &Scope) -> Vec<DesiredGrant> {
+        self.desired
             .iter()
             .enumerate()
             .map(|(i, e)| DesiredGrant {
-                key: e.key(&scope),
+                key: e.key(scope),
                 name: e.name.clone(),
                 tenant: e.tenant.clone(),
                 location: SourceLocation {
@@ -135,12 +158,15 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
                 },
                 resolved: None,
             })
-            .collect();
-        let listed = s
-            .current
+            .collect()
+    }
+
+    /// What ARM lists at the scope.
+    fn listed(&self, scope: &Scope) -> Vec<CurrentAssignment> {
+        self.current
             .iter()
             .map(|e| CurrentAssignment {
-                key: e.key(&scope),
+                key: e.key(scope),
                 name: e.name.clone().expect("a current entry has a name"),
                 tenant_id: e.tenant.clone(),
                 tenant_name: None,
@@ -148,23 +174,8 @@ pub fn scenario(yaml: &str) -> (DesiredState, CurrentState) {
                 aad_object_id: e.oid.clone(),
                 provisioning: Provisioning::parse(e.state.as_deref()),
             })
-            .collect();
-        match &s.error {
-            Some(e) => {
-                current.errors.insert(scope.clone(), e.clone());
-            }
-            None => {
-                current.scopes.insert(scope.clone(), listed);
-            }
-        }
-        desired.scopes.push(DesiredScope {
-            scope,
-            unmanaged: s.unmanaged,
-            grants,
-        });
+            .collect()
     }
-    desired.scopes.sort_by(|a, b| a.scope.cmp(&b.scope));
-    (desired, current)
 }
 
 /// One scenario with every kind of change, kept grant, display name, tenant and error.

@@ -8,7 +8,7 @@
 //! | `diff`        | `diff(&DesiredState, &CurrentState) -> Plan`, or scope by scope with  |
 //! |               | `plan_scope` + `finish` as listings stream in; no I/O, no clock       |
 //! | `listing`     | a listing made fit to plan on: one entry per name, in-progress set aside |
-//! | `names`       | the names creates PUT: never one already taken at the scope          |
+//! | `create_names` | the names creates PUT: never one already taken at the scope          |
 //! | `fingerprint` | a digest of what ARM listed at a scope, to detect a stale saved plan  |
 //! | `safety`      | the safety verdict of a plan                                          |
 //! | `spelling`    | no-ops whose principal the file spells otherwise than Azure stores it |
@@ -22,13 +22,13 @@
 //! Apply order is decided in `apply`, not by how the plan happens to be sorted.
 
 mod action;
+mod create_names;
 mod diff;
 pub mod document;
 mod fingerprint;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod listing;
-mod names;
 pub mod planfile;
 mod safety;
 mod scope_error;

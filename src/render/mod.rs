@@ -1,22 +1,22 @@
 //! Plans and reports for people and machines. Each renderer writes to an injected writer; none of
 //! them decides anything.
 //!
-//! | file       | writes                                                          |
-//! |------------|-----------------------------------------------------------------|
-//! | `text`     | the Terraform-like plan for a terminal                          |
-//! | `json`     | the versioned plan document, for machines                       |
-//! | `markdown` | a pull-request comment, under GitHub's size limit               |
-//! | `diff`     | a unified diff of each scope's grants, now vs after apply       |
-//! | `report`   | the apply report                                                |
-//! | `style`    | colour or not                                                   |
-//! | `inert`    | how untrusted text is written in each format (every renderer uses it) |
-//! | `golden`   | (tests) the golden files of every plan format                   |
+//! | file           | writes                                                                |
+//! |----------------|-----------------------------------------------------------------------|
+//! | `text`         | the Terraform-like plan for a terminal                                |
+//! | `json`         | the versioned plan document, for machines                             |
+//! | `markdown`     | a pull-request comment, under GitHub's size limit                     |
+//! | `diff`         | a unified diff of each scope's grants, now vs after apply             |
+//! | `apply_report` | the apply report, as text and as `apply --format json`                |
+//! | `style`        | colour or not                                                         |
+//! | `inert`        | how untrusted text is written in each format (every renderer uses it) |
+//! | `golden`       | (tests) the golden files of every plan format                         |
 
+mod apply_report;
 mod diff;
 pub mod inert;
 mod json;
 mod markdown;
-mod report;
 mod style;
 mod text;
 
@@ -27,10 +27,12 @@ use std::io::{self, Write};
 
 use crate::plan::Plan;
 
+pub use apply_report::{
+    REPORT_FORMAT_VERSION, ReportContext, write_report_json, write_report_text,
+};
 pub use diff::write_plan_diff;
 pub use json::write_plan_json;
 pub use markdown::{GITHUB_COMMENT_LIMIT, write_plan_markdown};
-pub use report::{REPORT_FORMAT_VERSION, ReportContext, write_report_json, write_report_text};
 pub use style::Style;
 pub use text::write_plan_text;
 

@@ -67,30 +67,121 @@ fn who_desired(g: &DesiredGrant) -> String {
 /// Writes the plan; `file` names the desired-state file in the headline. Scopes that could not be
 /// read are named here; their errors are the command's error, on stderr, once.
 pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write) -> io::Result<()> {
-    let summary = plan.summary();
-    // A blank line separates sections, never opens the output.
-    let mut wrote = false;
-    let mut section = |w: &mut dyn Write| -> io::Result<()> {
-        if wrote {
-            writeln!(w)?;
-        }
-        wrote = true;
-        Ok(())
-    };
+    let mut out = Sections::default();
     if !plan.safety.ok {
-        section(w)?;
-        writeln!(
-            w,
-            "{}",
-            style.red(&style.bold("UNSAFE: apply will refuse this plan without --force:"))
-        )?;
-        for r in &plan.safety.reasons {
-            writeln!(w, "  - {}", plain(r))?;
-        }
+        let heading =
+            style.red(&style.bold("UNSAFE: apply will refuse this plan without --force:"));
+        let reasons = plan
+            .safety
+            .reasons
+            .iter()
+            .map(|r| format!("- {}", plain(r)));
+        out.section(w, &heading, reasons)?;
     }
     let file = text(file);
-    if summary.has_changes() {
-        section(w)?;
+    write_changes(plan, &file, style, &mut out, w)?;
+    let kept = plan
+        .scopes
+        .iter()
+        .flat_map(|s| s.kept.iter())
+        .map(kept_line);
+    out.list(w, "Not in the file, kept (unmanaged: keep):", kept)?;
+    let pending = plan
+        .scopes
+        .iter()
+        .flat_map(|s| &s.pending)
+        .map(pending_line);
+    out.list(w, PENDING_HEADING, pending)?;
+    let unread: Vec<&Scope> = plan
+        .scopes
+        .iter()
+        .filter(|s| s.error.is_some())
+        .map(|s| &s.scope)
+        .collect();
+    let heading = style.red("Could not read (the error says why):");
+    out.list(
+        w,
+        &heading,
+        unread.iter().map(|s| text(&s.to_string()).into_owned()),
+    )?;
+    let heading = style.yellow("Not checked (cluster not Running; nothing is written there):");
+    let skipped = plan
+        .not_checked()
+        .map(|(scope, reason)| format!("{scope}: {reason}"));
+    out.list(w, &heading, skipped)?;
+    out.list(
+        w,
+        "Follower databases (their grants combine with the leader's):",
+        plan.scopes.iter().filter_map(|s| {
+            s.follows.as_ref().map(|f| {
+                format!(
+                    "{}: follows {} (principalsModificationKind {})",
+                    s.scope,
+                    f.leader_name(),
+                    f.modification_kind
+                )
+            })
+        }),
+    )?;
+    out.start(w)?;
+    write_summary_line(plan, &file, unread.len(), style, w)
+}
+
+/// The sections of the text plan: a blank line separates them, never opens the output.
+#[derive(Default)]
+struct Sections {
+    wrote: bool,
+}
+
+impl Sections {
+    fn start(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if self.wrote {
+            writeln!(w)?;
+        }
+        self.wrote = true;
+        Ok(())
+    }
+
+    /// A section of `heading` and its indented `lines`; nothing when there are no lines.
+    fn list(
+        &mut self,
+        w: &mut dyn Write,
+        heading: &str,
+        lines: impl IntoIterator<Item = String>,
+    ) -> io::Result<()> {
+        let mut lines = lines.into_iter().peekable();
+        if lines.peek().is_none() {
+            return Ok(());
+        }
+        self.section(w, heading, lines)
+    }
+
+    /// A section of `heading` and its indented `lines`.
+    fn section(
+        &mut self,
+        w: &mut dyn Write,
+        heading: &str,
+        lines: impl IntoIterator<Item = String>,
+    ) -> io::Result<()> {
+        self.start(w)?;
+        writeln!(w, "{heading}")?;
+        for line in lines {
+            writeln!(w, "  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The changes, scope by scope under a headline naming `file`.
+fn write_changes(
+    plan: &Plan,
+    file: &str,
+    style: Style,
+    out: &mut Sections,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if plan.summary().has_changes() {
+        out.start(w)?;
         writeln!(
             w,
             "kusto-principals will make these changes to match {file}:"
@@ -110,69 +201,7 @@ pub fn write_plan_text(plan: &Plan, file: &str, style: Style, w: &mut dyn Write)
             }
         }
     }
-    let kept: Vec<&CurrentAssignment> = plan.scopes.iter().flat_map(|s| s.kept.iter()).collect();
-    if !kept.is_empty() {
-        section(w)?;
-        writeln!(w, "Not in the file, kept (unmanaged: keep):")?;
-        for a in kept {
-            writeln!(w, "  {}", kept_line(a))?;
-        }
-    }
-    let pending: Vec<&Pending> = plan.scopes.iter().flat_map(|s| &s.pending).collect();
-    if !pending.is_empty() {
-        section(w)?;
-        writeln!(w, "{}", PENDING_HEADING)?;
-        for p in pending {
-            writeln!(w, "  {}", pending_line(p))?;
-        }
-    }
-    let unread: Vec<&Scope> = plan
-        .scopes
-        .iter()
-        .filter(|s| s.error.is_some())
-        .map(|s| &s.scope)
-        .collect();
-    if !unread.is_empty() {
-        section(w)?;
-        writeln!(w, "{}", style.red("Could not read (the error says why):"))?;
-        for scope in &unread {
-            writeln!(w, "  {}", text(&scope.to_string()))?;
-        }
-    }
-    let skipped: Vec<_> = plan.not_checked().collect();
-    if !skipped.is_empty() {
-        section(w)?;
-        writeln!(
-            w,
-            "{}",
-            style.yellow("Not checked (cluster not Running; nothing is written there):")
-        )?;
-        for (scope, reason) in &skipped {
-            writeln!(w, "  {scope}: {reason}")?;
-        }
-    }
-    let followers: Vec<_> = plan
-        .scopes
-        .iter()
-        .filter_map(|s| s.follows.as_ref().map(|f| (&s.scope, f)))
-        .collect();
-    if !followers.is_empty() {
-        section(w)?;
-        writeln!(
-            w,
-            "Follower databases (their grants combine with the leader's):"
-        )?;
-        for (scope, f) in followers {
-            writeln!(
-                w,
-                "  {scope}: follows {} (principalsModificationKind {})",
-                f.leader_name(),
-                f.modification_kind
-            )?;
-        }
-    }
-    section(w)?;
-    write_summary_line(plan, &file, unread.len(), style, w)
+    Ok(())
 }
 
 fn write_summary_line(

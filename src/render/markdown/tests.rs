@@ -1,5 +1,6 @@
 //! The Markdown plan stays under a comment's limit and keeps its structure when cut.
 
+use super::fit::NOTE_RESERVE;
 use super::*;
 use crate::plan::diff;
 use crate::plan::fixtures::{sample, scenario};

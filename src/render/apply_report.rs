@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::apply::{ApplyReport, Outcome};
+use crate::apply::{ApplyReport, Outcome, WriteKind};
 use crate::model::{PrincipalType, Role};
 use crate::plan::document::WireScope;
 use crate::plan::{Plan, Summary};
@@ -104,7 +104,7 @@ impl<'a> ReportDocument<'a> {
                 .actions
                 .iter()
                 .map(|a| WireWrite {
-                    action: a.action,
+                    action: a.action.as_str(),
                     scope: (&a.key.scope).into(),
                     principal_type: a.key.principal_type,
                     principal_id: a.key.principal_id.as_str(),
@@ -148,7 +148,10 @@ pub fn write_report_text(
     }
     writeln!(w, "Apply report:")?;
     for a in &report.actions {
-        let sign = if a.action == "create" { "+" } else { "-" };
+        let sign = match a.action {
+            WriteKind::Create => "+",
+            WriteKind::Delete => "-",
+        };
         let (label, note) = match &a.outcome {
             Outcome::Applied => (style.green("ok    "), None),
             Outcome::Failed { message, .. } => (style.red("FAILED"), Some(message.as_str())),
