@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::docpath::{DocPath, Seg};
-use super::error::Problem;
+use super::problem::Problem;
 use super::suggest;
-use super::yaml::{Entry, Kind, Node};
+use super::read::tree::{Entry, Kind, Node};
 use crate::model::SourceLocation;
 
 /// The problems found, and the paths of objects that had one.
@@ -298,12 +298,12 @@ impl<'s> Walker<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::de::NodeDe;
-    use crate::config::yaml::parse_tree;
+    use crate::config::mirror::de::NodeDe;
+    use crate::config::read::yaml::parse_tree;
 
     /// The problems, and the conforming tree as JSON.
     fn run(yaml: &str) -> (Shaped, Value) {
-        let schema = crate::config::schema::schema_value();
+        let schema = crate::config::mirror::schema::schema_value();
         let mut root = parse_tree(yaml).unwrap().root.unwrap();
         let shaped = shape(&mut root, &schema);
         let value = serde::Deserialize::deserialize(NodeDe::new(&root)).unwrap();

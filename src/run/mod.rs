@@ -20,7 +20,8 @@ mod session;
 
 use std::io::IsTerminal;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, ValidateArgs, ValidateFormat};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, ValidateArgs};
+use crate::config::outcome::ValidateFormat;
 use crate::error::{Error, Result};
 use crate::model::DesiredState;
 use crate::render::Style;
@@ -174,14 +175,14 @@ fn validate(g: &GlobalArgs, args: &ValidateArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     match (crate::config::load(&g.file), args.format) {
         (Ok(desired), format) => {
-            crate::config::report::write_ok(&desired, format, &mut out)
+            crate::config::outcome::write_ok(&desired, format, &mut out)
                 .map_err(anyhow::Error::from)?;
             Ok(0)
         }
         // Text problems go to stderr through the one error printer.
         (Err(e), ValidateFormat::Text) => Err(e.into()),
         (Err(e), format) => {
-            crate::config::report::write_problems(&e, format, &mut out)
+            crate::config::outcome::write_problems(&e, format, &mut out)
                 .map_err(anyhow::Error::from)?;
             Err(Error::Invalid {
                 file: e.file.clone(),

@@ -17,13 +17,13 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use super::checker::Checker;
-use super::de::NodeDe;
-use super::docpath::DocPath;
-use super::error::Problem;
 use super::grants::{ClusterNames, GrantContext, GrantEntry, ScopeGrants};
 use super::principals::Fields;
-use super::raw::{RawCluster, RawDefaults, RawFile, RawUnmanaged};
-use super::yaml::{Kind, Node};
+use crate::config::docpath::DocPath;
+use crate::config::mirror::de::{self, NodeDe};
+use crate::config::mirror::raw::{RawCluster, RawDefaults, RawFile, RawUnmanaged};
+use crate::config::problem::Problem;
+use crate::config::read::tree::{Kind, Node};
 use crate::model::names;
 use crate::model::{
     ClusterRef, DesiredScope, DesiredState, IgnoreRule, Role, SafetyConfig, Scope, Unmanaged,
@@ -70,7 +70,7 @@ pub fn validate(
         let cluster = match RawCluster::deserialize(NodeDe::new(node)) {
             Ok(cluster) => cluster,
             Err(e) => {
-                c.problems.push(super::internal_error(&e));
+                c.problems.push(de::internal_error(&e));
                 continue;
             }
         };

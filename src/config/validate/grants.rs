@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::checker::Checker;
-use super::docpath::DocPath;
+use crate::config::docpath::DocPath;
 use super::principals::{Fields, Identity, Sets, Who};
 use crate::model::names;
 use crate::model::{AssignmentKey, DesiredGrant, PrincipalId, PrincipalType, Role, Scope};

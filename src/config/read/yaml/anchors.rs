@@ -6,8 +6,8 @@
 
 use super::{ALIAS_BUDGET, ALIAS_BYTES, Builder, Frame};
 use crate::config::docpath::DocPath;
-use crate::config::error::Problem;
-use crate::config::tree::{Kind, Node};
+use crate::config::problem::Problem;
+use crate::config::read::tree::{Kind, Node};
 use crate::model::SourceLocation;
 
 /// Where an anchored node is, and what a copy of it costs.
@@ -155,7 +155,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::super::parse_tree;
-    use crate::config::tree::{Kind, Node};
+    use crate::config::read::tree::{Kind, Node};
 
     fn value<'a>(root: &'a Node, key: &str) -> &'a Kind {
         &root.get(key).unwrap().value.kind

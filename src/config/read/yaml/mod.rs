@@ -20,9 +20,9 @@ use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
 mod anchors;
 
-use super::docpath::DocPath;
-use super::error::Problem;
-pub use super::tree::{Entry, Kind, Node};
+use crate::config::docpath::DocPath;
+use crate::config::problem::Problem;
+use crate::config::read::tree::{Entry, Kind, Node};
 use crate::model::SourceLocation;
 
 /// The deepest nesting of lists and mappings accepted (the format itself needs 7).

@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::checker::Checker;
-use super::docpath::DocPath;
-use super::raw::{RawIgnore, RawMember};
-use super::suggest;
+use crate::config::docpath::DocPath;
+use crate::config::mirror::raw::{RawIgnore, RawMember};
+use crate::config::suggest;
 use crate::model::names;
 use crate::model::{IgnoreRule, PrincipalId, PrincipalType, Role};
 
