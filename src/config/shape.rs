@@ -3,11 +3,11 @@
 //!
 //! The walk also makes the tree itself conform to the schema, in place: a wrong key or value is
 //! taken out, a list element of the wrong type becomes an empty mapping (at the same place). So serde
-//! reads the tree without failing (`de.rs`), list indices still match the document, and the semantic
+//! reads the tree without failing (`mirror/de.rs`), list indices still match the document, and the semantic
 //! checks run on everything that is well-formed. No copy of the document is made. Objects that lost something are named in `Shaped::tainted`, so the semantic
 //! checks do not report the same mistake again (a `rol:` typo is not also "no role").
 //!
-//! Only the schema constructs schemars emits for `raw.rs` are understood: `$ref`, `type`,
+//! Only the schema constructs schemars emits for `mirror/raw.rs` are understood: `$ref`, `type`,
 //! `properties`, `required`, `additionalProperties`, `items`, `enum`, `minimum`, `maximum`.
 
 use std::collections::HashSet;
