@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::docpath::{DocPath, Seg};
 use super::problem::Problem;
-use super::suggest;
 use super::read::tree::{Entry, Kind, Node};
+use super::suggest;
 use crate::model::SourceLocation;
 
 /// The problems found, and the paths of objects that had one.
