@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::config::outcome::ValidateFormat;
 use crate::render::OutputFormat;
 
 /// Keep Azure Data Explorer (Kusto) principal assignments in Git.
@@ -301,16 +302,6 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub azure: AzureArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ValidateFormat {
-    Text,
-    Json,
-    // GitHub Actions annotations (`::error file=…,line=…,col=…::…`).
-    Github,
-    // Azure Pipelines annotations (`##vso[task.logissue type=error;sourcepath=…;…]…`).
-    Azure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,7 @@
 //! A path into the document, e.g. `clusters[1].databases[0].principals[3].role`.
 //!
 //! Every problem carries one, and the validator finds line and column by following it through the
-//! marked tree (`yaml::Node::locate`). Map keys that are not plain identifiers are written
+//! marked tree (`read::tree::Node::locate`). Map keys that are not plain identifiers are written
 //! `principal_sets["data team"]`.
 
 use std::fmt;

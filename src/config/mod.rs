@@ -1,53 +1,41 @@
 //! The desired-state file: YAML text → a validated, normalised `DesiredState`.
 //!
-//! The phases, each reporting every problem it finds so that one run shows them all:
+//! The phases, in the order `load` runs them, each reporting every problem it finds so that one run
+//! shows them all:
 //!
-//! | phase         | does                                                                       |
-//! |---------------|----------------------------------------------------------------------------|
-//! | `text`        | bytes → text: size cap (bounded read), UTF-8, no character YAML forbids (NUL…) |
-//! | `yaml`        | text → marked tree; syntax, duplicate keys at their line, depth and alias limits |
-//! | `shape`       | tree × the JSON Schema of `raw` → unknown/missing keys, types, roles per scope; |
-//! |               | leaves the tree conforming, in place                                       |
-//! | `raw`         | serde mirror (`deny_unknown_fields`) read from the tree (`de`), one cluster at a time |
-//! | `validate`    | raw → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
-//! | `report`      | problems or a summary as text, JSON or GitHub annotations                  |
+//! | phase       | does                                                                          |
+//! |-------------|-------------------------------------------------------------------------------|
+//! | `read`      | bytes → text → marked tree: size cap, UTF-8, forbidden characters, syntax,    |
+//! |             | duplicate keys at their line, depth and alias limits                          |
+//! | `shape`     | tree × the JSON Schema of the mirror → unknown/missing keys, types, roles per |
+//! |             | scope; leaves the tree conforming, in place                                   |
+//! | `mirror`    | the serde mirror (`deny_unknown_fields`), read from the tree one cluster at a |
+//! |             | time, and the JSON Schema generated from it                                   |
+//! | `validate`  | mirror → `DesiredState`: GUIDs, names, duplicates, sets, ignore, inheritance  |
+//! | `outcome`   | what `validate` prints: problems or a summary as text, JSON or CI annotations |
 //!
-//! Helpers of those phases:
+//! What every phase shares:
 //!
-//! | file            | owns                                                                  |
-//! |-----------------|-----------------------------------------------------------------------|
-//! | `tree`          | the marked tree (`yaml` builds it): nodes with their line and column  |
-//! | `de`            | reading the `raw` mirror from the checked tree                        |
-//! | `schema`        | the JSON Schema of the file, generated from `raw`                     |
-//! | `schema_strict` | the checks `validate` makes by meaning, written into the schema too   |
-//! | `checker`       | the state of the semantic checks (the tree, what the walk found)      |
-//! | `principals`    | who an entry names: exactly one of `app`, `user`, `group`, `set`      |
-//! | `grants`        | one scope's grants: sets expanded, keys checked, names claimed        |
-//! | `docpath`       | a path into the document, e.g. `clusters[1].principals[0].role`       |
-//! | `suggest`       | "did you mean" and the wording of role mistakes                       |
-//! | `error`         | `ConfigErrors`: every problem of the file, reported at once           |
+//! | module     | owns                                                                   |
+//! |------------|------------------------------------------------------------------------|
+//! | `docpath`  | a path into the document, e.g. `clusters[1].principals[0].role`        |
+//! | `problem`  | `Problem` and `ConfigErrors`: every problem of the file, reported at once |
+//! | `suggest`  | "did you mean" and the wording of role mistakes (`shape`, `validate`)  |
 //!
 //! Nothing here talks to Azure, and nothing but `load` reads a file.
 
-mod checker;
-mod de;
 mod docpath;
-mod error;
-mod grants;
-mod principals;
-mod raw;
-pub mod report;
-mod schema;
-mod schema_strict;
+mod mirror;
+pub mod outcome;
+mod problem;
+mod read;
 mod shape;
 pub mod suggest;
-mod text;
-mod tree;
 mod validate;
-mod yaml;
 
-pub use error::{ConfigErrors, Problem};
-pub use schema::schema_json;
+pub use mirror::schema::schema_json;
+pub use problem::{ConfigErrors, Problem};
+pub use read::source::MAX_FILE_BYTES;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -56,15 +44,14 @@ use serde::Deserialize;
 
 use crate::model::{DesiredState, SourceLocation};
 use docpath::DocPath;
-use tree::Node;
-
-/// Files larger than this are refused before parsing (a 50,000-grant file is about 4 MiB).
-pub const MAX_FILE_BYTES: usize = 64 << 20;
+use mirror::{de, raw, schema};
+use read::tree::Node;
+use read::{source, yaml};
 
 /// Reads and validates a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigErrors> {
     let file = path.display().to_string();
-    let text = text::read(path).map_err(|e| match e {
+    let text = source::read(path).map_err(|e| match e {
         Ok(problem) => fail(&file, vec![problem]),
         Err(e) => ConfigErrors::single(&file, None, "", format!("cannot read the file: {e}"), None),
     })?;
@@ -86,10 +73,10 @@ fn fail(file: &str, problems: Vec<Problem>) -> ConfigErrors {
     }
 }
 
-/// The `yaml` phase: the marked tree and the problems that did not stop it.
+/// The `read` phase: the marked tree and the problems that did not stop it.
 fn read_tree(text: &str, file: &str) -> Result<(Node, Vec<Problem>), ConfigErrors> {
     let start = Some(SourceLocation { line: 1, column: 1 });
-    let refused = text::check(text);
+    let refused = source::check(text);
     if !refused.is_empty() {
         return Err(fail(file, refused));
     }
@@ -109,7 +96,7 @@ fn read_tree(text: &str, file: &str) -> Result<(Node, Vec<Problem>), ConfigError
     Ok((root, problems))
 }
 
-/// The phases after `yaml`: shape, raw, validate.
+/// The phases after `read`: shape, mirror, validate.
 fn check(
     (mut root, mut problems): (Node, Vec<Problem>),
     file: &str,
@@ -122,7 +109,7 @@ fn check(
     let raw = match raw::RawFile::deserialize(de::NodeDe::without(&root, "clusters")) {
         Ok(raw) => raw,
         Err(e) => {
-            problems.push(internal_error(&e));
+            problems.push(de::internal_error(&e));
             return Err(fail(sorted(problems)));
         }
     };
@@ -133,13 +120,6 @@ fn check(
     } else {
         Err(fail(sorted(problems)))
     }
-}
-
-/// The shape walk lets through only values that fit the raw types; this is a bug.
-fn internal_error(e: &de::DeError) -> Problem {
-    let message = format!("internal error reading the checked document: {e}");
-    let start = Some(SourceLocation { line: 1, column: 1 });
-    Problem::new(start, &DocPath::root(), message, None)
 }
 
 /// The schema, generated once per process.

@@ -3,11 +3,11 @@
 //!
 //! The walk also makes the tree itself conform to the schema, in place: a wrong key or value is
 //! taken out, a list element of the wrong type becomes an empty mapping (at the same place). So serde
-//! reads the tree without failing (`de.rs`), list indices still match the document, and the semantic
+//! reads the tree without failing (`mirror/de.rs`), list indices still match the document, and the semantic
 //! checks run on everything that is well-formed. No copy of the document is made. Objects that lost something are named in `Shaped::tainted`, so the semantic
 //! checks do not report the same mistake again (a `rol:` typo is not also "no role").
 //!
-//! Only the schema constructs schemars emits for `raw.rs` are understood: `$ref`, `type`,
+//! Only the schema constructs schemars emits for `mirror/raw.rs` are understood: `$ref`, `type`,
 //! `properties`, `required`, `additionalProperties`, `items`, `enum`, `minimum`, `maximum`.
 
 use std::collections::HashSet;
@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::docpath::{DocPath, Seg};
-use super::error::Problem;
+use super::problem::Problem;
+use super::read::tree::{Entry, Kind, Node};
 use super::suggest;
-use super::yaml::{Entry, Kind, Node};
 use crate::model::SourceLocation;
 
 /// The problems found, and the paths of objects that had one.
@@ -298,12 +298,12 @@ impl<'s> Walker<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::de::NodeDe;
-    use crate::config::yaml::parse_tree;
+    use crate::config::mirror::de::NodeDe;
+    use crate::config::read::yaml::parse_tree;
 
     /// The problems, and the conforming tree as JSON.
     fn run(yaml: &str) -> (Shaped, Value) {
-        let schema = crate::config::schema::schema_value();
+        let schema = crate::config::mirror::schema::schema_value();
         let mut root = parse_tree(yaml).unwrap().root.unwrap();
         let shaped = shape(&mut root, &schema);
         let value = serde::Deserialize::deserialize(NodeDe::new(&root)).unwrap();

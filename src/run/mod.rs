@@ -23,7 +23,8 @@ mod session;
 mod settings;
 mod write;
 
-use crate::cli::{Cli, Command, ValidateArgs, ValidateFormat};
+use crate::cli::{Cli, Command, ValidateArgs};
+use crate::config::outcome::ValidateFormat;
 use crate::error::{Error, Result};
 use settings::{Output, Settings};
 
@@ -130,12 +131,12 @@ fn validate(settings: &Settings, args: &ValidateArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     match (crate::config::load(&settings.file), args.format) {
         (Ok(desired), format) => {
-            crate::config::report::write_ok(&desired, format, &mut out)?;
+            crate::config::outcome::write_ok(&desired, format, &mut out)?;
             Ok(0)
         }
         (Err(e), ValidateFormat::Text) => Err(e.into()),
         (Err(e), format) => {
-            crate::config::report::write_problems(&e, format, &mut out)?;
+            crate::config::outcome::write_problems(&e, format, &mut out)?;
             Err(Error::Invalid {
                 file: e.file.clone(),
                 count: e.problems.len(),

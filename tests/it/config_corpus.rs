@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use kusto_principals::cli::ValidateFormat;
-use kusto_principals::config::{self, report};
+use kusto_principals::config::{self, outcome};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid")
@@ -22,7 +22,7 @@ fn text_report(yaml: &Path) -> String {
         Ok(_) => "(the file is valid)\n".into(),
         Err(errors) => {
             let mut out = Vec::new();
-            report::write_problems(&errors, ValidateFormat::Text, &mut out).unwrap();
+            outcome::write_problems(&errors, ValidateFormat::Text, &mut out).unwrap();
             String::from_utf8(out).unwrap()
         }
     }
@@ -96,7 +96,7 @@ fn one_run_reports_all_five_mistakes() {
         ]
     );
     let mut github = Vec::new();
-    report::write_problems(&errors, ValidateFormat::Github, &mut github).unwrap();
+    outcome::write_problems(&errors, ValidateFormat::Github, &mut github).unwrap();
     let github = String::from_utf8(github).unwrap();
     assert_eq!(github.lines().count(), 5);
     assert!(github.starts_with("::error file=five.yaml,line=8,col=14::`app` must be"));

@@ -4,15 +4,22 @@
 //! copy per definition made nested anchors cost a copy per level, and a node budget alone let one
 //! long anchored text be copied 100,000 times.)
 
-use super::{ALIAS_BUDGET, ALIAS_BYTES, Builder, Frame};
+use std::collections::HashMap;
+
+use super::frame::{Frame, doc_path, frame_len};
 use crate::config::docpath::DocPath;
-use crate::config::error::Problem;
-use crate::config::tree::{Kind, Node};
+use crate::config::problem::Problem;
+use crate::config::read::tree::{Kind, Node};
 use crate::model::SourceLocation;
+
+/// At most this many nodes may be copied through aliases in one file.
+pub const ALIAS_BUDGET: usize = 100_000;
+/// At most this many bytes of text may be copied through aliases in one file.
+pub const ALIAS_BYTES: usize = 8 << 20;
 
 /// Where an anchored node is, and what a copy of it costs.
 #[derive(Debug)]
-pub(super) enum Anchored {
+enum Anchored {
     /// Positions from the root: an index into each open list or mapping, then into closed nodes.
     At {
         path: Vec<usize>,
@@ -23,6 +30,14 @@ pub(super) enum Anchored {
     Key(Node),
     /// A node the tree will not hold (the value of a refused duplicate key).
     Dropped,
+}
+
+/// The anchors defined so far, and what the aliases have copied.
+#[derive(Debug, Default)]
+pub struct Anchors {
+    anchors: HashMap<usize, Anchored>,
+    aliased: usize,
+    aliased_bytes: usize,
 }
 
 /// Nodes and text bytes of a subtree.
@@ -44,13 +59,6 @@ fn add(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
     (a.0 + b.0, a.1 + b.1)
 }
 
-fn frame_len(f: &Frame) -> usize {
-    match f {
-        Frame::Seq { items, .. } => items.len(),
-        Frame::Map { entries, .. } => entries.len(),
-    }
-}
-
 fn child(node: &Node, i: usize) -> Option<&Node> {
     match &node.kind {
         Kind::Seq(items) => items.get(i),
@@ -59,12 +67,36 @@ fn child(node: &Node, i: usize) -> Option<&Node> {
     }
 }
 
-impl Builder {
-    /// Remembers where `node`, anchored as `id`, is about to be placed.
-    pub(super) fn define(&mut self, id: usize, node: &Node) {
-        let anchored = match self.frames.last() {
+/// The node at `path`: through the open frames while the position is the one still being built,
+/// then through closed nodes.
+fn resolve<'f>(frames: &'f [Frame], path: &[usize]) -> Option<&'f Node> {
+    let mut depth = 0;
+    let mut node = loop {
+        let (frame, &pos) = (frames.get(depth)?, path.get(depth)?);
+        let len = frame_len(frame);
+        if pos < len {
+            break match frame {
+                Frame::Seq { items, .. } => &items[pos],
+                Frame::Map { entries, .. } => &entries[pos].value,
+            };
+        }
+        if pos > len {
+            return None;
+        }
+        depth += 1;
+    };
+    for &i in &path[depth + 1..] {
+        node = child(node, i)?;
+    }
+    Some(node)
+}
+
+impl Anchors {
+    /// Remembers where `node`, anchored as `id`, is about to be placed in `frames`.
+    pub fn define(&mut self, id: usize, node: &Node, frames: &[Frame]) {
+        let anchored = match frames.last() {
             Some(Frame::Map { key: None, .. }) => Anchored::Key(node.clone()),
-            _ if self.frames.iter().any(|f| {
+            _ if frames.iter().any(|f| {
                 matches!(
                     f,
                     Frame::Map {
@@ -79,7 +111,7 @@ impl Builder {
             _ => {
                 let (nodes, bytes) = weight(node);
                 Anchored::At {
-                    path: self.frames.iter().map(frame_len).collect(),
+                    path: frames.iter().map(frame_len).collect(),
                     nodes,
                     bytes,
                 }
@@ -88,32 +120,13 @@ impl Builder {
         self.anchors.insert(id, anchored);
     }
 
-    /// The node at `path`: through the open frames while the position is the one still being
-    /// built, then through closed nodes.
-    fn resolve(&self, path: &[usize]) -> Option<&Node> {
-        let mut depth = 0;
-        let mut node = loop {
-            let (frame, &pos) = (self.frames.get(depth)?, path.get(depth)?);
-            let len = frame_len(frame);
-            if pos < len {
-                break match frame {
-                    Frame::Seq { items, .. } => &items[pos],
-                    Frame::Map { entries, .. } => &entries[pos].value,
-                };
-            }
-            if pos > len {
-                return None;
-            }
-            depth += 1;
-        };
-        for &i in &path[depth + 1..] {
-            node = child(node, i)?;
-        }
-        Some(node)
-    }
-
     /// Copies an anchored node for an alias, once the copy fits the budgets.
-    pub(super) fn expand(&mut self, id: usize, at: SourceLocation) -> Result<Node, Problem> {
+    pub fn expand(
+        &mut self,
+        id: usize,
+        at: SourceLocation,
+        frames: &[Frame],
+    ) -> Result<Node, Problem> {
         let unknown = || {
             Problem::new(
                 Some(at),
@@ -132,7 +145,7 @@ impl Builder {
         if self.aliased > ALIAS_BUDGET || self.aliased_bytes > ALIAS_BYTES {
             return Err(Problem::new(
                 Some(at),
-                &self.path(),
+                &doc_path(frames),
                 format!(
                     "aliases expand to more than {ALIAS_BUDGET} nodes or {} MiB of text",
                     ALIAS_BYTES >> 20
@@ -145,7 +158,7 @@ impl Builder {
         }
         let node = match self.anchors.get(&id) {
             Some(Anchored::Key(n)) => Some(n),
-            Some(Anchored::At { path, .. }) => self.resolve(path),
+            Some(Anchored::At { path, .. }) => resolve(frames, path),
             _ => None,
         };
         node.cloned().ok_or_else(unknown)
@@ -155,7 +168,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::super::parse_tree;
-    use crate::config::tree::{Kind, Node};
+    use crate::config::read::tree::{Kind, Node};
 
     fn value<'a>(root: &'a Node, key: &str) -> &'a Kind {
         &root.get(key).unwrap().value.kind

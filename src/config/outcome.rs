@@ -9,11 +9,21 @@
 
 use std::io::{self, Write};
 
+use clap::ValueEnum;
 use serde::Serialize;
 
-use super::error::{ConfigErrors, Problem};
-use crate::cli::ValidateFormat;
+use super::problem::{ConfigErrors, Problem};
 use crate::model::{DesiredState, ScopeKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    // GitHub Actions annotations (`::error file=…,line=…,col=…::…`).
+    Github,
+    // Azure Pipelines annotations (`##vso[task.logissue type=error;sourcepath=…;…]…`).
+    Azure,
+}
 
 /// Writes every problem of an invalid file.
 pub fn write_problems(

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::docpath::{DocPath, Seg};
+use crate::config::docpath::{DocPath, Seg};
 use crate::model::SourceLocation;
 
 /// One node of the document.

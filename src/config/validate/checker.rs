@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::docpath::DocPath;
-use super::error::Problem;
-use super::yaml::Node;
+use crate::config::docpath::DocPath;
+use crate::config::problem::Problem;
+use crate::config::read::tree::Node;
 use crate::model::SourceLocation;
 
 pub(super) struct Checker<'a> {

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::checker::Checker;
-use super::docpath::DocPath;
 use super::principals::{Fields, Identity, Sets, Who};
+use crate::config::docpath::DocPath;
 use crate::model::names;
 use crate::model::{AssignmentKey, DesiredGrant, PrincipalId, PrincipalType, Role, Scope};
 
@@ -71,20 +71,8 @@ impl Checker<'_> {
         let Some(who) = who else {
             return;
         };
-        let identities: Vec<(Identity, Option<String>)> = match who {
-            Who::One(identity) => vec![(identity, None)],
-            Who::Set(set, tenant) => {
-                let Some(members) = self.set_members(cx.sets, &set, &path.key("set")) else {
-                    return;
-                };
-                members
-                    .into_iter()
-                    .map(|mut m| {
-                        m.tenant = m.tenant.or_else(|| tenant.clone());
-                        (m, Some(set.clone()))
-                    })
-                    .collect()
-            }
+        let Some(identities) = self.identities(who, cx.sets, path) else {
+            return;
         };
         // After the set is looked up: a mistyped role must not also make the set look unused.
         let Some(role) = e.role else {
@@ -94,20 +82,7 @@ impl Checker<'_> {
         for (identity, via) in identities {
             let seen_key = (identity.kind, identity.id.clone(), role);
             if let Some(first) = into.seen.get(&seen_key) {
-                self.report(
-                    path,
-                    format!(
-                        "duplicate grant `{} {role}`{}, also at line {}{}",
-                        identity.label(),
-                        via_text(&via),
-                        first.line,
-                        via_text(&first.via),
-                    ),
-                    Some(format!(
-                        "a principal holds a role once per scope; remove one of the grants at `{}`",
-                        into.scope
-                    )),
-                );
+                self.duplicate_grant(path, &identity, role, &via, first, &into.scope);
                 continue;
             }
             into.seen.insert(
@@ -132,6 +107,54 @@ impl Checker<'_> {
                 resolved: None,
             });
         }
+    }
+
+    /// The identities an entry grants, each with the set it came through (a set's members take
+    /// the entry's `tenant` when they state none); `None` when the set is unknown.
+    fn identities(
+        &mut self,
+        who: Who,
+        sets: &Sets,
+        path: &DocPath,
+    ) -> Option<Vec<(Identity, Option<String>)>> {
+        Some(match who {
+            Who::One(identity) => vec![(identity, None)],
+            Who::Set(set, tenant) => {
+                let members = self.set_members(sets, &set, &path.key("set"))?;
+                members
+                    .into_iter()
+                    .map(|mut m| {
+                        m.tenant = m.tenant.or_else(|| tenant.clone());
+                        (m, Some(set.clone()))
+                    })
+                    .collect()
+            }
+        })
+    }
+
+    /// Reports a key granted twice at one scope, naming both places and the sets they came through.
+    fn duplicate_grant(
+        &mut self,
+        path: &DocPath,
+        identity: &Identity,
+        role: Role,
+        via: &Option<String>,
+        first: &Origin,
+        scope: &Scope,
+    ) {
+        self.report(
+            path,
+            format!(
+                "duplicate grant `{} {role}`{}, also at line {}{}",
+                identity.label(),
+                via_text(via),
+                first.line,
+                via_text(&first.via),
+            ),
+            Some(format!(
+                "a principal holds a role once per scope; remove one of the grants at `{scope}`"
+            )),
+        );
     }
 
     /// A valid assignment name, not used before at this scope and not on a set.

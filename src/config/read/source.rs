@@ -14,10 +14,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::MAX_FILE_BYTES;
-use super::docpath::DocPath;
-use super::error::Problem;
+use crate::config::docpath::DocPath;
+use crate::config::problem::Problem;
 use crate::model::SourceLocation;
+
+/// Files larger than this are refused before parsing (a 50,000-grant file is about 4 MiB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
 
 /// At most this many characters are reported one by one; then a count.
 const MAX_REPORTED: usize = 20;
@@ -33,7 +35,7 @@ fn too_large() -> Problem {
 
 /// Reads at most `MAX_FILE_BYTES` (+1, to tell a larger file) as UTF-8: `Err(Ok)` is a problem of
 /// the file's content, `Err(Err)` the I/O error's text.
-pub(super) fn read(path: &Path) -> Result<String, Result<Problem, String>> {
+pub fn read(path: &Path) -> Result<String, Result<Problem, String>> {
     let file = std::fs::File::open(path).map_err(|e| Err(e.to_string()))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES as u64 + 1)
@@ -108,7 +110,7 @@ fn describe(c: char) -> String {
 }
 
 /// The size cap, then every character YAML does not allow, at its place; empty when all is well.
-pub(super) fn check(text: &str) -> Vec<Problem> {
+pub fn check(text: &str) -> Vec<Problem> {
     if text.len() > MAX_FILE_BYTES {
         return vec![too_large()];
     }

@@ -12,7 +12,10 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::tree::{Entry, Kind, Node};
+use crate::config::docpath::DocPath;
+use crate::config::problem::Problem;
+use crate::config::read::tree::{Entry, Kind, Node};
+use crate::model::SourceLocation;
 
 /// Why serde could not read a node; the shape walk lets through only what fits, so this is a bug.
 #[derive(Debug)]
@@ -25,6 +28,13 @@ impl fmt::Display for DeError {
 }
 
 impl std::error::Error for DeError {}
+
+/// The shape walk lets through only values that fit the raw types; this is a bug.
+pub fn internal_error(e: &DeError) -> Problem {
+    let message = format!("internal error reading the checked document: {e}");
+    let start = Some(SourceLocation { line: 1, column: 1 });
+    Problem::new(start, &DocPath::root(), message, None)
+}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {

@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::checker::Checker;
-use super::docpath::DocPath;
-use super::raw::{RawIgnore, RawMember};
-use super::suggest;
+use crate::config::docpath::DocPath;
+use crate::config::mirror::raw::{RawIgnore, RawMember};
+use crate::config::suggest;
 use crate::model::names;
 use crate::model::{IgnoreRule, PrincipalId, PrincipalType, Role};
 
@@ -57,44 +57,7 @@ const APP_HINT: &str = "use the application (client) id, a GUID like \
 impl Checker<'_> {
     /// The principal an entry names, after checking that it names exactly one.
     pub fn principal(&mut self, f: &Fields, path: &DocPath) -> Option<Who> {
-        let given: Vec<(&str, &str)> = [
-            ("app", f.app),
-            ("user", f.user),
-            ("group", f.group),
-            ("set", f.set),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
-        let kinds = if f.sets_allowed {
-            "`app`, `user`, `group` or `set`"
-        } else {
-            "`app`, `user` or `group`"
-        };
-        let (key, value) = match given.as_slice() {
-            [] => {
-                if !self.tainted(path) {
-                    self.report(
-                        path,
-                        "the entry names no principal".into(),
-                        Some(format!("add one of {kinds}")),
-                    );
-                }
-                return None;
-            }
-            [one] => *one,
-            [first, second, ..] => {
-                self.report_key(
-                    &path.key(second.0),
-                    format!(
-                        "the entry names two principals, `{}` and `{}`",
-                        first.0, second.0
-                    ),
-                    Some("an entry grants one principal; split it into one entry each".into()),
-                );
-                return None;
-            }
-        };
+        let (key, value) = self.named_key(f, path)?;
         let tenant = f
             .tenant
             .filter(|t| self.rule(&path.key("tenant"), "tenant id", t, names::guid));
@@ -123,6 +86,48 @@ impl Checker<'_> {
             id,
             tenant: tenant.map(str::to_string),
         }))
+    }
+
+    /// The one principal key an entry gives, with its value; reports none, or two.
+    fn named_key<'f>(&mut self, f: &Fields<'f>, path: &DocPath) -> Option<(&'static str, &'f str)> {
+        let given: Vec<(&'static str, &'f str)> = [
+            ("app", f.app),
+            ("user", f.user),
+            ("group", f.group),
+            ("set", f.set),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let kinds = if f.sets_allowed {
+            "`app`, `user`, `group` or `set`"
+        } else {
+            "`app`, `user` or `group`"
+        };
+        match given.as_slice() {
+            [] => {
+                if !self.tainted(path) {
+                    self.report(
+                        path,
+                        "the entry names no principal".into(),
+                        Some(format!("add one of {kinds}")),
+                    );
+                }
+                None
+            }
+            [one] => Some(*one),
+            [first, second, ..] => {
+                self.report_key(
+                    &path.key(second.0),
+                    format!(
+                        "the entry names two principals, `{}` and `{}`",
+                        first.0, second.0
+                    ),
+                    Some("an entry grants one principal; split it into one entry each".into()),
+                );
+                None
+            }
+        }
     }
 
     /// Reads `principal_sets`: each set's members, each listed once, no set empty.
