@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::arm::{AuthMethod, Cloud};
 use crate::render::OutputFormat;
 
 /// Keep Azure Data Explorer (Kusto) principal assignments in Git.
@@ -370,24 +371,6 @@ pub enum ValidateFormat {
 pub enum ReportFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Cloud {
-    Public,
-    Usgov,
-    China,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMethod {
-    Auto,
-    AzureCli,
-    ClientSecret,
-    WorkloadIdentity,
-    ManagedIdentity,
-    GithubOidc,
-    AzurePipelines,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -76,15 +76,6 @@ impl std::fmt::Debug for Graph {
     }
 }
 
-/// The Graph endpoint and token audience of a cloud.
-pub fn graph_for_cloud(cloud: crate::cli::Cloud) -> &'static str {
-    match cloud {
-        crate::cli::Cloud::Public => "https://graph.microsoft.com",
-        crate::cli::Cloud::Usgov => "https://graph.microsoft.us",
-        crate::cli::Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct BatchAnswer {
     #[serde(default)]

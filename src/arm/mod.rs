@@ -44,13 +44,12 @@ mod transport;
 mod wire;
 
 pub use auth::{
-    Connection, Endpoints, build_http_client, client_secret_credential, credential_for,
-    resolve_endpoints,
+    AuthMethod, Connection, build_http_client, client_secret_credential, credential_for,
 };
 pub use client::ArmClient;
-pub use endpoint::ArmEndpoint;
+pub use endpoint::{ArmEndpoint, Cloud, Endpoints, graph_for_cloud, resolve_endpoints};
 pub use error::ArmError;
-pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved, graph_for_cloud};
+pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved};
 pub use http::{MAX_BODY_BYTES, display_url};
 pub use path::{ArmPath, encode_segment, id_is_under};
 pub use retry::{Attempt, RetryClass, RetryPolicy, parse_retry_after, retry_after_within};
