@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::ClientOptions;
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
     AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
@@ -18,6 +19,7 @@ use azure_identity::{
 };
 use url::Url;
 
+use super::error::SetupError;
 use super::transport::client_options;
 
 /// Which credential to use (`--auth`); `auto` picks one from the environment (`resolve_auto`).
@@ -59,7 +61,7 @@ impl std::fmt::Debug for Connection {
 pub fn build_http_client(
     extra_roots: Option<&[u8]>,
     request_timeout: Duration,
-) -> anyhow::Result<reqwest::Client> {
+) -> Result<reqwest::Client, SetupError> {
     super::http::build_client(extra_roots, request_timeout)
 }
 
@@ -93,7 +95,8 @@ pub fn resolve_auto() -> (AuthMethod, &'static str) {
     }
 }
 
-fn require(names: &[&str], what: &str) -> anyhow::Result<Vec<String>> {
+/// The values of `names`, or which of them `what` lacks.
+fn require(names: &[&str], what: &str) -> Result<Vec<String>, String> {
     let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
     let missing: Vec<&str> = names
         .iter()
@@ -102,13 +105,39 @@ fn require(names: &[&str], what: &str) -> anyhow::Result<Vec<String>> {
         .map(|(n, _)| *n)
         .collect();
     if !missing.is_empty() {
-        anyhow::bail!(
+        return Err(format!(
             "{what} needs {}; {} not set",
             names.join(", "),
             missing.join(", ")
-        );
+        ));
     }
     Ok(values.into_iter().flatten().collect())
+}
+
+/// A credential and who it authenticates as (for messages, never a secret).
+type Built = (Arc<dyn TokenCredential>, String);
+
+/// Why a credential could not be built, as the user reads it after "cannot set up … auth: ".
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// What every credential's token requests go through: the shared client, the authority and the
+/// per-attempt deadline (`transport::client_options`).
+struct Setup<'a> {
+    http: &'a reqwest::Client,
+    authority: &'a str,
+    request_timeout: Duration,
+}
+
+impl Setup<'_> {
+    /// Options for credentials whose token requests go only to the authority.
+    fn options(&self) -> ClientOptions {
+        client_options(self.http, self.authority, self.request_timeout, true)
+    }
+
+    /// Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
+    fn open_options(&self) -> ClientOptions {
+        client_options(self.http, self.authority, self.request_timeout, false)
+    }
 }
 
 /// Builds the credential for `method`, reading the usual environment variables. `authority` is the
@@ -119,11 +148,22 @@ pub fn credential_for(
     http: &reqwest::Client,
     authority: &str,
     request_timeout: Duration,
-) -> anyhow::Result<(Arc<dyn TokenCredential>, String)> {
-    let options = || client_options(http, authority, request_timeout, true);
-    // Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
-    let open_options = || client_options(http, authority, request_timeout, false);
-    let chosen = match method {
+) -> Result<Built, SetupError> {
+    let chosen = choose(method);
+    let setup = Setup {
+        http,
+        authority,
+        request_timeout,
+    };
+    build(chosen, &setup).map_err(|e| SetupError::Auth {
+        method: describe(chosen),
+        cause: e.to_string(),
+    })
+}
+
+/// The method `--auth` names, or the one `auto` resolves to; the choice and its reason are logged.
+fn choose(method: AuthMethod) -> AuthMethod {
+    match method {
         AuthMethod::Auto => {
             let (m, why) = resolve_auto();
             tracing::info!("auth: {}, because {why}", describe(m));
@@ -133,119 +173,122 @@ pub fn credential_for(
             tracing::info!("auth: {}, as --auth asks", describe(other));
             other
         }
-    };
-    let built: anyhow::Result<(Arc<dyn TokenCredential>, String)> = match chosen {
-        AuthMethod::ClientSecret => {
-            let v = require(
-                &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
-                "client-secret auth",
-            )?;
-            let cred = ClientSecretCredential::new(
-                &v[0],
-                v[1].clone(),
-                Secret::new(v[2].clone()),
-                Some(ClientSecretCredentialOptions {
-                    client_options: options(),
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (client secret)", v[1])))
-        }
-        AuthMethod::WorkloadIdentity => {
-            let v = require(
-                &[
-                    "AZURE_TENANT_ID",
-                    "AZURE_CLIENT_ID",
-                    "AZURE_FEDERATED_TOKEN_FILE",
-                ],
-                "workload-identity auth",
-            )?;
-            let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-                credential_options: ClientAssertionCredentialOptions {
-                    client_options: options(),
-                },
-                ..Default::default()
-            }))?;
-            Ok((cred, format!("app `{}` (workload identity)", v[1])))
-        }
-        AuthMethod::GithubOidc => {
-            let v = require(
-                &[
-                    "AZURE_TENANT_ID",
-                    "AZURE_CLIENT_ID",
-                    "ACTIONS_ID_TOKEN_REQUEST_URL",
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                ],
-                "github-oidc auth (set `permissions: id-token: write` in the workflow)",
-            )?;
-            let assertion = super::github::GithubOidcAssertion::new(
-                http.clone(),
-                request_timeout,
-                &v[2],
-                &v[3],
-            )?;
-            let cred = ClientAssertionCredential::new(
-                v[0].clone(),
-                v[1].clone(),
-                assertion,
-                Some(ClientAssertionCredentialOptions {
-                    client_options: options(),
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (GitHub Actions OIDC)", v[1])))
-        }
-        AuthMethod::AzurePipelines => {
-            let v = require(
-                &[
-                    "AZURESUBSCRIPTION_TENANT_ID",
-                    "AZURESUBSCRIPTION_CLIENT_ID",
-                    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
-                    "SYSTEM_ACCESSTOKEN",
-                ],
-                "azure-pipelines auth (run in an AzureCLI@2 task or map them from the service connection)",
-            )?;
-            let cred = AzurePipelinesCredential::new(
-                v[0].clone(),
-                v[1].clone(),
-                &v[2],
-                Secret::new(v[3].clone()),
-                Some(AzurePipelinesCredentialOptions {
-                    credential_options: ClientAssertionCredentialOptions {
-                        client_options: open_options(),
-                    },
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
-        }
-        AuthMethod::ManagedIdentity => {
-            let user_assigned = env("AZURE_CLIENT_ID");
-            let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-                user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
-                client_options: open_options(),
-            }))?;
-            let who = match user_assigned {
-                Some(id) => format!("user-assigned managed identity `{id}`"),
-                None => "the system-assigned managed identity".to_string(),
-            };
-            Ok((cred, who))
-        }
+    }
+}
+
+/// The credential of a concrete method.
+fn build(chosen: AuthMethod, setup: &Setup<'_>) -> Result<Built, Cause> {
+    match chosen {
+        AuthMethod::ClientSecret => client_secret(setup),
+        AuthMethod::WorkloadIdentity => workload_identity(setup),
+        AuthMethod::GithubOidc => github_oidc(setup),
+        AuthMethod::AzurePipelines => azure_pipelines(setup),
+        AuthMethod::ManagedIdentity => managed_identity(setup),
         AuthMethod::AzureCli => {
             let cred = AzureCliCredential::new(Some(AzureCliCredentialOptions::default()))?;
             Ok((cred, "the Azure CLI's signed-in account".to_string()))
         }
-        AuthMethod::Auto => Err(anyhow::anyhow!("auto resolves to a concrete method")),
-    };
-    built.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot set up {} auth: {e}\n  hint: {}",
-            describe(chosen),
-            AUTH_HINT
-        )
-    })
+        AuthMethod::Auto => Err("auto resolves to a concrete method".into()),
+    }
 }
 
-const AUTH_HINT: &str = "`--auth auto` tries workload identity (AZURE_FEDERATED_TOKEN_FILE), GitHub Actions OIDC \
-(ACTIONS_ID_TOKEN_REQUEST_URL + AZURE_CLIENT_ID + AZURE_TENANT_ID), Azure Pipelines (SYSTEM_OIDCREQUESTURI + \
-AZURESUBSCRIPTION_*), a client secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then `az login`";
+fn client_secret(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+        "client-secret auth",
+    )?;
+    let cred = ClientSecretCredential::new(
+        &v[0],
+        v[1].clone(),
+        Secret::new(v[2].clone()),
+        Some(ClientSecretCredentialOptions {
+            client_options: setup.options(),
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (client secret)", v[1])))
+}
+
+fn workload_identity(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ],
+        "workload-identity auth",
+    )?;
+    let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+        credential_options: ClientAssertionCredentialOptions {
+            client_options: setup.options(),
+        },
+        ..Default::default()
+    }))?;
+    Ok((cred, format!("app `{}` (workload identity)", v[1])))
+}
+
+fn github_oidc(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ],
+        "github-oidc auth (set `permissions: id-token: write` in the workflow)",
+    )?;
+    let assertion = super::github::GithubOidcAssertion::new(
+        setup.http.clone(),
+        setup.request_timeout,
+        &v[2],
+        &v[3],
+    )?;
+    let cred = ClientAssertionCredential::new(
+        v[0].clone(),
+        v[1].clone(),
+        assertion,
+        Some(ClientAssertionCredentialOptions {
+            client_options: setup.options(),
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (GitHub Actions OIDC)", v[1])))
+}
+
+fn azure_pipelines(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURESUBSCRIPTION_TENANT_ID",
+            "AZURESUBSCRIPTION_CLIENT_ID",
+            "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+            "SYSTEM_ACCESSTOKEN",
+        ],
+        "azure-pipelines auth (run in an AzureCLI@2 task or map them from the service connection)",
+    )?;
+    let cred = AzurePipelinesCredential::new(
+        v[0].clone(),
+        v[1].clone(),
+        &v[2],
+        Secret::new(v[3].clone()),
+        Some(AzurePipelinesCredentialOptions {
+            credential_options: ClientAssertionCredentialOptions {
+                client_options: setup.open_options(),
+            },
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
+}
+
+fn managed_identity(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let user_assigned = env("AZURE_CLIENT_ID");
+    let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+        user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
+        client_options: setup.open_options(),
+    }))?;
+    let who = match user_assigned {
+        Some(id) => format!("user-assigned managed identity `{id}`"),
+        None => "the system-assigned managed identity".to_string(),
+    };
+    Ok((cred, who))
+}
 
 fn describe(m: AuthMethod) -> &'static str {
     match m {
@@ -267,7 +310,7 @@ pub fn client_secret_credential(
     client_id: &str,
     secret: &str,
     request_timeout: Duration,
-) -> anyhow::Result<Arc<dyn TokenCredential>> {
+) -> Result<Arc<dyn TokenCredential>, SetupError> {
     Ok(ClientSecretCredential::new(
         tenant,
         client_id.to_string(),

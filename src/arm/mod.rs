@@ -48,7 +48,7 @@ pub use auth::{
 };
 pub use client::ArmClient;
 pub use endpoint::{ArmEndpoint, Cloud, Endpoints, graph_for_cloud, resolve_endpoints};
-pub use error::ArmError;
+pub use error::{ArmError, SetupError};
 pub use graph::{GRAPH_PERMISSIONS, Graph, GraphError, Lookup, Resolved};
 pub use http::{MAX_BODY_BYTES, display_url};
 pub use path::{ArmPath, encode_segment, id_is_under};
