@@ -5,7 +5,8 @@
 
 use reqwest::Method;
 
-use super::client::{ArmClient, parse_json};
+use super::client::ArmClient;
+use super::response::parse_json;
 use super::error::ArmError;
 use super::path::{ArmPath, id_is_under};
 use super::retry::{Attempt, RetryClass, is_idempotent};

@@ -6,7 +6,8 @@
 
 use serde::Deserialize;
 
-use super::client::{ArmClient, parse_json};
+use super::client::ArmClient;
+use super::response::parse_json;
 use super::error::ArmError;
 use super::path::ArmPath;
 use crate::model::names;

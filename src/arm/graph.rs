@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::client::first_line;
+use super::response::first_line;
 use super::http::exchange;
 use crate::model::{PrincipalType, is_guid};
 

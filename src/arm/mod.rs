@@ -39,6 +39,7 @@ mod pager;
 mod path;
 mod poller;
 pub use poller::OPERATION_NOT_FINISHED;
+mod response;
 mod retry;
 mod transport;
 mod wire;

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use url::Url;
 
-use super::client::{ArmClient, Response, parse_json, redact};
+use super::client::ArmClient;
+use super::http::display_url;
+use super::response::{Response, parse_json};
 use super::error::ArmError;
 use super::retry::retry_after_within;
 use super::wire::{AssignmentResource, OperationStatus};
@@ -162,7 +164,7 @@ impl ArmClient {
             tracing::debug!(
                 "{operation} `{resource}`: still running ({})",
                 match &poll {
-                    Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => redact(u),
+                    Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => display_url(u),
                 }
             );
             interval = next_interval(Some(interval), asked);
