@@ -6,9 +6,9 @@
 use reqwest::Method;
 
 use super::client::ArmClient;
-use super::response::parse_json;
 use super::error::ArmError;
 use super::path::{ArmPath, id_is_under};
+use super::response::parse_json;
 use super::retry::{Attempt, RetryClass, is_idempotent};
 use super::wire::{AssignmentBody, AssignmentProperties, AssignmentResource, short_name};
 use crate::model::names::{self, NameKind};

@@ -124,7 +124,6 @@ const AUTH_HINT: &str = "`--auth auto` tries workload identity (AZURE_FEDERATED_
 (ACTIONS_ID_TOKEN_REQUEST_URL + AZURE_CLIENT_ID + AZURE_TENANT_ID), Azure Pipelines (SYSTEM_OIDCREQUESTURI + \
 AZURESUBSCRIPTION_*), a client secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then `az login`";
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

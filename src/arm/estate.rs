@@ -7,9 +7,9 @@
 use serde::Deserialize;
 
 use super::client::ArmClient;
-use super::response::parse_json;
 use super::error::ArmError;
 use super::path::ArmPath;
+use super::response::parse_json;
 use crate::model::names;
 use crate::model::{ClusterRef, DatabaseInfo, Follower};
 

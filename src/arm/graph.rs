@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::response::first_line;
 use super::http::exchange;
+use super::response::first_line;
 use crate::model::{PrincipalType, is_guid};
 
 /// Graph's `$batch` takes at most 20 requests.

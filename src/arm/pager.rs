@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::client::ArmClient;
+use super::error::ArmError;
 use super::http::display_url;
 use super::response::parse_json;
-use super::error::ArmError;
 use super::wire::ListResult;
 
 /// Upper bound on pages, for a server that invents a new `nextLink` for every page.
