@@ -2,6 +2,8 @@
 //! DELETE and the polls of the operation it starts, nothing more: the operation's terminal status is
 //! the write's result (issue 15), and the next plan is the confirmation. The resolved fields a read-back
 //! would add (`tenantName`, `principalName`) are not needed by `apply`.
+//!
+//! `prop` (tests only): property tests from ARM's wire listing to the plan.
 
 use reqwest::Method;
 
