@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::arm::{AuthMethod, Cloud};
 pub use crate::config::outcome::ValidateFormat;
 use crate::render::OutputFormat;
 
@@ -308,24 +309,6 @@ pub struct ExportArgs {
 pub enum ReportFormat {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Cloud {
-    Public,
-    Usgov,
-    China,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMethod {
-    Auto,
-    AzureCli,
-    ClientSecret,
-    WorkloadIdentity,
-    ManagedIdentity,
-    GithubOidc,
-    AzurePipelines,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

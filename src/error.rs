@@ -13,6 +13,9 @@ pub enum Error {
     Arm(#[from] crate::arm::ArmError),
 
     #[error(transparent)]
+    Setup(#[from] crate::arm::SetupError),
+
+    #[error(transparent)]
     PlanFile(#[from] crate::plan::PlanFileError),
 
     /// The command line asks for something that cannot be done (`--target` with a saved plan,
@@ -71,6 +74,7 @@ impl Error {
             Error::Interrupted => 130,
             Error::Config(_)
             | Error::Arm(_)
+            | Error::Setup(_)
             | Error::PlanFile(_)
             | Error::Usage(_)
             | Error::Io { .. }

@@ -2,12 +2,15 @@
 //! DELETE and the polls of the operation it starts, nothing more: the operation's terminal status is
 //! the write's result (issue 15), and the next plan is the confirmation. The resolved fields a read-back
 //! would add (`tenantName`, `principalName`) are not needed by `apply`.
+//!
+//! `prop` (tests only): property tests from ARM's wire listing to the plan.
 
 use reqwest::Method;
 
-use super::client::{ArmClient, parse_json};
+use super::client::ArmClient;
 use super::error::ArmError;
 use super::path::{ArmPath, id_is_under};
+use super::response::parse_json;
 use super::retry::{Attempt, RetryClass, is_idempotent};
 use super::wire::{AssignmentBody, AssignmentProperties, AssignmentResource, short_name};
 use crate::model::names::{self, NameKind};

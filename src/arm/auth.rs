@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::ClientOptions;
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
     AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
@@ -18,8 +19,20 @@ use azure_identity::{
 };
 use url::Url;
 
+use super::error::SetupError;
 use super::transport::client_options;
-use crate::cli::{AuthMethod, Cloud};
+
+/// Which credential to use (`--auth`); `auto` picks one from the environment (`resolve_auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMethod {
+    Auto,
+    AzureCli,
+    ClientSecret,
+    WorkloadIdentity,
+    ManagedIdentity,
+    GithubOidc,
+    AzurePipelines,
+}
 
 /// Everything needed to reach ARM: endpoint, token scope, credential and HTTP client.
 #[derive(Clone)]
@@ -43,73 +56,12 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// The ARM endpoint and Entra ID authority of a cloud (docs/arm-service.md §6).
-pub fn cloud_endpoints(cloud: Cloud) -> (&'static str, &'static str) {
-    match cloud {
-        Cloud::Public => (
-            "https://management.azure.com",
-            "https://login.microsoftonline.com",
-        ),
-        Cloud::Usgov => (
-            "https://management.usgovcloudapi.net",
-            "https://login.microsoftonline.us",
-        ),
-        Cloud::China => (
-            "https://management.chinacloudapi.cn",
-            "https://login.chinacloudapi.cn",
-        ),
-    }
-}
-
-/// Where to send ARM requests and token requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoints {
-    /// The ARM endpoint, without a trailing slash; also the token audience (`{arm}/.default`).
-    pub arm: String,
-    /// The Entra ID authority host.
-    pub authority: String,
-}
-
-/// The endpoints for `cloud`, with `--arm-endpoint` (`KUSTO_PRINCIPALS_ARM_ENDPOINT`) and
-/// `AZURE_AUTHORITY_HOST` overriding the cloud's. Both must be https (http only on loopback).
-pub fn resolve_endpoints(
-    cloud: Cloud,
-    arm_endpoint: Option<&str>,
-    authority_host: Option<&str>,
-) -> Result<Endpoints, String> {
-    let (arm_default, authority_default) = cloud_endpoints(cloud);
-    let pick = |given: Option<&str>, default: &str| {
-        given
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(default)
-            .trim_end_matches('/')
-            .to_string()
-    };
-    let arm = pick(arm_endpoint, arm_default);
-    let authority = pick(authority_host, authority_default);
-    let check = |text: &str, what: &str| {
-        let url = Url::parse(text).map_err(|e| format!("{what} `{text}` is not a URL: {e}"))?;
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            // Endpoints are printed in messages, which never show a query or credentials.
-            return Err(format!(
-                "{what} `{}` must be a plain scheme://host[:port] without query, fragment or user",
-                super::http::display_url(&url)
-            ));
-        }
-        super::endpoint::check_scheme(&url).map_err(|e| format!("{what} `{text}`: {e}"))
-    };
-    check(&arm, "the ARM endpoint (--arm-endpoint)")?;
-    check(&authority, "the authority host (AZURE_AUTHORITY_HOST)")?;
-    Ok(Endpoints { arm, authority })
-}
-
 /// One `reqwest` client for ARM and identity (`http::build_client`: no redirects, bounded time).
 /// `extra_roots` (PEM) are trusted in addition to the platform's roots.
 pub fn build_http_client(
     extra_roots: Option<&[u8]>,
     request_timeout: Duration,
-) -> anyhow::Result<reqwest::Client> {
+) -> Result<reqwest::Client, SetupError> {
     super::http::build_client(extra_roots, request_timeout)
 }
 
@@ -143,7 +95,8 @@ pub fn resolve_auto() -> (AuthMethod, &'static str) {
     }
 }
 
-fn require(names: &[&str], what: &str) -> anyhow::Result<Vec<String>> {
+/// The values of `names`, or which of them `what` lacks.
+fn require(names: &[&str], what: &str) -> Result<Vec<String>, String> {
     let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
     let missing: Vec<&str> = names
         .iter()
@@ -152,13 +105,39 @@ fn require(names: &[&str], what: &str) -> anyhow::Result<Vec<String>> {
         .map(|(n, _)| *n)
         .collect();
     if !missing.is_empty() {
-        anyhow::bail!(
+        return Err(format!(
             "{what} needs {}; {} not set",
             names.join(", "),
             missing.join(", ")
-        );
+        ));
     }
     Ok(values.into_iter().flatten().collect())
+}
+
+/// A credential and who it authenticates as (for messages, never a secret).
+type Built = (Arc<dyn TokenCredential>, String);
+
+/// Why a credential could not be built, as the user reads it after "cannot set up … auth: ".
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// What every credential's token requests go through: the shared client, the authority and the
+/// per-attempt deadline (`transport::client_options`).
+struct Setup<'a> {
+    http: &'a reqwest::Client,
+    authority: &'a str,
+    request_timeout: Duration,
+}
+
+impl Setup<'_> {
+    /// Options for credentials whose token requests go only to the authority.
+    fn options(&self) -> ClientOptions {
+        client_options(self.http, self.authority, self.request_timeout, true)
+    }
+
+    /// Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
+    fn open_options(&self) -> ClientOptions {
+        client_options(self.http, self.authority, self.request_timeout, false)
+    }
 }
 
 /// Builds the credential for `method`, reading the usual environment variables. `authority` is the
@@ -169,11 +148,22 @@ pub fn credential_for(
     http: &reqwest::Client,
     authority: &str,
     request_timeout: Duration,
-) -> anyhow::Result<(Arc<dyn TokenCredential>, String)> {
-    let options = || client_options(http, authority, request_timeout, true);
-    // Azure Pipelines also asks Azure DevOps for its OIDC token; managed identity asks IMDS.
-    let open_options = || client_options(http, authority, request_timeout, false);
-    let chosen = match method {
+) -> Result<Built, SetupError> {
+    let chosen = choose(method);
+    let setup = Setup {
+        http,
+        authority,
+        request_timeout,
+    };
+    build(chosen, &setup).map_err(|e| SetupError::Auth {
+        method: describe(chosen),
+        cause: e.to_string(),
+    })
+}
+
+/// The method `--auth` names, or the one `auto` resolves to; the choice and its reason are logged.
+fn choose(method: AuthMethod) -> AuthMethod {
+    match method {
         AuthMethod::Auto => {
             let (m, why) = resolve_auto();
             tracing::info!("auth: {}, because {why}", describe(m));
@@ -183,119 +173,122 @@ pub fn credential_for(
             tracing::info!("auth: {}, as --auth asks", describe(other));
             other
         }
-    };
-    let built: anyhow::Result<(Arc<dyn TokenCredential>, String)> = match chosen {
-        AuthMethod::ClientSecret => {
-            let v = require(
-                &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
-                "client-secret auth",
-            )?;
-            let cred = ClientSecretCredential::new(
-                &v[0],
-                v[1].clone(),
-                Secret::new(v[2].clone()),
-                Some(ClientSecretCredentialOptions {
-                    client_options: options(),
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (client secret)", v[1])))
-        }
-        AuthMethod::WorkloadIdentity => {
-            let v = require(
-                &[
-                    "AZURE_TENANT_ID",
-                    "AZURE_CLIENT_ID",
-                    "AZURE_FEDERATED_TOKEN_FILE",
-                ],
-                "workload-identity auth",
-            )?;
-            let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-                credential_options: ClientAssertionCredentialOptions {
-                    client_options: options(),
-                },
-                ..Default::default()
-            }))?;
-            Ok((cred, format!("app `{}` (workload identity)", v[1])))
-        }
-        AuthMethod::GithubOidc => {
-            let v = require(
-                &[
-                    "AZURE_TENANT_ID",
-                    "AZURE_CLIENT_ID",
-                    "ACTIONS_ID_TOKEN_REQUEST_URL",
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                ],
-                "github-oidc auth (set `permissions: id-token: write` in the workflow)",
-            )?;
-            let assertion = super::github::GithubOidcAssertion::new(
-                http.clone(),
-                request_timeout,
-                &v[2],
-                &v[3],
-            )?;
-            let cred = ClientAssertionCredential::new(
-                v[0].clone(),
-                v[1].clone(),
-                assertion,
-                Some(ClientAssertionCredentialOptions {
-                    client_options: options(),
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (GitHub Actions OIDC)", v[1])))
-        }
-        AuthMethod::AzurePipelines => {
-            let v = require(
-                &[
-                    "AZURESUBSCRIPTION_TENANT_ID",
-                    "AZURESUBSCRIPTION_CLIENT_ID",
-                    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
-                    "SYSTEM_ACCESSTOKEN",
-                ],
-                "azure-pipelines auth (run in an AzureCLI@2 task or map them from the service connection)",
-            )?;
-            let cred = AzurePipelinesCredential::new(
-                v[0].clone(),
-                v[1].clone(),
-                &v[2],
-                Secret::new(v[3].clone()),
-                Some(AzurePipelinesCredentialOptions {
-                    credential_options: ClientAssertionCredentialOptions {
-                        client_options: open_options(),
-                    },
-                }),
-            )?;
-            Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
-        }
-        AuthMethod::ManagedIdentity => {
-            let user_assigned = env("AZURE_CLIENT_ID");
-            let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-                user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
-                client_options: open_options(),
-            }))?;
-            let who = match user_assigned {
-                Some(id) => format!("user-assigned managed identity `{id}`"),
-                None => "the system-assigned managed identity".to_string(),
-            };
-            Ok((cred, who))
-        }
+    }
+}
+
+/// The credential of a concrete method.
+fn build(chosen: AuthMethod, setup: &Setup<'_>) -> Result<Built, Cause> {
+    match chosen {
+        AuthMethod::ClientSecret => client_secret(setup),
+        AuthMethod::WorkloadIdentity => workload_identity(setup),
+        AuthMethod::GithubOidc => github_oidc(setup),
+        AuthMethod::AzurePipelines => azure_pipelines(setup),
+        AuthMethod::ManagedIdentity => managed_identity(setup),
         AuthMethod::AzureCli => {
             let cred = AzureCliCredential::new(Some(AzureCliCredentialOptions::default()))?;
             Ok((cred, "the Azure CLI's signed-in account".to_string()))
         }
-        AuthMethod::Auto => Err(anyhow::anyhow!("auto resolves to a concrete method")),
-    };
-    built.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot set up {} auth: {e}\n  hint: {}",
-            describe(chosen),
-            AUTH_HINT
-        )
-    })
+        AuthMethod::Auto => Err("auto resolves to a concrete method".into()),
+    }
 }
 
-const AUTH_HINT: &str = "`--auth auto` tries workload identity (AZURE_FEDERATED_TOKEN_FILE), GitHub Actions OIDC \
-(ACTIONS_ID_TOKEN_REQUEST_URL + AZURE_CLIENT_ID + AZURE_TENANT_ID), Azure Pipelines (SYSTEM_OIDCREQUESTURI + \
-AZURESUBSCRIPTION_*), a client secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then `az login`";
+fn client_secret(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+        "client-secret auth",
+    )?;
+    let cred = ClientSecretCredential::new(
+        &v[0],
+        v[1].clone(),
+        Secret::new(v[2].clone()),
+        Some(ClientSecretCredentialOptions {
+            client_options: setup.options(),
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (client secret)", v[1])))
+}
+
+fn workload_identity(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ],
+        "workload-identity auth",
+    )?;
+    let cred = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+        credential_options: ClientAssertionCredentialOptions {
+            client_options: setup.options(),
+        },
+        ..Default::default()
+    }))?;
+    Ok((cred, format!("app `{}` (workload identity)", v[1])))
+}
+
+fn github_oidc(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ],
+        "github-oidc auth (set `permissions: id-token: write` in the workflow)",
+    )?;
+    let assertion = super::github::GithubOidcAssertion::new(
+        setup.http.clone(),
+        setup.request_timeout,
+        &v[2],
+        &v[3],
+    )?;
+    let cred = ClientAssertionCredential::new(
+        v[0].clone(),
+        v[1].clone(),
+        assertion,
+        Some(ClientAssertionCredentialOptions {
+            client_options: setup.options(),
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (GitHub Actions OIDC)", v[1])))
+}
+
+fn azure_pipelines(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let v = require(
+        &[
+            "AZURESUBSCRIPTION_TENANT_ID",
+            "AZURESUBSCRIPTION_CLIENT_ID",
+            "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+            "SYSTEM_ACCESSTOKEN",
+        ],
+        "azure-pipelines auth (run in an AzureCLI@2 task or map them from the service connection)",
+    )?;
+    let cred = AzurePipelinesCredential::new(
+        v[0].clone(),
+        v[1].clone(),
+        &v[2],
+        Secret::new(v[3].clone()),
+        Some(AzurePipelinesCredentialOptions {
+            credential_options: ClientAssertionCredentialOptions {
+                client_options: setup.open_options(),
+            },
+        }),
+    )?;
+    Ok((cred, format!("app `{}` (Azure Pipelines OIDC)", v[1])))
+}
+
+fn managed_identity(setup: &Setup<'_>) -> Result<Built, Cause> {
+    let user_assigned = env("AZURE_CLIENT_ID");
+    let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+        user_assigned_id: user_assigned.clone().map(UserAssignedId::ClientId),
+        client_options: setup.open_options(),
+    }))?;
+    let who = match user_assigned {
+        Some(id) => format!("user-assigned managed identity `{id}`"),
+        None => "the system-assigned managed identity".to_string(),
+    };
+    Ok((cred, who))
+}
 
 fn describe(m: AuthMethod) -> &'static str {
     match m {
@@ -317,7 +310,7 @@ pub fn client_secret_credential(
     client_id: &str,
     secret: &str,
     request_timeout: Duration,
-) -> anyhow::Result<Arc<dyn TokenCredential>> {
+) -> Result<Arc<dyn TokenCredential>, SetupError> {
     Ok(ClientSecretCredential::new(
         tenant,
         client_id.to_string(),
@@ -326,63 +319,4 @@ pub fn client_secret_credential(
             client_options: client_options(http, authority, request_timeout, true),
         }),
     )?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_cloud_has_its_endpoints() {
-        let e = |cloud| resolve_endpoints(cloud, None, None).unwrap();
-        assert_eq!(
-            e(Cloud::Public),
-            Endpoints {
-                arm: "https://management.azure.com".into(),
-                authority: "https://login.microsoftonline.com".into()
-            }
-        );
-        assert_eq!(e(Cloud::Usgov).arm, "https://management.usgovcloudapi.net");
-        assert_eq!(
-            e(Cloud::Usgov).authority,
-            "https://login.microsoftonline.us"
-        );
-        assert_eq!(e(Cloud::China).arm, "https://management.chinacloudapi.cn");
-        assert_eq!(e(Cloud::China).authority, "https://login.chinacloudapi.cn");
-    }
-
-    #[test]
-    fn overrides_win_and_must_be_https_unless_loopback() {
-        let e = resolve_endpoints(
-            Cloud::China,
-            Some("https://127.0.0.1:8443/"),
-            Some("https://login.example/"),
-        )
-        .unwrap();
-        assert_eq!(e.arm, "https://127.0.0.1:8443");
-        assert_eq!(e.authority, "https://login.example");
-        assert!(resolve_endpoints(Cloud::Public, Some("http://127.0.0.1:1"), None).is_ok());
-        assert!(resolve_endpoints(Cloud::Public, Some("http://localhost:1"), None).is_ok());
-        assert!(resolve_endpoints(Cloud::Public, Some("http://[::1]:1"), None).is_ok());
-        let arm = resolve_endpoints(Cloud::Public, Some("http://arm.example"), None).unwrap_err();
-        assert!(
-            arm.contains("--arm-endpoint") && arm.contains("https"),
-            "{arm}"
-        );
-        let auth =
-            resolve_endpoints(Cloud::Public, None, Some("http://login.example")).unwrap_err();
-        assert!(auth.contains("AZURE_AUTHORITY_HOST"), "{auth}");
-        assert!(resolve_endpoints(Cloud::Public, Some("not a url"), None).is_err());
-        let query = resolve_endpoints(Cloud::Public, Some("https://arm.example/?sig=S3CRET"), None)
-            .unwrap_err();
-        assert!(
-            query.contains("without query") && !query.contains("S3CRET"),
-            "{query}"
-        );
-        // An empty variable is as good as unset.
-        assert_eq!(
-            resolve_endpoints(Cloud::Public, Some(" "), Some("")).unwrap(),
-            resolve_endpoints(Cloud::Public, None, None).unwrap()
-        );
-    }
 }

@@ -10,27 +10,13 @@ use url::Url;
 use super::auth::Connection;
 use super::endpoint::ArmEndpoint;
 use super::error::ArmError;
-use super::http::{Answer, Failure, exchange};
+use super::http::{Answer, Failure, display_url, exchange};
 use super::pacer::{OpClass, Pacer, reports_spent, subscription_of};
 use super::path::ArmPath;
+use super::response::{Response, error_from};
 use super::retry::{
     Attempt, MAX_RETRY_AFTER, RetryClass, RetryPolicy, is_idempotent, parse_retry_after,
 };
-use super::wire::ErrorResponse;
-
-/// A buffered response.
-#[derive(Debug)]
-pub(super) struct Response {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
 
 /// A thin client over the principal assignment endpoints.
 #[derive(Debug, Clone)]
@@ -128,32 +114,14 @@ impl ArmClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ArmError> {
-        if !self.endpoint.owns(&url) {
-            return Err(ArmError::new(
-                operation,
-                resource,
-                format!(
-                    "ARM pointed to `{}`, which is not the ARM endpoint `{}`; refusing to send the token there",
-                    redact(&url),
-                    self.endpoint.as_str()
-                ),
-            ));
-        }
+        self.check_host(operation, resource, &url)?;
         // Every wait of this request, retries included, ends within the operation budget.
         let deadline = Instant::now() + self.operation_timeout;
         let subscription = subscription_of(url.path()).to_string();
         let op_class = OpClass::of(&method);
         let mut attempt = Attempt::first();
         loop {
-            let pause = self.pacer.reserve(&subscription, op_class);
-            if !pause.is_zero() {
-                tracing::debug!(
-                    "pacing: waiting {:.2}s for subscription {subscription}'s {op_class:?} budget",
-                    pause.as_secs_f64()
-                );
-                tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now())))
-                    .await;
-            }
+            self.pace(&subscription, op_class, deadline).await;
             let failed = match self
                 .attempt(
                     operation,
@@ -169,38 +137,8 @@ impl ArmClient {
                 Ok(resp) => return Ok(resp),
                 Err(failed) => failed,
             };
-            let Failed {
-                class,
-                retry_after,
-                err,
-                drained,
-            } = failed;
-            let idempotent = is_idempotent(&method);
-            let delay = self.retry.next_delay(
-                class,
-                attempt,
-                idempotent,
-                retry_after,
-                rand::random::<f64>(),
-            );
-            let left = deadline.saturating_duration_since(Instant::now());
-            // A wait that would end past the budget is not started: the error says so now.
-            let asked = retry_after.filter(|_| idempotent && class != RetryClass::Fatal);
-            let too_long = delay.or(asked).filter(|d| *d > left);
-            if let Some(d) = too_long {
-                return Err(self.gave_up(err, d, left));
-            }
-            let Some(d) = delay else {
-                return Err(err);
-            };
-            if class == RetryClass::Connection {
-                super::diagnose::warn_retrying(&err.message);
-            }
-            tracing::info!(
-                "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
-                err.message,
-                d.as_secs_f64()
-            );
+            let (class, drained) = (failed.class, failed.drained);
+            let d = self.retry_wait(operation, resource, &method, failed, attempt, deadline)?;
             if class == RetryClass::Throttled && drained {
                 // The subscription's budget is spent: every request on it waits, not just
                 // this one (a 429 without that report may be about this request alone).
@@ -209,6 +147,81 @@ impl ArmClient {
             tokio::time::sleep(d).await;
             attempt.waited(class, d);
         }
+    }
+
+    /// The bearer token goes only to the ARM endpoint's host: a URL elsewhere (a `nextLink` or
+    /// poll URL ARM sent) is refused before anything is sent.
+    fn check_host(&self, operation: &str, resource: &str, url: &Url) -> Result<(), ArmError> {
+        if self.endpoint.owns(url) {
+            return Ok(());
+        }
+        Err(ArmError::new(
+            operation,
+            resource,
+            format!(
+                "ARM pointed to `{}`, which is not the ARM endpoint `{}`; refusing to send the token there",
+                display_url(url),
+                self.endpoint.as_str()
+            ),
+        ))
+    }
+
+    /// Waits for the subscription's budget of `op_class` (`pacer`), never past `deadline`.
+    async fn pace(&self, subscription: &str, op_class: OpClass, deadline: Instant) {
+        let pause = self.pacer.reserve(subscription, op_class);
+        if !pause.is_zero() {
+            tracing::debug!(
+                "pacing: waiting {:.2}s for subscription {subscription}'s {op_class:?} budget",
+                pause.as_secs_f64()
+            );
+            tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+
+    /// The retry decision for a failed attempt: the wait before the next one (said at `-v`), or
+    /// the error to end with, when the policy gives up or the wait would end past `deadline`.
+    fn retry_wait(
+        &self,
+        operation: &str,
+        resource: &str,
+        method: &Method,
+        failed: Failed,
+        attempt: Attempt,
+        deadline: Instant,
+    ) -> Result<Duration, ArmError> {
+        let Failed {
+            class,
+            retry_after,
+            err,
+            drained: _,
+        } = failed;
+        let idempotent = is_idempotent(method);
+        let delay = self.retry.next_delay(
+            class,
+            attempt,
+            idempotent,
+            retry_after,
+            rand::random::<f64>(),
+        );
+        let left = deadline.saturating_duration_since(Instant::now());
+        // A wait that would end past the budget is not started: the error says so now.
+        let asked = retry_after.filter(|_| idempotent && class != RetryClass::Fatal);
+        let too_long = delay.or(asked).filter(|d| *d > left);
+        if let Some(d) = too_long {
+            return Err(self.gave_up(err, d, left));
+        }
+        let Some(d) = delay else {
+            return Err(err);
+        };
+        if class == RetryClass::Connection {
+            super::diagnose::warn_retrying(&err.message);
+        }
+        tracing::info!(
+            "{operation} `{resource}`: {class:?} ({}), retrying in {:.1}s",
+            err.message,
+            d.as_secs_f64()
+        );
+        Ok(d)
     }
 
     fn gave_up(&self, mut err: ArmError, wait: Duration, left: Duration) -> ArmError {
@@ -259,23 +272,7 @@ impl ArmClient {
         let started = Instant::now();
         let answer = match exchange(req, url, self.conn.request_timeout).await {
             Ok(a) => a,
-            Err(f) => {
-                tracing::debug!(error = %f.message(), "arm request failed");
-                let message = match &f {
-                    Failure::Connection(m) => super::diagnose::arm_unreachable(m),
-                    other => other.message().to_string(),
-                };
-                let err = ArmError::new(operation, resource, message);
-                if !f.is_transient() {
-                    return Err(err);
-                }
-                return Ok(Err(Failed {
-                    class: RetryClass::Connection,
-                    retry_after: None,
-                    err,
-                    drained: false,
-                }));
-            }
+            Err(f) => return no_answer(operation, resource, f).map(Err),
         };
         let Answer {
             status,
@@ -295,7 +292,22 @@ impl ArmClient {
                 body,
             }));
         }
-        let mut err = error_from(operation, resource, status, &headers, &body);
+        Ok(Err(self.failed_answer(
+            operation, resource, status, &headers, &body,
+        )))
+    }
+
+    /// A non-2xx answer as the retry decision needs it: ARM's error (naming the identity for 401
+    /// and 403), its class, `Retry-After`, and whether ARM reported the budget spent.
+    fn failed_answer(
+        &self,
+        operation: &str,
+        resource: &str,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Failed {
+        let mut err = error_from(operation, resource, status, headers, body);
         if matches!(status, 401 | 403) {
             err.identity = Some(self.conn.identity.clone());
         }
@@ -303,14 +315,34 @@ impl ArmClient {
         let retry_after =
             parse_retry_after(headers.get("retry-after").and_then(|v| v.to_str().ok()));
         // ARM's own throttling reports the subscription's budget as spent.
-        let drained = reports_spent(&headers);
-        Ok(Err(Failed {
+        let drained = reports_spent(headers);
+        Failed {
             class,
             retry_after,
             err,
             drained,
-        }))
+        }
     }
+}
+
+/// An exchange that got no answer: `Ok` for a connection failure the retry policy decides on,
+/// `Err` for one that is never retried (a redirect, an oversized body).
+fn no_answer(operation: &str, resource: &str, f: Failure) -> Result<Failed, ArmError> {
+    tracing::debug!(error = %f.message(), "arm request failed");
+    let message = match &f {
+        Failure::Connection(m) => super::diagnose::arm_unreachable(m),
+        other => other.message().to_string(),
+    };
+    let err = ArmError::new(operation, resource, message);
+    if !f.is_transient() {
+        return Err(err);
+    }
+    Ok(Failed {
+        class: RetryClass::Connection,
+        retry_after: None,
+        err,
+        drained: false,
+    })
 }
 
 /// A failed attempt, as the retry decision needs it.
@@ -320,86 +352,4 @@ struct Failed {
     err: ArmError,
     /// ARM reported the subscription's budget for this class as spent.
     drained: bool,
-}
-
-/// Turns a non-2xx response into an `ArmError` with ARM's code, message and request id.
-pub(super) fn error_from(
-    operation: &str,
-    resource: &str,
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> ArmError {
-    let parsed: Option<ErrorResponse> = serde_json::from_slice(body).ok();
-    let error = parsed.and_then(|p| p.error);
-    let message = error
-        .as_ref()
-        .and_then(|e| e.message.clone())
-        .unwrap_or_else(|| {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() {
-                format!("HTTP {status} with no body")
-            } else {
-                first_line(text).chars().take(300).collect()
-            }
-        });
-    ArmError {
-        operation: operation.to_string(),
-        resource: resource.to_string(),
-        status: Some(status),
-        code: error.and_then(|e| e.code),
-        message,
-        request_id: headers
-            .get("x-ms-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        identity: None,
-    }
-}
-
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
-    operation: &str,
-    resource: &str,
-    resp: &Response,
-) -> Result<T, ArmError> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
-        let mut err = ArmError::new(
-            operation,
-            resource,
-            format!("unexpected response body: {e}"),
-        );
-        err.status = Some(resp.status);
-        err.request_id = resp.header("x-ms-request-id").map(str::to_string);
-        err
-    })
-}
-
-pub(super) fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
-}
-
-/// How URLs appear in messages (the one redactor, `http::display_url`): never with the query.
-pub(super) use super::http::display_url as redact;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_carry_code_message_and_request_id() {
-        let mut h = HeaderMap::new();
-        h.insert("x-ms-request-id", "req-1".parse().unwrap());
-        let e = error_from(
-            "list principal assignments",
-            "/x",
-            404,
-            &h,
-            br#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
-        );
-        assert_eq!(e.code.as_deref(), Some("ResourceNotFound"));
-        assert_eq!(e.message, "gone");
-        assert_eq!(e.request_id.as_deref(), Some("req-1"));
-        assert!(e.is_not_found());
-    }
 }

@@ -2,8 +2,9 @@
 //! went wrong, and what to do about it. Callers pass the raw error; they never format one
 //! themselves, so every path that reaches ARM or the token endpoint says the same thing.
 //!
-//! Nothing here includes a URL's query string (poll URLs carry signed parameters) or any part of a
-//! request body (a client secret or assertion).
+//! Nothing here uses `http.rs` (it calls in, never the reverse): a host arrives
+//! already shown (`http::display_host`). Nothing here includes a URL's query string (poll URLs
+//! carry signed parameters) or any part of a request body (a client secret or assertion).
 
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,14 +121,10 @@ fn from_text(text: &str) -> Cause {
     }
 }
 
-/// Why a connection to `url` failed, as `http.rs` reports it for ARM and the token endpoint alike:
-/// `cannot reach HOST: CAUSE`. The callers add the hint for their setting.
-pub fn unreachable(err: &reqwest::Error, url: &url::Url) -> String {
-    format!(
-        "cannot reach {}: {}",
-        super::http::display_host(url),
-        Cause::of(err).what()
-    )
+/// Why a connection to `host` (`http::display_host`) failed, as `http.rs` reports it for ARM and
+/// the token endpoint alike: `cannot reach HOST: CAUSE`. The callers add the hint for their setting.
+pub fn unreachable(err: &reqwest::Error, host: &str) -> String {
+    format!("cannot reach {host}: {}", Cause::of(err).what())
 }
 
 /// `cannot reach HOST: CAUSE` → (`HOST: CAUSE`, the cause), from the words `unreachable` chose.
@@ -167,7 +164,7 @@ pub fn warn_retrying(message: &str) {
 /// A token request that failed: transport trouble with the Entra ID host, or Entra ID's own
 /// `AADSTS` answer (code and message, without the trace ids and timestamps).
 pub fn token_failure(err: &azure_core::Error, identity: &str) -> String {
-    let text = chain_text(err);
+    let text = error_chain(err);
     if let Some((code, message)) = aadsts(&text) {
         return format!(
             "Entra ID refused a token for {identity}: {code}: {message}\n  hint: {}",
@@ -186,13 +183,14 @@ pub fn token_failure(err: &azure_core::Error, identity: &str) -> String {
     )
 }
 
-fn chain_text(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
+/// An error and its sources on one line.
+pub fn error_chain(e: &dyn StdError) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
         out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
+        out.push_str(&s.to_string());
+        source = s.source();
     }
     out
 }
@@ -291,7 +289,7 @@ mod tests {
             .send()
             .await
             .expect_err("nothing listens");
-        let text = arm_unreachable(&unreachable(&err, &url));
+        let text = arm_unreachable(&unreachable(&err, &super::super::http::display_host(&url)));
         assert_eq!(
             text,
             format!(

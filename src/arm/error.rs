@@ -1,4 +1,5 @@
-//! ARM failures, with everything an operator needs to find the request again.
+//! ARM failures, with everything an operator needs to find the request again (`ArmError`), and what
+//! stops a connection being set up before any request is sent (`SetupError`).
 
 use std::fmt;
 
@@ -91,6 +92,37 @@ impl fmt::Display for ArmError {
 }
 
 impl std::error::Error for ArmError {}
+
+/// Why no connection could be set up: a credential that cannot be built, a CA certificate file
+/// that holds nothing usable, or an HTTP client the platform cannot make.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The credential of `--auth` (or of what `auto` chose) lacks its environment variables, or
+    /// the identity library refused them; `method` is the method in words.
+    #[error("cannot set up {method} auth: {cause}\n  hint: {AUTH_HINT}")]
+    Auth { method: &'static str, cause: String },
+
+    /// `--ca-cert` is not a PEM bundle.
+    #[error("cannot read the CA certificate file: {0}")]
+    CaCertificate(String),
+
+    /// `--ca-cert` holds no certificate.
+    #[error("the CA certificate file holds no PEM certificate")]
+    NoCaCertificate,
+
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    HttpClient(#[from] reqwest::Error),
+
+    /// The identity library refused a credential built from fixed values (the emulator's).
+    #[error(transparent)]
+    Credential(#[from] azure_core::Error),
+}
+
+/// How `auto` chooses, said after any failure to set up a credential.
+const AUTH_HINT: &str = "`--auth auto` tries workload identity (AZURE_FEDERATED_TOKEN_FILE), GitHub Actions OIDC \
+(ACTIONS_ID_TOKEN_REQUEST_URL + AZURE_CLIENT_ID + AZURE_TENANT_ID), Azure Pipelines (SYSTEM_OIDCREQUESTURI + \
+AZURESUBSCRIPTION_*), a client secret (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), then `az login`";
 
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,10 @@
 
 use serde::Deserialize;
 
-use super::client::{ArmClient, parse_json};
+use super::client::ArmClient;
 use super::error::ArmError;
 use super::path::ArmPath;
+use super::response::parse_json;
 use crate::model::names;
 use crate::model::{ClusterRef, DatabaseInfo, Follower};
 

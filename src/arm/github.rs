@@ -25,17 +25,17 @@ impl std::fmt::Debug for GithubOidcAssertion {
 }
 
 impl GithubOidcAssertion {
-    /// `request_url` must be https (or http on loopback, for tests).
+    /// `request_url` must be https (or http on loopback, for tests); the error says why it is not.
     pub fn new(
         http: reqwest::Client,
         timeout: std::time::Duration,
         request_url: &str,
         request_token: &str,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, String> {
         let mut url = Url::parse(request_url)
-            .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))?;
+            .map_err(|e| format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"))?;
         super::endpoint::check_scheme(&url)
-            .map_err(|e| anyhow::anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL: {e}"))?;
+            .map_err(|e| format!("ACTIONS_ID_TOKEN_REQUEST_URL: {e}"))?;
         url.query_pairs_mut().append_pair("audience", AUDIENCE);
         Ok(GithubOidcAssertion {
             http,

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::client::first_line;
 use super::http::exchange;
+use super::response::first_line;
 use crate::model::{PrincipalType, is_guid};
 
 /// Graph's `$batch` takes at most 20 requests.
@@ -73,15 +73,6 @@ impl std::fmt::Debug for Graph {
         f.debug_struct("Graph")
             .field("endpoint", &self.endpoint.as_str())
             .finish_non_exhaustive()
-    }
-}
-
-/// The Graph endpoint and token audience of a cloud.
-pub fn graph_for_cloud(cloud: crate::cli::Cloud) -> &'static str {
-    match cloud {
-        crate::cli::Cloud::Public => "https://graph.microsoft.com",
-        crate::cli::Cloud::Usgov => "https://graph.microsoft.us",
-        crate::cli::Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
     }
 }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::diagnose::{error_chain, unreachable};
+use super::error::SetupError;
+
 /// The most any answer may hold. Real pages are well under 1 MiB (ARM pages hold at most a few
 /// hundred assignments); a body past this is a broken or hostile server, not a big estate.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -96,7 +99,7 @@ async fn send_and_read(
         if e.is_timeout() {
             timed_out(url, timeout)
         } else {
-            let message = super::diagnose::unreachable(&e, url);
+            let message = unreachable(&e, &display_host(url));
             // The library's own words, for -vv (without the URL: its query may be signed).
             tracing::debug!(error = %error_chain(&e.without_url()), "{message}");
             Failure::Connection(message)
@@ -171,24 +174,12 @@ pub fn redirect(url: &Url, status: u16, headers: &reqwest::header::HeaderMap) ->
     ))
 }
 
-/// An error and its sources on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 /// The product's one HTTP client builder: no redirects, bounded connect and request time.
 /// `extra_roots` (PEM) are trusted in addition to the platform's roots.
 pub fn build_client(
     extra_roots: Option<&[u8]>,
     request_timeout: Duration,
-) -> anyhow::Result<reqwest::Client> {
+) -> Result<reqwest::Client, SetupError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("kusto-principals/", env!("CARGO_PKG_VERSION")))
         // A redirect would re-send a token request's form (client secret included) or a bearer
@@ -200,9 +191,9 @@ pub fn build_client(
         .tcp_nodelay(true);
     if let Some(pem) = extra_roots {
         let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| anyhow::anyhow!("cannot read the CA certificate file: {e}"))?;
+            .map_err(|e| SetupError::CaCertificate(e.to_string()))?;
         if certs.is_empty() {
-            anyhow::bail!("the CA certificate file holds no PEM certificate");
+            return Err(SetupError::NoCaCertificate);
         }
         builder = builder.tls_certs_merge(certs);
     }

@@ -8,8 +8,10 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::client::{ArmClient, parse_json};
+use super::client::ArmClient;
 use super::error::ArmError;
+use super::http::display_url;
+use super::response::parse_json;
 use super::wire::ListResult;
 
 /// Upper bound on pages, for a server that invents a new `nextLink` for every page.
@@ -36,7 +38,7 @@ impl ArmClient {
                     resource,
                     format!(
                         "ARM's nextLink points back to a page already read (`{}`, page {pages}); the listing loops, so this scope is not planned",
-                        super::client::redact(&url)
+                        display_url(&url)
                     ),
                 ));
             }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use url::Url;
 
-use super::client::{ArmClient, Response, parse_json, redact};
+use super::client::ArmClient;
 use super::error::ArmError;
+use super::http::display_url;
+use super::response::{Response, parse_json};
 use super::retry::retry_after_within;
 use super::wire::{AssignmentResource, OperationStatus};
 
@@ -34,11 +36,58 @@ fn next_interval(last: Option<Duration>, retry_after: Option<Duration>) -> Durat
 /// client's, not ARM's): the cluster may still be busy with it.
 pub const OPERATION_NOT_FINISHED: &str = "OperationNotFinished";
 
+/// How an operation is followed, and the URL polled.
 enum Poll {
     AsyncOperation(Url),
     Location(Url),
     Resource(Url),
 }
+
+impl Poll {
+    /// How to follow the operation `initial` started; `None` when it is already done.
+    fn of(
+        operation: &str,
+        resource: &str,
+        initial: &Response,
+        resource_url: &Url,
+    ) -> Result<Option<Poll>, ArmError> {
+        let parse = |h: &str| -> Result<Option<Url>, ArmError> {
+            initial
+                .header(h)
+                .map(|v| {
+                    Url::parse(v).map_err(|e| {
+                        ArmError::new(operation, resource, format!("invalid {h} URL: {e}"))
+                    })
+                })
+                .transpose()
+        };
+        Ok(Some(if let Some(u) = parse("azure-asyncoperation")? {
+            Poll::AsyncOperation(u)
+        } else if let Some(u) = parse("location")? {
+            Poll::Location(u)
+        } else if initial.status == 201 || initial.status == 202 {
+            Poll::Resource(resource_url.clone())
+        } else {
+            // 200 on PUT: done synchronously (an idempotent re-PUT).
+            return Ok(None);
+        }))
+    }
+
+    fn url(&self) -> &Url {
+        match self {
+            Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => u,
+        }
+    }
+}
+
+/// The service's `Retry-After`, never past the operation's deadline.
+fn within(deadline: Instant, header: Option<&str>) -> Option<Duration> {
+    retry_after_within(header, deadline.saturating_duration_since(Instant::now()))
+}
+
+/// What one poll found: `true` when the operation succeeded, and the service's `Retry-After`.
+/// An operation that ended badly is the poll's error.
+type Polled = (bool, Option<Duration>);
 
 impl ArmClient {
     fn timed_out(&self, operation: &str, resource: &str) -> ArmError {
@@ -62,32 +111,11 @@ impl ArmClient {
         initial: &Response,
         resource_url: &Url,
     ) -> Result<(), ArmError> {
-        let parse = |h: &str| -> Result<Option<Url>, ArmError> {
-            initial
-                .header(h)
-                .map(|v| {
-                    Url::parse(v).map_err(|e| {
-                        ArmError::new(operation, resource, format!("invalid {h} URL: {e}"))
-                    })
-                })
-                .transpose()
-        };
-        let poll = if let Some(u) = parse("azure-asyncoperation")? {
-            Poll::AsyncOperation(u)
-        } else if let Some(u) = parse("location")? {
-            Poll::Location(u)
-        } else if initial.status == 201 || initial.status == 202 {
-            Poll::Resource(resource_url.clone())
-        } else {
-            // 200 on PUT: done synchronously (an idempotent re-PUT).
+        let Some(poll) = Poll::of(operation, resource, initial, resource_url)? else {
             return Ok(());
         };
         let deadline = Instant::now() + self.operation_timeout;
-        // The service's `Retry-After`, never past the operation's deadline.
-        let retry_after = |h: Option<&str>| {
-            retry_after_within(h, deadline.saturating_duration_since(Instant::now()))
-        };
-        let mut interval = next_interval(None, retry_after(initial.header("retry-after")));
+        let mut interval = next_interval(None, within(deadline, initial.header("retry-after")));
         loop {
             // The last poll happens at the deadline, not one interval before it: a long
             // `Retry-After` must not turn an operation that finishes in time into a timeout.
@@ -98,62 +126,21 @@ impl ArmClient {
             tokio::time::sleep(interval.min(deadline - now)).await;
             let (done, asked) = match &poll {
                 Poll::AsyncOperation(url) => {
-                    let resp = self
-                        .send(operation, resource, Method::GET, url.clone(), None)
-                        .await?;
-                    let status: OperationStatus = parse_json(operation, resource, &resp)?;
-                    let s = status.status.unwrap_or_default();
-                    match s.as_str() {
-                        "Succeeded" => (true, None),
-                        "Failed" | "Canceled" => {
-                            let e = status.error;
-                            let mut err = ArmError::new(
-                                operation,
-                                resource,
-                                e.as_ref()
-                                    .and_then(|e| e.message.clone())
-                                    .unwrap_or_else(|| format!("the operation ended {s}")),
-                            );
-                            err.code = e.and_then(|e| e.code);
-                            err.request_id = resp.header("x-ms-request-id").map(str::to_string);
-                            return Err(err);
-                        }
-                        _ => (false, retry_after(resp.header("retry-after"))),
-                    }
+                    self.poll_operation(operation, resource, url, deadline)
+                        .await?
                 }
                 Poll::Location(url) => {
                     let resp = self
                         .send(operation, resource, Method::GET, url.clone(), None)
                         .await?;
-                    (resp.status != 202, retry_after(resp.header("retry-after")))
+                    (
+                        resp.status != 202,
+                        within(deadline, resp.header("retry-after")),
+                    )
                 }
                 Poll::Resource(url) => {
-                    let resp = self
-                        .send(operation, resource, Method::GET, url.clone(), None)
-                        .await;
-                    match resp {
-                        Ok(resp) => {
-                            let r: AssignmentResource = parse_json(operation, resource, &resp)?;
-                            let state = r
-                                .properties
-                                .and_then(|p| p.provisioning_state)
-                                .unwrap_or_default();
-                            match state.as_str() {
-                                "Succeeded" => (true, None),
-                                "Failed" | "Canceled" => {
-                                    return Err(ArmError::new(
-                                        operation,
-                                        resource,
-                                        format!("provisioningState is {state}"),
-                                    ));
-                                }
-                                _ => (false, retry_after(resp.header("retry-after"))),
-                            }
-                        }
-                        // A delete polled through the resource ends when it is gone.
-                        Err(e) if e.is_not_found() => (true, None),
-                        Err(e) => return Err(e),
-                    }
+                    self.poll_resource(operation, resource, url, deadline)
+                        .await?
                 }
             };
             if done {
@@ -161,12 +148,78 @@ impl ArmClient {
             }
             tracing::debug!(
                 "{operation} `{resource}`: still running ({})",
-                match &poll {
-                    Poll::AsyncOperation(u) | Poll::Location(u) | Poll::Resource(u) => redact(u),
-                }
+                display_url(poll.url())
             );
             interval = next_interval(Some(interval), asked);
         }
+    }
+
+    /// One poll of `Azure-AsyncOperation`: the operation's `status`, and its error when it failed.
+    async fn poll_operation(
+        &self,
+        operation: &str,
+        resource: &str,
+        url: &Url,
+        deadline: Instant,
+    ) -> Result<Polled, ArmError> {
+        let resp = self
+            .send(operation, resource, Method::GET, url.clone(), None)
+            .await?;
+        let status: OperationStatus = parse_json(operation, resource, &resp)?;
+        let s = status.status.unwrap_or_default();
+        Ok(match s.as_str() {
+            "Succeeded" => (true, None),
+            "Failed" | "Canceled" => {
+                let e = status.error;
+                let mut err = ArmError::new(
+                    operation,
+                    resource,
+                    e.as_ref()
+                        .and_then(|e| e.message.clone())
+                        .unwrap_or_else(|| format!("the operation ended {s}")),
+                );
+                err.code = e.and_then(|e| e.code);
+                err.request_id = resp.header("x-ms-request-id").map(str::to_string);
+                return Err(err);
+            }
+            _ => (false, within(deadline, resp.header("retry-after"))),
+        })
+    }
+
+    /// One poll of the resource itself: its `provisioningState`, or for a delete, whether it is gone.
+    async fn poll_resource(
+        &self,
+        operation: &str,
+        resource: &str,
+        url: &Url,
+        deadline: Instant,
+    ) -> Result<Polled, ArmError> {
+        let resp = self
+            .send(operation, resource, Method::GET, url.clone(), None)
+            .await;
+        Ok(match resp {
+            Ok(resp) => {
+                let r: AssignmentResource = parse_json(operation, resource, &resp)?;
+                let state = r
+                    .properties
+                    .and_then(|p| p.provisioning_state)
+                    .unwrap_or_default();
+                match state.as_str() {
+                    "Succeeded" => (true, None),
+                    "Failed" | "Canceled" => {
+                        return Err(ArmError::new(
+                            operation,
+                            resource,
+                            format!("provisioningState is {state}"),
+                        ));
+                    }
+                    _ => (false, within(deadline, resp.header("retry-after"))),
+                }
+            }
+            // A delete polled through the resource ends when it is gone.
+            Err(e) if e.is_not_found() => (true, None),
+            Err(e) => return Err(e),
+        })
     }
 }
 

@@ -181,12 +181,6 @@ impl RetryPolicy {
         if !idempotent {
             return None;
         }
-        let backoff = || {
-            let exp = self
-                .base_delay
-                .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16));
-            exp.min(self.max_delay).mul_f64(jitter.clamp(0.0, 1.0))
-        };
         match class {
             RetryClass::Fatal => None,
             RetryClass::Throttled if retry_after.is_some() => {
@@ -194,46 +188,73 @@ impl RetryPolicy {
                 (attempt.throttle_wait + ra <= self.throttle_budget).then_some(ra)
             }
             RetryClass::Throttled | RetryClass::Transient | RetryClass::Connection => {
-                // A 429 that said when to come back was waited out within its own time budget; it
-                // does not use up the attempts of a 503 that follows it.
-                let used = attempt.counted.max(match class {
-                    RetryClass::Throttled => attempt.number.saturating_sub(1),
-                    _ => 0,
-                });
-                if used + 1 >= self.max_attempts {
-                    return None;
-                }
-                Some(match retry_after {
-                    Some(ra) => ra.min(self.max_delay.max(ra)),
-                    None => backoff(),
-                })
+                self.counted_delay(class, attempt, retry_after, jitter)
             }
-            RetryClass::Busy => {
-                // Minutes, per the service's own message: start at four base delays, double, and
-                // never sleep past the budget.
-                let left = self.busy_budget.checked_sub(attempt.busy_wait)?;
-                if left.is_zero() {
-                    return None;
-                }
-                let exp = self
-                    .base_delay
-                    .saturating_mul(4)
-                    .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16))
-                    .min(self.max_delay);
-                let wait =
-                    retry_after.unwrap_or_else(|| exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)));
-                Some(wait.min(left))
-            }
+            RetryClass::Busy => self.busy_delay(attempt, retry_after, jitter),
             RetryClass::PrincipalNotFound => {
                 if attempt.principal_wait >= self.principal_budget {
                     return None;
                 }
                 let wait = retry_after
-                    .unwrap_or_else(|| backoff().max(self.base_delay))
+                    .unwrap_or_else(|| self.backoff(attempt, jitter).max(self.base_delay))
                     .min(self.principal_budget - attempt.principal_wait);
                 Some(wait)
             }
         }
+    }
+
+    /// Exponential backoff with full jitter, capped at `max_delay`.
+    fn backoff(&self, attempt: Attempt, jitter: f64) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16));
+        exp.min(self.max_delay).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+
+    /// The wait of a failure counted against `max_attempts` (throttling without `Retry-After`,
+    /// transient and connection failures).
+    fn counted_delay(
+        &self,
+        class: RetryClass,
+        attempt: Attempt,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Option<Duration> {
+        // A 429 that said when to come back was waited out within its own time budget; it
+        // does not use up the attempts of a 503 that follows it.
+        let used = attempt.counted.max(match class {
+            RetryClass::Throttled => attempt.number.saturating_sub(1),
+            _ => 0,
+        });
+        if used + 1 >= self.max_attempts {
+            return None;
+        }
+        Some(match retry_after {
+            Some(ra) => ra.min(self.max_delay.max(ra)),
+            None => self.backoff(attempt, jitter),
+        })
+    }
+
+    /// The wait for a cluster in maintenance, within `busy_budget`.
+    fn busy_delay(
+        &self,
+        attempt: Attempt,
+        retry_after: Option<Duration>,
+        jitter: f64,
+    ) -> Option<Duration> {
+        // Minutes, per the service's own message: start at four base delays, double, and
+        // never sleep past the budget.
+        let left = self.busy_budget.checked_sub(attempt.busy_wait)?;
+        if left.is_zero() {
+            return None;
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(4)
+            .saturating_mul(1u32 << attempt.number.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let wait = retry_after.unwrap_or_else(|| exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)));
+        Some(wait.min(left))
     }
 }
 

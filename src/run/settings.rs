@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{AuthMethod, Cloud};
+use crate::arm::{AuthMethod, Cloud};
 use crate::cli::{AzureArgs, Cli, ColorChoice, Command, FileArg, OutputArgs};
 use crate::cli::{ResolvePrincipals, StoppedClusters};
 use crate::render::Style;
