@@ -2,52 +2,36 @@
 //! (token → api-version → route → throttling → faults → the resource provider), the common
 //! response headers, and the request log. Test hooks under `/_emulator/` go to `hooks`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body as HttpBody;
 use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
 use time::OffsetDateTime;
 
-use super::assignments::{self, Ctx};
-use super::auth::TokenAuthority;
-use super::body::parse_assignment;
+use super::assignment_operation;
+use super::assignments;
+use super::ctx::Ctx;
 use super::databases;
 use super::dataplane;
-use super::faults::{Fault, Faults};
+use super::faults::Fault;
 use super::graph;
 use super::headers::{recorded_headers, with_remaining};
 use super::hooks;
-use super::journal::{RequestCounts, RequestRecord};
+use super::http_response::to_response;
+use super::journal::RequestRecord;
 use super::openid;
-use super::operations::{self, timestamp};
-use super::options::EmulatorOptions;
-use super::reply::{ArmError, Reply};
+use super::operation_status::{self, timestamp};
+use super::power;
+use super::reply::{ErrorResponse, Reply};
+use super::request_body::parse_assignment;
 use super::resources;
-use super::respond::to_response;
 use super::route::{self, PrincipalsAction, Route};
-use super::service_state;
-use super::state::EmulatorState;
-use super::throttle::{Buckets, OpClass};
+use super::shared::{Shared, lock};
+use super::throttle::OpClass;
 use super::token::{self, TokenContext};
 use super::versions::{self, check_api_version};
-use super::world::World;
 use crate::vocab::{PrincipalType, ScopeKind};
-
-/// Everything the server shares between connections.
-pub struct Shared {
-    pub world: Mutex<World>,
-    pub seed: Mutex<EmulatorState>,
-    pub counts: Mutex<RequestCounts>,
-    pub requests: Mutex<Vec<RequestRecord>>,
-    pub buckets: Mutex<Buckets>,
-    pub faults: Mutex<Faults>,
-    pub authority: Mutex<TokenAuthority>,
-    pub opts: EmulatorOptions,
-    pub endpoint: String,
-    /// Test hooks need no token when the emulator listens on loopback only.
-    pub loopback: bool,
-}
 
 /// The connection is to be dropped without an answer (an injected reset).
 #[derive(Debug)]
@@ -60,12 +44,6 @@ impl std::fmt::Display for Reset {
 }
 
 impl std::error::Error for Reset {}
-
-/// Locks a mutex, ignoring poisoning (a panicked handler leaves data that is still consistent
-/// enough for an emulator).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Serves one request.
 pub async fn handle(
@@ -249,16 +227,17 @@ fn arm(
             "No HTTP resource was found that matches the request URI '{}{path}'.",
             shared.endpoint
         );
-        return Some(ArmError::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
+        return Some(ErrorResponse::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
     }
     let class = OpClass::from_method(method.as_str());
     let sub = route.subscription().unwrap_or_default().to_string();
     let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
         Ok(r) => r,
         Err(t) => {
-            let reply = ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
-                .reply()
-                .with_header("Retry-After", t.retry_after.as_secs().to_string());
+            let reply =
+                ErrorResponse::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
+                    .reply()
+                    .with_header("Retry-After", t.retry_after.as_secs().to_string());
             let reply = with_remaining(reply, &t.remaining);
             return Some(early_write(shared, route, method, raw, reply));
         }
@@ -323,7 +302,7 @@ fn provider(
                 subscription, id, ..
             },
             "GET",
-        ) => operations::poll(
+        ) => operation_status::poll(
             &mut w,
             subscription,
             id,
@@ -339,13 +318,13 @@ fn provider(
             "GET",
         ) => resources::list_clusters(&w, ctx, subscription, resource_group.as_deref()),
         (Route::Cluster(c), "GET") => resources::get_cluster(&w, c),
-        (Route::ClusterPower(c, a), "POST") => service_state::power(&mut w, ctx, c, *a),
+        (Route::ClusterPower(c, a), "POST") => power::power(&mut w, ctx, c, *a),
         (Route::DatabaseList(c), "GET") => resources::list_databases(&w, ctx, c),
         (Route::Database(c, d), "GET") => resources::get_database(&w, c, d),
         (Route::Database(c, d), "PUT") => databases::put(&mut w, ctx, c, d, raw),
         (Route::Database(c, d), "DELETE") => databases::delete(&mut w, ctx, c, d),
         (Route::Principals(s, a), "POST") => dataplane::handle(&mut w, ctx, s, *a, raw),
-        _ => ArmError::new(
+        _ => ErrorResponse::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             format!("The requested resource does not support http method '{method}'."),
@@ -372,7 +351,7 @@ fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], repl
         _ => return reply,
     };
     let mut w = lock(&shared.world);
-    assignments::record(
+    assignment_operation::record(
         &mut w,
         method.as_str(),
         sp,

@@ -28,13 +28,14 @@
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
-mod assignment_body;
+mod assignment_operation;
+mod assignment_resource;
 mod assignment_update;
 mod assignments;
 mod auth;
 mod b64;
-mod body;
 mod cli;
+mod ctx;
 mod databases;
 mod dataplane;
 mod directory;
@@ -46,18 +47,21 @@ mod graph;
 mod graph_shape;
 mod headers;
 mod hooks;
+mod http_response;
 mod journal;
 mod knobs;
 mod openid;
-mod operations;
+mod operation_status;
 mod options;
 mod paging;
+mod power;
 mod reply;
+mod request_body;
 mod resources;
-mod respond;
 mod route;
 mod server;
 mod service_state;
+mod shared;
 mod state;
 mod throttle;
 mod tls;
@@ -67,7 +71,7 @@ mod vocab;
 mod world;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -77,16 +81,17 @@ pub use cli::{EmulatorArgs, serve};
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use knobs::Knobs;
 pub use options::EmulatorOptions;
+pub use service_state::ClusterPowerState;
 pub use state::{
-    AssignmentState, ClusterPowerState, ClusterState, Credentials, DataPlaneDatabase,
-    DataPlaneState, DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState,
-    FollowerState, PrincipalsModificationKind, demo_state,
+    AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
+    DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, FollowerState,
+    PrincipalsModificationKind, demo_state,
 };
 pub use versions::API_VERSIONS;
 
 pub use vocab::{PrincipalType, Role, ScopeKind};
 
-use dispatch::{Shared, lock};
+use shared::{Shared, lock};
 
 /// A running emulator; stops when dropped or on `shutdown`.
 pub struct Emulator {
@@ -126,35 +131,13 @@ impl Emulator {
             .tempdir()?;
         let ca_cert_path = dir.path().join("emulator-ca.pem");
         std::fs::write(&ca_cert_path, &tls.ca_pem).context("writing the emulator CA")?;
-        let key: [u8; 32] = rand::random();
-        let shared = Arc::new(Shared {
-            world: Mutex::new(world::World::new(
-                &state,
-                options.aad_lag,
-                options.mirror_data_plane,
-            )),
-            authority: Mutex::new(auth::TokenAuthority::new(
-                key,
-                &state.tenant_id,
-                &endpoint,
-                addr.port(),
-            )),
-            seed: Mutex::new(state.clone()),
-            counts: Mutex::default(),
-            requests: Mutex::default(),
-            buckets: Mutex::new(throttle::Buckets::new(
-                options.throttle,
-                options.resource_window,
-            )),
-            faults: Mutex::new(faults::Faults::with_maintenance(
-                options.seed,
-                options.fault_rate,
-                options.maintenance,
-            )),
-            opts: options,
-            endpoint: endpoint.clone(),
+        let shared = Arc::new(Shared::new(
+            &state,
+            options,
+            endpoint.clone(),
+            addr.port(),
             loopback,
-        });
+        ));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, tls.config, shared.clone(), stop_rx));
         Ok(Emulator {

@@ -16,8 +16,6 @@
 //!
 //! and `/{tenant}/oauth2/v2.0/token` → `Token`. Parsing only; no policy.
 
-pub use super::service_state::PowerAction;
-
 /// A cluster as addressed by a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterPath {
@@ -31,6 +29,13 @@ pub struct ClusterPath {
 pub struct ScopePath {
     pub cluster: ClusterPath,
     pub database: Option<String>,
+}
+
+/// `stop` or `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerAction {
+    Stop,
+    Start,
 }
 
 /// `listPrincipals`, `addPrincipals` or `removePrincipals`.

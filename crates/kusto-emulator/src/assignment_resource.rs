@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::world::{Provisioning, ScopeIdx, Stored, World};
 
 #[derive(Serialize)]
-pub struct AssignmentBody {
+pub struct AssignmentResource {
     id: String,
     name: String,
     #[serde(rename = "type")]
@@ -35,7 +35,7 @@ pub struct Properties {
 }
 
 /// The resource as ARM shows it; `resolved` adds what the service fills in after provisioning.
-pub fn body(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentBody {
+pub fn resource(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentResource {
     let c = &w.clusters[s.cluster];
     let base = format!(
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
@@ -92,7 +92,7 @@ pub fn body(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentBod
         }
         p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
     }
-    AssignmentBody {
+    AssignmentResource {
         id,
         name,
         ty,
