@@ -36,26 +36,7 @@ pub struct Properties {
 
 /// The resource as ARM shows it; `resolved` adds what the service fills in after provisioning.
 pub fn resource(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> AssignmentResource {
-    let c = &w.clusters[s.cluster];
-    let base = format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
-        c.subscription, c.resource_group, c.name
-    );
-    let (id, name, ty) = match s.database {
-        None => (
-            format!("{base}/PrincipalAssignments/{}", a.spec.name),
-            format!("{}/{}", c.name, a.spec.name),
-            "Microsoft.Kusto/Clusters/PrincipalAssignments",
-        ),
-        Some(d) => {
-            let db = &c.databases[d].name;
-            (
-                format!("{base}/Databases/{db}/PrincipalAssignments/{}", a.spec.name),
-                format!("{}/{db}/{}", c.name, a.spec.name),
-                "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
-            )
-        }
-    };
+    let (id, name, ty) = identity(w, s, &a.spec.name);
     let mut p = Properties {
         principal_id: a.spec.principal_id.clone(),
         role: a.spec.role.as_str(),
@@ -67,30 +48,7 @@ pub fn resource(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> Assignmen
         provisioning_state: a.provisioning.as_str(),
     };
     if resolved && a.provisioning != Provisioning::Creating {
-        let tenant = a
-            .spec
-            .tenant_id
-            .clone()
-            .unwrap_or_else(|| w.tenant_id.clone());
-        let found = w
-            .directory
-            .resolve(a.spec.principal_type, &a.spec.principal_id, None);
-        p.tenant_name = Some(if tenant.eq_ignore_ascii_case(&w.tenant_id) {
-            w.tenant_name.clone()
-        } else {
-            String::new()
-        });
-        p.tenant_id = Some(tenant);
-        p.principal_name = Some(
-            found
-                .as_ref()
-                .map(|r| r.principal_name.clone())
-                .unwrap_or_default(),
-        );
-        if let Some(mail) = found.as_ref().and_then(|r| r.stored_id.clone()) {
-            p.principal_id = mail;
-        }
-        p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
+        resolve(w, a, &mut p);
     }
     AssignmentResource {
         id,
@@ -98,4 +56,58 @@ pub fn resource(w: &World, s: ScopeIdx, a: &Stored, resolved: bool) -> Assignmen
         ty,
         properties: p,
     }
+}
+
+/// `id`, `name` and `type` of assignment `assignment` in scope `s`, with the service's capitalised
+/// segments.
+fn identity(w: &World, s: ScopeIdx, assignment: &str) -> (String, String, &'static str) {
+    let c = &w.clusters[s.cluster];
+    let base = format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/Clusters/{}",
+        c.subscription, c.resource_group, c.name
+    );
+    match s.database {
+        None => (
+            format!("{base}/PrincipalAssignments/{assignment}"),
+            format!("{}/{assignment}", c.name),
+            "Microsoft.Kusto/Clusters/PrincipalAssignments",
+        ),
+        Some(d) => {
+            let db = &c.databases[d].name;
+            (
+                format!("{base}/Databases/{db}/PrincipalAssignments/{assignment}"),
+                format!("{}/{db}/{assignment}", c.name),
+                "Microsoft.Kusto/Clusters/Databases/PrincipalAssignments",
+            )
+        }
+    }
+}
+
+/// The fields the service resolves through Entra ID: the tenant (and its name when it is the
+/// emulator's), the principal's name and object id, and a user's mail as its `principalId`.
+fn resolve(w: &World, a: &Stored, p: &mut Properties) {
+    let tenant = a
+        .spec
+        .tenant_id
+        .clone()
+        .unwrap_or_else(|| w.tenant_id.clone());
+    let found = w
+        .directory
+        .resolve(a.spec.principal_type, &a.spec.principal_id, None);
+    p.tenant_name = Some(if tenant.eq_ignore_ascii_case(&w.tenant_id) {
+        w.tenant_name.clone()
+    } else {
+        String::new()
+    });
+    p.tenant_id = Some(tenant);
+    p.principal_name = Some(
+        found
+            .as_ref()
+            .map(|r| r.principal_name.clone())
+            .unwrap_or_default(),
+    );
+    if let Some(mail) = found.as_ref().and_then(|r| r.stored_id.clone()) {
+        p.principal_id = mail;
+    }
+    p.aad_object_id = Some(found.map(|r| r.object_id).unwrap_or_default());
 }

@@ -1,11 +1,14 @@
 //! One request in, one response out: the order in which the emulator applies ARM's gates
-//! (token → api-version → route → throttling → faults → the resource provider), the common
-//! response headers, and the request log. Test hooks under `/_emulator/` go to `hooks`.
+//! (token → api-version → route → throttling → faults → the resource provider), the routing table
+//! of the resource provider (`provider`), and the request log. Test hooks under `/_emulator/` go to
+//! `hooks`, Entra ID's endpoints to `token` and `openid`, Graph to `graph`; `http_response` turns
+//! every answer into the HTTP response.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body as HttpBody;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
 use time::OffsetDateTime;
 
@@ -28,7 +31,7 @@ use super::request_body::parse_assignment;
 use super::resources;
 use super::route::{self, PrincipalsAction, Route};
 use super::shared::{Shared, lock};
-use super::throttle::OpClass;
+use super::throttle::{OpClass, Remaining};
 use super::token::{self, TokenContext};
 use super::versions::{self, check_api_version};
 use crate::vocab::{PrincipalType, ScopeKind};
@@ -73,43 +76,9 @@ pub async fn handle(
     if !shared.opts.latency.is_zero() {
         tokio::time::sleep(shared.opts.latency).await;
     }
-    let method = parts.method.as_str().to_string();
-    let outcome = match &route {
-        Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
-        Route::OpenIdConfig { tenant } => {
-            let tid = lock(&shared.world).tenant_id.clone();
-            Some(openid::configuration(&shared.endpoint, &tid, tenant))
-        }
-        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
-        _ if graph_path.is_some() => Some(graph::reply(
-            &shared,
-            &parts.method,
-            &parts.headers,
-            graph_path.as_deref().unwrap_or_default(),
-            &query,
-            &raw,
-        )),
-        _ => arm(
-            &shared,
-            &route,
-            &parts.method,
-            &parts.headers,
-            &query,
-            &path,
-            &raw,
-        ),
-    };
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let status = outcome.as_ref().map_or(0, |r| r.status.as_u16());
-    lock(&shared.requests).push(RequestRecord {
-        at: timestamp(OffsetDateTime::now_utc()),
-        method,
-        path,
-        query,
-        kind: kind.to_string(),
-        status,
-        request_id: request_id.clone(),
-    });
+    let request = (&parts, path.as_str(), query.as_str(), &raw[..]);
+    let outcome = answer(&shared, &route, graph_path.as_deref(), request);
+    let request_id = log_request(&shared, &parts.method, path, query, kind, outcome.as_ref());
     match outcome {
         Some(reply) => {
             let arm = !route.is_entra() && graph_path.is_none();
@@ -121,6 +90,64 @@ pub async fn handle(
         }
         None => Err(Reset),
     }
+}
+
+/// A request's answer by where it goes: Entra ID's endpoints, the Graph stand-in, or ARM through
+/// its gates (`None`: reset the connection). `request` is the request's head, path, query and body.
+fn answer(
+    shared: &Shared,
+    route: &Route,
+    graph_path: Option<&str>,
+    (parts, path, query, raw): (&Parts, &str, &str, &[u8]),
+) -> Option<Reply> {
+    match route {
+        Route::Token { tenant } => Some(token_reply(shared, &parts.method, tenant, raw)),
+        Route::OpenIdConfig { tenant } => {
+            let tid = lock(&shared.world).tenant_id.clone();
+            Some(openid::configuration(&shared.endpoint, &tid, tenant))
+        }
+        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
+        _ if graph_path.is_some() => Some(graph::reply(
+            shared,
+            &parts.method,
+            &parts.headers,
+            graph_path.unwrap_or_default(),
+            query,
+            raw,
+        )),
+        _ => arm(
+            shared,
+            route,
+            &parts.method,
+            &parts.headers,
+            query,
+            path,
+            raw,
+        ),
+    }
+}
+
+/// Appends a served request to the request log (status 0: the connection was reset); returns the
+/// request id it was logged under.
+fn log_request(
+    shared: &Shared,
+    method: &Method,
+    path: String,
+    query: String,
+    kind: &str,
+    outcome: Option<&Reply>,
+) -> String {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    lock(&shared.requests).push(RequestRecord {
+        at: timestamp(OffsetDateTime::now_utc()),
+        method: method.as_str().to_string(),
+        path,
+        query,
+        kind: kind.to_string(),
+        status: outcome.map_or(0, |r| r.status.as_u16()),
+        request_id: request_id.clone(),
+    });
+    request_id
 }
 
 /// The kind a request is counted under.
@@ -182,9 +209,56 @@ fn arm(
     path: &str,
     raw: &[u8],
 ) -> Option<Reply> {
+    let refused = |reply: Reply| Some(early_write(shared, route, method, raw, reply));
+    let (caller, operation_identifier) = match authenticate(shared, headers) {
+        Ok(who) => who,
+        Err(reply) => return refused(reply),
+    };
+    let api_version = match check_api_version(query_param(query, "api-version")) {
+        Ok(v) => v,
+        Err(e) => return refused(e.reply()),
+    };
+    if matches!(route, Route::Unknown) || route.is_entra() {
+        let msg = format!(
+            "No HTTP resource was found that matches the request URI '{}{path}'.",
+            shared.endpoint
+        );
+        return Some(ErrorResponse::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
+    }
+    let class = OpClass::from_method(method.as_str());
+    let remaining = match throttle(shared, route, class) {
+        Ok(r) => r,
+        Err(reply) => return refused(reply),
+    };
+    let fault = lock(&shared.faults).draw();
+    if fault == Some(Fault::Reset) {
+        let reset = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
+        early_write(shared, route, method, raw, Reply::empty(reset));
+        return None;
+    }
+    let fault_reply = fault.and_then(|f| f.reply(class));
+    if let Some(reply) = fault_reply {
+        return refused(reply);
+    }
+    let ctx = request_ctx(shared, &api_version, path, query, &caller, fault);
+    let location_form = query_param(query, "operationResultResponseType")
+        .is_some_and(|v| v.eq_ignore_ascii_case("Location"));
+    let reply = provider(shared, route, method, &ctx, raw, location_form);
+    Some(recorded_headers(
+        with_remaining(reply, &remaining),
+        route,
+        method,
+        &operation_identifier,
+        location_form,
+    ))
+}
+
+/// The bearer token's caller (`appid`) and the operation identifier ARM reports for it, or the
+/// 401 with its `WWW-Authenticate` challenge.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(String, String), Reply> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     let checked = lock(&shared.authority).check(auth);
-    let (caller, operation_identifier) = match checked {
+    match checked {
         Ok(claims) => {
             // As recorded: the caller's tenant and the object id of its service principal.
             let object_id = lock(&shared.world)
@@ -196,7 +270,7 @@ fn arm(
                 claims.tid,
                 uuid::Uuid::new_v4()
             );
-            (claims.appid, ident)
+            Ok((claims.appid, ident))
         }
         Err(e) => {
             let tenant = lock(&shared.world).tenant_id.clone();
@@ -204,58 +278,49 @@ fn arm(
                 "Bearer authorization_uri=\"{}/{tenant}\", error=\"invalid_token\", error_description=\"{}\"",
                 shared.endpoint, e.code
             );
-            return Some(early_write(
-                shared,
-                route,
-                method,
-                raw,
-                e.reply().with_header("WWW-Authenticate", challenge),
-            ));
+            Err(e.reply().with_header("WWW-Authenticate", challenge))
         }
-    };
-    let q = |name: &str| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.into_owned())
-    };
-    let api_version = match check_api_version(q("api-version")) {
-        Ok(v) => v,
-        Err(e) => return Some(early_write(shared, route, method, raw, e.reply())),
-    };
-    if matches!(route, Route::Unknown) || route.is_entra() {
-        let msg = format!(
-            "No HTTP resource was found that matches the request URI '{}{path}'.",
-            shared.endpoint
-        );
-        return Some(ErrorResponse::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
     }
-    let class = OpClass::from_method(method.as_str());
+}
+
+/// A query parameter (names compare without case), decoded.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A token from the subscription's bucket for this class of request, or the 429 with
+/// `Retry-After` and the remaining budgets.
+fn throttle(shared: &Shared, route: &Route, class: OpClass) -> Result<Remaining, Reply> {
     let sub = route.subscription().unwrap_or_default().to_string();
-    let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
-        Ok(r) => r,
+    match lock(&shared.buckets).take(&sub, class, Instant::now()) {
+        Ok(r) => Ok(r),
         Err(t) => {
             let reply =
                 ErrorResponse::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
                     .reply()
                     .with_header("Retry-After", t.retry_after.as_secs().to_string());
-            let reply = with_remaining(reply, &t.remaining);
-            return Some(early_write(shared, route, method, raw, reply));
+            Err(with_remaining(reply, &t.remaining))
         }
-    };
-    let fault = lock(&shared.faults).draw();
-    if fault == Some(Fault::Reset) {
-        let reset = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
-        early_write(shared, route, method, raw, Reply::empty(reset));
-        return None;
     }
-    let fault_reply = fault.and_then(|f| f.reply(class));
-    if let Some(reply) = fault_reply {
-        return Some(early_write(shared, route, method, raw, reply));
-    }
-    let skip = q("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let ctx = Ctx {
+}
+
+/// What the resource provider needs of this request, its knobs and the fault drawn for it.
+fn request_ctx<'a>(
+    shared: &'a Shared,
+    api_version: &'a str,
+    path: &'a str,
+    query: &str,
+    caller: &'a str,
+    fault: Option<Fault>,
+) -> Ctx<'a> {
+    let skip = query_param(query, "$skiptoken")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ctx {
         endpoint: &shared.endpoint,
-        api_version: &api_version,
+        api_version,
         path,
         skip,
         page_size: shared.opts.page_size,
@@ -265,19 +330,9 @@ fn arm(
         refuse_none_follower_writes: shared.opts.refuse_none_follower_writes,
         fail_operation: fault == Some(Fault::FailOperation),
         faults: &shared.faults,
-        caller: &caller,
-        caller_role: q("callerRole"),
-    };
-    let location_form =
-        q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
-    let reply = provider(shared, route, method, &ctx, raw, location_form);
-    Some(recorded_headers(
-        with_remaining(reply, &remaining),
-        route,
-        method,
-        &operation_identifier,
-        location_form,
-    ))
+        caller,
+        caller_role: query_param(query, "callerRole"),
+    }
 }
 
 /// The resource provider proper.

@@ -1,5 +1,6 @@
-//! Long-running operations: what a 201 create or a 202 delete starts, and the operation status
-//! endpoint (`…/locations/{region}/operationResults/{id}`) in both its forms.
+//! The status of long-running operations (what a 201 create or a 202 delete starts; the store keeps
+//! them as `world::Operation`): their two polling URLs, and the operation status endpoint
+//! (`…/locations/{region}/operationResults/{id}`) in both its forms.
 //!
 //! | form                                     | running                 | succeeded        | failed                   |
 //! |------------------------------------------|-------------------------|------------------|--------------------------|

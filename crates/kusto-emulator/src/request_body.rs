@@ -1,5 +1,6 @@
-//! Request bodies of principal assignment writes and check-name, validated with the messages the
-//! real service gives (P8 for an invalid role).
+//! Request bodies read: JSON (for every handler that takes a body), and the bodies of principal
+//! assignment writes and check-name, validated with the messages the real service gives (P8 for an
+//! invalid role). What an assignment looks like in an answer is `assignment_resource`.
 
 use axum::http::StatusCode;
 use serde_json::Value;
