@@ -40,9 +40,11 @@
 //! | | `token`, `openid` | the token endpoint; discovery documents |
 //! | | `graph_shape`, `graph` | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
 //! | | `hooks` | `/_emulator/` test hooks |
-//! | dispatch | `dispatch` | the gates of every request, the routing table, the request log |
+//! | dispatch | `provider` | the resource provider's routing table: route and method → handler |
 //! | | `headers` | the headers the recordings show beyond the common ones |
+//! | | `gates` | an ARM request through every gate: token, api-version, throttling, faults |
 //! | | `http_response` | a `Reply` → one HTTP response, with the headers every answer carries |
+//! | | `dispatch` | one request in, one response out: where it goes, the counts, the request log |
 //! | serving | `server`, `tls` | HTTP/1.1 connections; certificates and TLS |
 //! | | `cli` | `kusto-principals emulator`: the flags and the standalone server |
 //! | | `lib` | `Emulator`: start, stop, inspect |
@@ -94,8 +96,10 @@ mod token;
 
 // dispatch
 mod dispatch;
+mod gates;
 mod headers;
 mod http_response;
+mod provider;
 
 // serving
 mod cli;
