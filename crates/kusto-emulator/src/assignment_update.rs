@@ -1,4 +1,4 @@
-//! A PUT to an assignment name that exists, and how an accepted write's operation may end.
+//! A PUT to an assignment name that exists.
 //!
 //! | PUT of an existing name                    | answer                                                  |
 //! |--------------------------------------------|---------------------------------------------------------|
@@ -7,23 +7,17 @@
 //!
 //! (recorded by Azure Service Operator's live test: an in-place role change answered 200 +
 //! `Accepted` + `Azure-AsyncOperation`, unlike an identical re-PUT.)
-//!
-//! An accepted create, change or delete can still fail in its operation result: an injected fault
-//! (`--fault-rate`) or Kusto's maintenance conflict (`--maintenance-failures`,
-//! `--maintenance-rate`): `Failed` with `ServiceIsInMaintenance` "[Conflict] Cluster '…' is in
-//! process of maintenance for a short period. You may retry to invoke the operation in a few
-//! minutes." (azure-rest-api-specs #18845).
 
 use axum::http::StatusCode;
 
-use super::assignment_body::body;
-use super::assignments::{Ctx, finish_or_wait, injected_failure, record, start};
-use super::body::AssignmentRequest;
-use super::dispatch::lock;
-use super::operations::{OpKind, urls};
-use super::reply::{ArmError, Reply};
+use super::assignment_operation::{finish_or_wait, operation_error, record, start};
+use super::assignment_resource::resource;
+use super::ctx::Ctx;
+use super::operation_status::urls;
+use super::reply::Reply;
+use super::request_body::AssignmentRequest;
 use super::route::ScopePath;
-use super::world::{Provisioning, ScopeIdx, Stored, World};
+use super::world::{OpKind, Provisioning, ScopeIdx, Stored, World};
 
 /// The PUT of an existing assignment `i` of scope `s`.
 pub fn update(
@@ -48,7 +42,7 @@ pub fn update(
             spec: new,
             provisioning: Provisioning::Succeeded,
         };
-        let reply = Reply::json(StatusCode::OK, body(w, s, &echo, false));
+        let reply = Reply::json(StatusCode::OK, resource(w, s, &echo, false));
         record(w, "PUT", sp, name, Some(req), &reply, None);
         return reply;
     }
@@ -57,33 +51,11 @@ pub fn update(
     a.spec = new;
     a.provisioning = Provisioning::Accepted;
     let echo = a.clone();
-    let reply = Reply::json(StatusCode::OK, body(w, s, &echo, false));
+    let reply = Reply::json(StatusCode::OK, resource(w, s, &echo, false));
     let op = start(w, ctx, s, name, OpKind::Add, error);
     w.operations[op].previous = Some(old.spec);
     let (async_url, _) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
     let reply = reply.with_header("Azure-AsyncOperation", async_url);
     finish_or_wait(w, op, sp, name, Some(req), &reply);
     reply
-}
-
-/// How an operation about to start will fail, if it will: an injected fault first, then a
-/// maintenance conflict (each drawn once per operation).
-pub fn operation_error(w: &World, ctx: &Ctx<'_>, s: ScopeIdx, kind: OpKind) -> Option<ArmError> {
-    if ctx.fail_operation {
-        return Some(injected_failure(w, s, kind));
-    }
-    lock(ctx.faults)
-        .maintenance()
-        .then(|| in_maintenance(&w.clusters[s.cluster].name))
-}
-
-/// Kusto's answer while a cluster is in maintenance (azure-rest-api-specs #18845).
-pub fn in_maintenance(cluster: &str) -> ArmError {
-    ArmError::new(
-        StatusCode::CONFLICT,
-        "ServiceIsInMaintenance",
-        format!(
-            "[Conflict] Cluster '{cluster}' is in process of maintenance for a short period. You may retry to invoke the operation in a few minutes."
-        ),
-    )
 }

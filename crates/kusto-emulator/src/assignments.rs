@@ -11,49 +11,21 @@
 //! | DELETE, missing                | 204                                                           |
 //! | GET / list                     | resolved fields (`tenantName`, `principalName`, `aadObjectId`) once provisioned |
 
-use std::sync::Mutex;
-
 use axum::http::StatusCode;
 use serde_json::Value;
-use time::OffsetDateTime;
 
-use super::assignment_body::body;
-use super::assignment_update::{operation_error, update};
-use super::body::{AssignmentRequest, parse_assignment, parse_check_name};
-use super::faults::Faults;
+use super::assignment_operation::{finish_or_wait, operation_error, record, start};
+use super::assignment_resource::resource;
+use super::assignment_update::update;
+use super::ctx::{Ctx, check_write};
 use super::followers;
-use super::journal::WriteRecord;
-use super::operations::{OpKind, Operation, timestamp, urls};
+use super::operation_status::urls;
 use super::paging::page;
-use super::reply::{ArmError, Reply};
+use super::reply::{ErrorResponse, Reply};
+use super::request_body::{AssignmentRequest, parse_assignment, parse_check_name};
 use super::route::ScopePath;
-use super::world::{Provisioning, ScopeIdx, Stored, World, resource_not_found};
+use super::world::{OpKind, Provisioning, ScopeIdx, Stored, World, resource_not_found};
 use crate::vocab::ScopeKind;
-
-/// What a handler needs besides the world.
-pub struct Ctx<'a> {
-    pub endpoint: &'a str,
-    pub api_version: &'a str,
-    /// The request path, for `nextLink`s.
-    pub path: &'a str,
-    /// `$skiptoken` of a list request.
-    pub skip: usize,
-    pub page_size: Option<usize>,
-    pub lro_polls: u32,
-    pub write_conflicts: bool,
-    /// Duplicate checks compare `principalId` strings instead of resolved principals.
-    pub raw_duplicates: bool,
-    /// Writes to `None` followers are refused.
-    pub refuse_none_follower_writes: bool,
-    /// A fault was drawn for this request: an operation it starts will fail.
-    pub fail_operation: bool,
-    /// The fault draws, for maintenance conflicts of the operations a write starts.
-    pub faults: &'a Mutex<Faults>,
-    /// The client (`appid`) of the request's token.
-    pub caller: &'a str,
-    /// The `callerRole` query parameter of a database PUT.
-    pub caller_role: Option<String>,
-}
 
 pub fn list(w: &World, ctx: &Ctx<'_>, sp: &ScopePath) -> Reply {
     let s = match w.find_scope(sp) {
@@ -63,7 +35,7 @@ pub fn list(w: &World, ctx: &Ctx<'_>, sp: &ScopePath) -> Reply {
     let items: Vec<Value> = w
         .assignments(s)
         .iter()
-        .map(|a| serde_json::to_value(body(w, s, a, true)).expect("bodies serialise"))
+        .map(|a| serde_json::to_value(resource(w, s, a, true)).expect("bodies serialise"))
         .collect();
     Reply::json(StatusCode::OK, page(items, ctx))
 }
@@ -74,12 +46,12 @@ pub fn get(w: &World, sp: &ScopePath, name: &str) -> Reply {
         Err(e) => return e.reply(),
     };
     match w.position(s, name) {
-        Some(i) => Reply::json(StatusCode::OK, body(w, s, &w.assignments(s)[i], true)),
+        Some(i) => Reply::json(StatusCode::OK, resource(w, s, &w.assignments(s)[i], true)),
         None => missing(w, s, sp, name).reply(),
     }
 }
 
-fn missing(w: &World, s: ScopeIdx, sp: &ScopePath, name: &str) -> ArmError {
+fn missing(w: &World, s: ScopeIdx, sp: &ScopePath, name: &str) -> ErrorResponse {
     let c = &w.clusters[s.cluster];
     let resource = match s.database {
         None => format!(
@@ -133,7 +105,7 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, sp: &ScopePath, name: &str, raw: &[u8])
             .is_none()
             .then(|| aad_not_found(w, s))
     });
-    let reply = Reply::json(StatusCode::CREATED, body(w, s, &stored, false));
+    let reply = Reply::json(StatusCode::CREATED, resource(w, s, &stored, false));
     w.assignments_mut(s).push(stored);
     let op = start(w, ctx, s, name, OpKind::Add, error);
     let (async_url, _) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
@@ -200,23 +172,6 @@ pub fn check_name(w: &World, sp: &ScopePath, raw: &[u8]) -> Reply {
     )
 }
 
-/// 409 while another operation runs on the cluster (when that knob is on).
-pub fn check_write(w: &World, ctx: &Ctx<'_>, s: ScopeIdx) -> Result<(), ArmError> {
-    match w.busy(s.cluster).filter(|_| ctx.write_conflicts) {
-        None => Ok(()),
-        Some(op) => Err(ArmError::new(
-            StatusCode::CONFLICT,
-            "Conflict",
-            format!(
-                "[Conflict] Cluster '{}' is in process of another operation ('{}', id '{}'). Please retry the operation when it completes.",
-                w.clusters[s.cluster].name,
-                op.kind.operation_kind(op.scope.kind()),
-                op.id
-            ),
-        )),
-    }
-}
-
 /// The same principal may hold a role only once per scope (P5). Whether Azure compares the
 /// resolved principal or the `principalId` strings is not known: by default the emulator compares
 /// the resolved object (a user sent by UPN clashes with the same user sent by object id), and
@@ -227,7 +182,7 @@ fn check_duplicate(
     s: ScopeIdx,
     name: &str,
     r: &AssignmentRequest,
-) -> Result<(), ArmError> {
+) -> Result<(), ErrorResponse> {
     let who = |id: &str| match ctx.raw_duplicates {
         true => id.trim().to_lowercase(),
         false => w.directory.identity(r.principal_type, id),
@@ -241,15 +196,15 @@ fn check_duplicate(
     });
     match clash {
         None => Ok(()),
-        Some(a) => Err(ArmError::bad_request(format!(
+        Some(a) => Err(ErrorResponse::bad_request(format!(
             "Cannot add PrincipalAssignment resource '{name}'. A PrincipalAssignment resource (name: '{}') already exists with the same role and principal id",
             a.spec.name
         ))),
     }
 }
 
-fn aad_not_found(w: &World, s: ScopeIdx) -> ArmError {
-    ArmError::new(
+fn aad_not_found(w: &World, s: ScopeIdx) -> ErrorResponse {
+    ErrorResponse::new(
         StatusCode::NOT_FOUND,
         "ResourceNotFound",
         format!(
@@ -257,85 +212,4 @@ fn aad_not_found(w: &World, s: ScopeIdx) -> ArmError {
             w.clusters[s.cluster].name
         ),
     )
-}
-
-pub fn injected_failure(w: &World, s: ScopeIdx, kind: OpKind) -> ArmError {
-    let action = if kind.is_add() { "add" } else { "drop" };
-    ArmError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "InternalServerError",
-        format!(
-            "[InternalServerError] Failed to run {action} principal assignment action for service Engine-{}. An internal error occurred (emulated fault).",
-            w.clusters[s.cluster].name
-        ),
-    )
-}
-
-/// Registers an operation and its history entry; returns its index.
-pub fn start(
-    w: &mut World,
-    ctx: &Ctx<'_>,
-    s: ScopeIdx,
-    name: &str,
-    kind: OpKind,
-    error: Option<ArmError>,
-) -> usize {
-    let op = Operation {
-        history_index: Some(w.history.len()),
-        ..Operation::begin(&w.clusters[s.cluster], s, name, kind, ctx.lro_polls, error)
-    };
-    w.operations.push(op);
-    w.operations.len() - 1
-}
-
-/// Records the write, then completes the operation at once when no polls are wanted.
-pub fn finish_or_wait(
-    w: &mut World,
-    op: usize,
-    sp: &ScopePath,
-    name: &str,
-    req: Option<&AssignmentRequest>,
-    reply: &Reply,
-) {
-    let id = w.operations[op].id.clone();
-    let method = if w.operations[op].kind.is_add() {
-        "PUT"
-    } else {
-        "DELETE"
-    };
-    record(w, method, sp, name, req, reply, Some(id));
-    if w.operations[op].polls_left == 0 {
-        w.finish(op);
-    }
-}
-
-/// Appends one write to the history.
-pub fn record(
-    w: &mut World,
-    method: &str,
-    sp: &ScopePath,
-    name: &str,
-    req: Option<&AssignmentRequest>,
-    reply: &Reply,
-    op: Option<String>,
-) {
-    let scope = match &sp.database {
-        None => sp.cluster.cluster.clone(),
-        Some(d) => format!("{}/{d}", sp.cluster.cluster),
-    };
-    w.history.push(WriteRecord {
-        at: timestamp(OffsetDateTime::now_utc()),
-        method: method.to_string(),
-        subscription: sp.cluster.subscription.clone(),
-        resource_group: sp.cluster.resource_group.clone(),
-        scope,
-        name: name.to_string(),
-        principal_id: req.map(|r| r.principal_id.clone()),
-        principal_type: req.map(|r| r.principal_type),
-        role: req.map(|r| r.role),
-        status: reply.status.as_u16(),
-        error_code: reply.error_code(),
-        operation_status: op.as_ref().map(|_| "Running".to_string()),
-        operation_id: op,
-    });
 }

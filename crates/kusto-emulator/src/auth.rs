@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::b64;
-use super::reply::ArmError;
+use super::reply::ErrorResponse;
 
 /// The audiences of Microsoft Graph tokens (its URI and its well-known application id).
 pub const GRAPH_AUDIENCES: [&str; 3] = [
@@ -88,12 +88,12 @@ impl TokenAuthority {
     }
 
     /// Checks an `Authorization` header as ARM does.
-    pub fn check(&self, authorization: Option<&str>) -> Result<Claims, ArmError> {
+    pub fn check(&self, authorization: Option<&str>) -> Result<Claims, ErrorResponse> {
         self.check_for(authorization, &self.audiences)
     }
 
     /// Checks an `Authorization` header for Microsoft Graph (its audience, not ARM's).
-    pub fn check_graph(&self, authorization: Option<&str>) -> Result<Claims, ArmError> {
+    pub fn check_graph(&self, authorization: Option<&str>) -> Result<Claims, ErrorResponse> {
         let graph: Vec<String> = GRAPH_AUDIENCES.iter().map(|a| a.to_string()).collect();
         self.check_for(authorization, &graph)
     }
@@ -102,7 +102,7 @@ impl TokenAuthority {
         &self,
         authorization: Option<&str>,
         audiences: &[String],
-    ) -> Result<Claims, ArmError> {
+    ) -> Result<Claims, ErrorResponse> {
         let Some(value) = authorization else {
             return Err(unauthorized(
                 "AuthenticationFailed",
@@ -156,7 +156,7 @@ impl TokenAuthority {
     }
 
     /// Signature and shape only.
-    fn verify(&self, token: &str) -> Result<Claims, ArmError> {
+    fn verify(&self, token: &str) -> Result<Claims, ErrorResponse> {
         let malformed =
             || unauthorized("InvalidAuthenticationToken", "The access token is invalid.");
         let parts: Vec<&str> = token.split('.').collect();
@@ -179,8 +179,8 @@ impl TokenAuthority {
 }
 
 /// A 401 with ARM's error body.
-pub fn unauthorized(code: &str, message: impl Into<String>) -> ArmError {
-    ArmError::new(StatusCode::UNAUTHORIZED, code, message)
+pub fn unauthorized(code: &str, message: impl Into<String>) -> ErrorResponse {
+    ErrorResponse::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
 /// HMAC (RFC 2104) over SHA-256.

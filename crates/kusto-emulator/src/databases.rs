@@ -15,33 +15,15 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::assignments::{Ctx, check_write};
-use super::body::json;
-use super::engine;
-use super::operations::{OpKind, Operation, urls};
-use super::reply::{ArmError, Reply};
+use super::ctx::{Ctx, check_write};
+use super::followers;
+use super::operation_status::urls;
+use super::reply::{ErrorResponse, Reply};
+use super::request_body::json;
 use super::resources::database_body;
 use super::route::ClusterPath;
 use super::service_state::databases_refused;
-use super::state::{AssignmentState, DataPrincipalState};
-use super::world::{Database, Provisioning, ScopeIdx, Stored, World};
-use crate::vocab::{PrincipalType, Role};
-
-impl Database {
-    /// A database as a seed or a create makes it (provisioned, no retention periods set).
-    pub fn new(name: &str, principals: Vec<Stored>, engine: Vec<DataPrincipalState>) -> Database {
-        Database {
-            name: name.to_string(),
-            principals,
-            engine,
-            provisioning: Provisioning::Succeeded,
-            deleted: false,
-            soft_delete_period: None,
-            hot_cache_period: None,
-            follower: None,
-        }
-    }
-}
+use super::world::{Database, OpKind, Operation, Provisioning, ScopeIdx, World};
 
 /// The PUT body's settings.
 struct DatabaseRequest {
@@ -49,18 +31,18 @@ struct DatabaseRequest {
     hot_cache_period: Option<String>,
 }
 
-fn parse(raw: &[u8]) -> Result<DatabaseRequest, ArmError> {
+fn parse(raw: &[u8]) -> Result<DatabaseRequest, ErrorResponse> {
     let v = json(raw)?;
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.is_empty() {
-        return Err(ArmError::new(
+        return Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             "The request content was invalid: the required property 'kind' is missing.",
         ));
     }
     if !kind.eq_ignore_ascii_case("ReadWrite") {
-        return Err(ArmError::bad_request(format!(
+        return Err(ErrorResponse::bad_request(format!(
             "Database kind '{kind}' cannot be created with this operation. Supported kind: 'ReadWrite' (a follower database is attached through an attached database configuration)."
         )));
     }
@@ -76,12 +58,12 @@ fn parse(raw: &[u8]) -> Result<DatabaseRequest, ArmError> {
 }
 
 /// `callerRole`: `Admin` (the default) or `None`; true when the caller is to be made Admin.
-fn caller_admin(value: Option<&str>) -> Result<bool, ArmError> {
+fn caller_admin(value: Option<&str>) -> Result<bool, ErrorResponse> {
     match value {
         None => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("Admin") => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("None") => Ok(false),
-        Some(v) => Err(ArmError::bad_request(format!(
+        Some(v) => Err(ErrorResponse::bad_request(format!(
             "The value '{v}' is not valid for callerRole. Supported values are 'Admin' and 'None'."
         ))),
     }
@@ -90,7 +72,7 @@ fn caller_admin(value: Option<&str>) -> Result<bool, ArmError> {
 /// PUT `…/databases/{db}`.
 pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) -> Reply {
     let checked = w.find_cluster(p, true).and_then(|c| {
-        databases_refused(w, c)?;
+        databases_refused(w.clusters[c].state)?;
         let req = parse(raw)?;
         let admin = caller_admin(ctx.caller_role.as_deref())?;
         Ok((c, req, admin))
@@ -107,7 +89,7 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) 
         if req.hot_cache_period.is_some() {
             database.hot_cache_period = req.hot_cache_period;
         }
-        let followed = super::followers::is_followed(w, c, d);
+        let followed = followers::is_followed(w, c, d);
         let cluster = &w.clusters[c];
         return Reply::json(
             StatusCode::OK,
@@ -161,7 +143,7 @@ fn creating_properties(d: &Database) -> Value {
 pub fn delete(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str) -> Reply {
     let c = match w
         .find_cluster(p, true)
-        .and_then(|c| databases_refused(w, c).map(|()| c))
+        .and_then(|c| databases_refused(w.clusters[c].state).map(|()| c))
     {
         Ok(c) => c,
         Err(e) => return e.reply(),
@@ -199,7 +181,7 @@ fn start(
     let c = &w.clusters[s.cluster];
     let error = ctx.fail_operation.then(|| {
         let action = if kind.is_add() { "create" } else { "delete" };
-        ArmError::new(
+        ErrorResponse::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalServerError",
             format!(
@@ -214,36 +196,6 @@ fn start(
     };
     w.operations.push(op);
     w.operations.len() - 1
-}
-
-/// Applies a finished database operation (the world has marked it finished).
-pub fn finish(w: &mut World, op: usize) {
-    let o = &w.operations[op];
-    let (s, kind, failed, caller) = (o.scope, o.kind, o.error.is_some(), o.caller_admin.clone());
-    let Some(d) = s.database else { return };
-    let database = &mut w.clusters[s.cluster].databases[d];
-    match (kind, failed) {
-        (OpKind::DatabaseCreate, false) => {
-            database.provisioning = Provisioning::Succeeded;
-            if let Some(app) = caller {
-                let spec = AssignmentState {
-                    name: uuid::Uuid::new_v4().to_string(),
-                    principal_id: app,
-                    principal_type: PrincipalType::App,
-                    role: Role::Admin,
-                    tenant_id: None,
-                };
-                database.principals.push(Stored {
-                    spec: spec.clone(),
-                    provisioning: Provisioning::Succeeded,
-                });
-                engine::follow_arm(w, s, None, Some(&spec));
-            }
-        }
-        (OpKind::DatabaseCreate, true) | (OpKind::DatabaseDelete, false) => database.deleted = true,
-        (OpKind::DatabaseDelete, true) => database.provisioning = Provisioning::Succeeded,
-        (OpKind::Add | OpKind::Drop | OpKind::ClusterStop | OpKind::ClusterStart, _) => {}
-    }
 }
 
 #[cfg(test)]

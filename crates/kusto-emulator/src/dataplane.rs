@@ -15,13 +15,13 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::assignments::Ctx;
-use super::body::{invalid_role, json};
+use super::ctx::Ctx;
 use super::directory::synthetic_object_id;
 use super::engine::{self, key};
 use super::followers;
 use super::paging::page;
-use super::reply::{ArmError, Reply};
+use super::reply::{ErrorResponse, Reply};
+use super::request_body::{invalid_role, json};
 use super::route::{PrincipalsAction, ScopePath};
 use super::state::{AssignmentState, DataPrincipalState, fqn_identity, fqn_kind, fqn_prefix};
 use super::world::{Provisioning, ScopeIdx, Stored, World};
@@ -62,10 +62,10 @@ struct Input {
     app_id: String,
 }
 
-fn parse(raw: &[u8]) -> Result<Vec<Input>, ArmError> {
+fn parse(raw: &[u8]) -> Result<Vec<Input>, ErrorResponse> {
     let v = json(raw)?;
     let Some(items) = v.get("value").and_then(Value::as_array) else {
-        return Err(ArmError::new(
+        return Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             "The request content was invalid: the required property 'value' is missing.",
@@ -74,7 +74,7 @@ fn parse(raw: &[u8]) -> Result<Vec<Input>, ArmError> {
     items.iter().map(parse_one).collect()
 }
 
-fn parse_one(p: &Value) -> Result<Input, ArmError> {
+fn parse_one(p: &Value) -> Result<Input, ErrorResponse> {
     let text = |k: &str| {
         p.get(k)
             .and_then(Value::as_str)
@@ -83,14 +83,14 @@ fn parse_one(p: &Value) -> Result<Input, ArmError> {
     };
     let role = Role::parse(text("role"))
         .filter(|r| r.scope_kind() == ScopeKind::Database)
-        .ok_or_else(|| ArmError::bad_request(invalid_role(ScopeKind::Database)))?;
+        .ok_or_else(|| ErrorResponse::bad_request(invalid_role(ScopeKind::Database)))?;
     let ty = PrincipalType::parse(text("type")).ok_or_else(|| {
-        ArmError::bad_request(
+        ErrorResponse::bad_request(
             "Principal type is invalid. Please provide valid principal type (App, Group, User).",
         )
     })?;
     if p.get("name").and_then(Value::as_str).is_none() {
-        return Err(ArmError::new(
+        return Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             "The request content was invalid: the required property 'name' is missing.",
@@ -100,7 +100,7 @@ fn parse_one(p: &Value) -> Result<Input, ArmError> {
     if let Some(f) = &fqn
         && fqn_prefix(f) != Some(ty)
     {
-        return Err(ArmError::bad_request(format!(
+        return Err(ErrorResponse::bad_request(format!(
             "The fqn '{f}' does not name a principal of type '{ty}' (expected '{}=<id>').",
             fqn_kind(ty)
         )));
@@ -114,7 +114,7 @@ fn parse_one(p: &Value) -> Result<Input, ArmError> {
         app_id: text("appId").to_string(),
     };
     if lookup_id(&input).is_empty() {
-        return Err(ArmError::bad_request(format!(
+        return Err(ErrorResponse::bad_request(format!(
             "Principal '{}' has no identifier. Please provide its fqn, or its appId (App) or email (User, Group).",
             input.name
         )));
@@ -143,7 +143,7 @@ fn fqn_tenant(i: &Input) -> Option<String> {
 }
 
 /// The engine principal a request names, resolved as Entra ID would (lag included).
-fn resolve(w: &World, i: &Input) -> Result<DataPrincipalState, ArmError> {
+fn resolve(w: &World, i: &Input) -> Result<DataPrincipalState, ErrorResponse> {
     let id = lookup_id(i);
     let tenant = fqn_tenant(i).unwrap_or_else(|| w.tenant_id.clone());
     if w.directory.is_closed() {
@@ -154,7 +154,7 @@ fn resolve(w: &World, i: &Input) -> Result<DataPrincipalState, ArmError> {
                 PrincipalType::User => "AAD User",
                 PrincipalType::Group => "AAD Group",
             };
-            return Err(ArmError::new(
+            return Err(ErrorResponse::new(
                 StatusCode::BAD_REQUEST,
                 "400-BadRequest",
                 format!(
@@ -199,7 +199,7 @@ fn assignment(
     }
 }
 
-fn add(w: &mut World, s: ScopeIdx, ins: &[Input]) -> Result<(), ArmError> {
+fn add(w: &mut World, s: ScopeIdx, ins: &[Input]) -> Result<(), ErrorResponse> {
     let resolved = ins
         .iter()
         .map(|i| resolve(w, i))
@@ -208,7 +208,7 @@ fn add(w: &mut World, s: ScopeIdx, ins: &[Input]) -> Result<(), ArmError> {
         if w.mirror {
             mirror_add(w, s, &p);
         }
-        if let Some(list) = engine::list_mut(w, s) {
+        if let Some(list) = w.engine_mut(s) {
             engine::append(list, p);
         }
     }
@@ -258,7 +258,7 @@ fn remove(w: &mut World, s: ScopeIdx, ins: &[Input]) {
             .filter(|p| hit(p))
             .map(key)
             .collect();
-        if let Some(list) = engine::list_mut(w, s) {
+        if let Some(list) = w.engine_mut(s) {
             for k in &gone {
                 engine::remove(list, k);
             }

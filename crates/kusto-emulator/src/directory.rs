@@ -196,35 +196,6 @@ impl Directory {
     }
 }
 
-/// Two entries of one type must not answer to one form (id, object id, UPN or mail), or a lookup
-/// would depend on their order.
-pub fn check_entries(entries: &[DirectoryEntry], out: &mut Vec<String>) {
-    let mut seen = std::collections::HashMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        let forms = [
-            Some(e.id.as_str()),
-            Some(e.object_id.as_str()),
-            e.upn.as_deref(),
-            e.mail.as_deref(),
-        ];
-        let mut mine = std::collections::HashSet::new();
-        for form in forms.into_iter().flatten() {
-            let key = (e.principal_type, form.trim().to_lowercase());
-            if !mine.insert(key.clone()) {
-                continue;
-            }
-            if let Some(j) = seen.insert(key, i) {
-                out.push(format!(
-                    "directory entries {} and {} (both {}) are both known as `{form}`",
-                    j + 1,
-                    i + 1,
-                    e.principal_type
-                ));
-            }
-        }
-    }
-}
-
 /// A stable GUID for a principal the open directory has never heard of.
 pub fn synthetic_object_id(ty: PrincipalType, id: &str) -> String {
     stable_guid(&format!("{ty}:{}", id.to_lowercase()))
@@ -291,22 +262,6 @@ mod tests {
             d.resolve(PrincipalType::App, "new-app", Some(Duration::from_secs(5)))
                 .is_some()
         );
-    }
-
-    #[test]
-    fn two_entries_known_by_one_form_are_refused() {
-        let mut a = entry(PrincipalType::User, "a@x.com", None);
-        let mut b = entry(PrincipalType::User, "b@x.com", None);
-        let mut out = Vec::new();
-        check_entries(&[a.clone(), b.clone()], &mut out);
-        assert!(out.is_empty(), "{out:?}");
-        b.mail = Some("A@x.com".into());
-        check_entries(&[a.clone(), b.clone()], &mut out);
-        assert_eq!(out.len(), 1, "{out:?}");
-        a.principal_type = PrincipalType::Group;
-        out.clear();
-        check_entries(&[a, b], &mut out);
-        assert!(out.is_empty(), "types are apart");
     }
 
     #[test]

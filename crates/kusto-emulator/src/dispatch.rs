@@ -1,53 +1,26 @@
-//! One request in, one response out: the order in which the emulator applies ARM's gates
-//! (token → api-version → route → throttling → faults → the resource provider), the common
-//! response headers, and the request log. Test hooks under `/_emulator/` go to `hooks`.
+//! One request in, one response out: where it goes (test hooks under `/_emulator/` to `hooks`, Entra
+//! ID's endpoints to `token` and `openid`, Graph to `graph`, the rest through ARM's `gates`), what
+//! it is counted as, the request log, and `http_response` turning the answer into the HTTP
+//! response.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::Arc;
 
 use axum::body::Body as HttpBody;
-use axum::http::{HeaderMap, Method, Request, Response, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{Method, Request, Response, StatusCode};
 use time::OffsetDateTime;
 
-use super::assignments::{self, Ctx};
-use super::auth::TokenAuthority;
-use super::body::parse_assignment;
-use super::databases;
-use super::dataplane;
-use super::faults::{Fault, Faults};
+use super::gates::arm;
 use super::graph;
-use super::headers::{recorded_headers, with_remaining};
 use super::hooks;
-use super::journal::{RequestCounts, RequestRecord};
+use super::http_response::to_response;
+use super::journal::RequestRecord;
 use super::openid;
-use super::operations::{self, timestamp};
-use super::options::EmulatorOptions;
-use super::reply::{ArmError, Reply};
-use super::resources;
-use super::respond::to_response;
+use super::operation_status::timestamp;
+use super::reply::Reply;
 use super::route::{self, PrincipalsAction, Route};
-use super::service_state;
-use super::state::EmulatorState;
-use super::throttle::{Buckets, OpClass};
+use super::shared::{Shared, lock};
 use super::token::{self, TokenContext};
-use super::versions::{self, check_api_version};
-use super::world::World;
-use crate::vocab::{PrincipalType, ScopeKind};
-
-/// Everything the server shares between connections.
-pub struct Shared {
-    pub world: Mutex<World>,
-    pub seed: Mutex<EmulatorState>,
-    pub counts: Mutex<RequestCounts>,
-    pub requests: Mutex<Vec<RequestRecord>>,
-    pub buckets: Mutex<Buckets>,
-    pub faults: Mutex<Faults>,
-    pub authority: Mutex<TokenAuthority>,
-    pub opts: EmulatorOptions,
-    pub endpoint: String,
-    /// Test hooks need no token when the emulator listens on loopback only.
-    pub loopback: bool,
-}
 
 /// The connection is to be dropped without an answer (an injected reset).
 #[derive(Debug)]
@@ -60,12 +33,6 @@ impl std::fmt::Display for Reset {
 }
 
 impl std::error::Error for Reset {}
-
-/// Locks a mutex, ignoring poisoning (a panicked handler leaves data that is still consistent
-/// enough for an emulator).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Serves one request.
 pub async fn handle(
@@ -95,43 +62,9 @@ pub async fn handle(
     if !shared.opts.latency.is_zero() {
         tokio::time::sleep(shared.opts.latency).await;
     }
-    let method = parts.method.as_str().to_string();
-    let outcome = match &route {
-        Route::Token { tenant } => Some(token_reply(&shared, &parts.method, tenant, &raw)),
-        Route::OpenIdConfig { tenant } => {
-            let tid = lock(&shared.world).tenant_id.clone();
-            Some(openid::configuration(&shared.endpoint, &tid, tenant))
-        }
-        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
-        _ if graph_path.is_some() => Some(graph::reply(
-            &shared,
-            &parts.method,
-            &parts.headers,
-            graph_path.as_deref().unwrap_or_default(),
-            &query,
-            &raw,
-        )),
-        _ => arm(
-            &shared,
-            &route,
-            &parts.method,
-            &parts.headers,
-            &query,
-            &path,
-            &raw,
-        ),
-    };
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let status = outcome.as_ref().map_or(0, |r| r.status.as_u16());
-    lock(&shared.requests).push(RequestRecord {
-        at: timestamp(OffsetDateTime::now_utc()),
-        method,
-        path,
-        query,
-        kind: kind.to_string(),
-        status,
-        request_id: request_id.clone(),
-    });
+    let request = (&parts, path.as_str(), query.as_str(), &raw[..]);
+    let outcome = answer(&shared, &route, graph_path.as_deref(), request);
+    let request_id = log_request(&shared, &parts.method, path, query, kind, outcome.as_ref());
     match outcome {
         Some(reply) => {
             let arm = !route.is_entra() && graph_path.is_none();
@@ -143,6 +76,64 @@ pub async fn handle(
         }
         None => Err(Reset),
     }
+}
+
+/// A request's answer by where it goes: Entra ID's endpoints, the Graph stand-in, or ARM through
+/// its gates (`None`: reset the connection). `request` is the request's head, path, query and body.
+fn answer(
+    shared: &Shared,
+    route: &Route,
+    graph_path: Option<&str>,
+    (parts, path, query, raw): (&Parts, &str, &str, &[u8]),
+) -> Option<Reply> {
+    match route {
+        Route::Token { tenant } => Some(token_reply(shared, &parts.method, tenant, raw)),
+        Route::OpenIdConfig { tenant } => {
+            let tid = lock(&shared.world).tenant_id.clone();
+            Some(openid::configuration(&shared.endpoint, &tid, tenant))
+        }
+        Route::Keys { tenant } => Some(openid::keys(&lock(&shared.world).tenant_id, tenant)),
+        _ if graph_path.is_some() => Some(graph::reply(
+            shared,
+            &parts.method,
+            &parts.headers,
+            graph_path.unwrap_or_default(),
+            query,
+            raw,
+        )),
+        _ => arm(
+            shared,
+            route,
+            &parts.method,
+            &parts.headers,
+            query,
+            path,
+            raw,
+        ),
+    }
+}
+
+/// Appends a served request to the request log (status 0: the connection was reset); returns the
+/// request id it was logged under.
+fn log_request(
+    shared: &Shared,
+    method: &Method,
+    path: String,
+    query: String,
+    kind: &str,
+    outcome: Option<&Reply>,
+) -> String {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    lock(&shared.requests).push(RequestRecord {
+        at: timestamp(OffsetDateTime::now_utc()),
+        method: method.as_str().to_string(),
+        path,
+        query,
+        kind: kind.to_string(),
+        status: outcome.map_or(0, |r| r.status.as_u16()),
+        request_id: request_id.clone(),
+    });
+    request_id
 }
 
 /// The kind a request is counted under.
@@ -191,200 +182,4 @@ fn token_reply(shared: &Shared, method: &Method, tenant: &str, raw: &[u8]) -> Re
         lifetime: shared.opts.token_lifetime,
     };
     token::token(&ctx, tenant, raw).with_header("Cache-Control", "no-store, no-cache")
-}
-
-/// An ARM request through every gate; `None` means reset the connection.
-#[allow(clippy::too_many_arguments)] // reason: one call site; a struct would only rename these
-fn arm(
-    shared: &Shared,
-    route: &Route,
-    method: &Method,
-    headers: &HeaderMap,
-    query: &str,
-    path: &str,
-    raw: &[u8],
-) -> Option<Reply> {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let checked = lock(&shared.authority).check(auth);
-    let (caller, operation_identifier) = match checked {
-        Ok(claims) => {
-            // As recorded: the caller's tenant and the object id of its service principal.
-            let object_id = lock(&shared.world)
-                .directory
-                .entry(PrincipalType::App, &claims.appid)
-                .map_or_else(|| claims.sub.clone(), |e| e.object_id.clone());
-            let ident = format!(
-                "tenantId={},objectId={object_id}/local/{}",
-                claims.tid,
-                uuid::Uuid::new_v4()
-            );
-            (claims.appid, ident)
-        }
-        Err(e) => {
-            let tenant = lock(&shared.world).tenant_id.clone();
-            let challenge = format!(
-                "Bearer authorization_uri=\"{}/{tenant}\", error=\"invalid_token\", error_description=\"{}\"",
-                shared.endpoint, e.code
-            );
-            return Some(early_write(
-                shared,
-                route,
-                method,
-                raw,
-                e.reply().with_header("WWW-Authenticate", challenge),
-            ));
-        }
-    };
-    let q = |name: &str| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.into_owned())
-    };
-    let api_version = match check_api_version(q("api-version")) {
-        Ok(v) => v,
-        Err(e) => return Some(early_write(shared, route, method, raw, e.reply())),
-    };
-    if matches!(route, Route::Unknown) || route.is_entra() {
-        let msg = format!(
-            "No HTTP resource was found that matches the request URI '{}{path}'.",
-            shared.endpoint
-        );
-        return Some(ArmError::new(StatusCode::NOT_FOUND, "NotFound", msg).reply());
-    }
-    let class = OpClass::from_method(method.as_str());
-    let sub = route.subscription().unwrap_or_default().to_string();
-    let remaining = match lock(&shared.buckets).take(&sub, class, Instant::now()) {
-        Ok(r) => r,
-        Err(t) => {
-            let reply = ArmError::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", t.message)
-                .reply()
-                .with_header("Retry-After", t.retry_after.as_secs().to_string());
-            let reply = with_remaining(reply, &t.remaining);
-            return Some(early_write(shared, route, method, raw, reply));
-        }
-    };
-    let fault = lock(&shared.faults).draw();
-    if fault == Some(Fault::Reset) {
-        let reset = StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST);
-        early_write(shared, route, method, raw, Reply::empty(reset));
-        return None;
-    }
-    let fault_reply = fault.and_then(|f| f.reply(class));
-    if let Some(reply) = fault_reply {
-        return Some(early_write(shared, route, method, raw, reply));
-    }
-    let skip = q("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let ctx = Ctx {
-        endpoint: &shared.endpoint,
-        api_version: &api_version,
-        path,
-        skip,
-        page_size: shared.opts.page_size,
-        lro_polls: shared.opts.lro_polls,
-        write_conflicts: shared.opts.write_conflicts,
-        raw_duplicates: shared.opts.raw_duplicates,
-        refuse_none_follower_writes: shared.opts.refuse_none_follower_writes,
-        fail_operation: fault == Some(Fault::FailOperation),
-        faults: &shared.faults,
-        caller: &caller,
-        caller_role: q("callerRole"),
-    };
-    let location_form =
-        q("operationResultResponseType").is_some_and(|v| v.eq_ignore_ascii_case("Location"));
-    let reply = provider(shared, route, method, &ctx, raw, location_form);
-    Some(recorded_headers(
-        with_remaining(reply, &remaining),
-        route,
-        method,
-        &operation_identifier,
-        location_form,
-    ))
-}
-
-/// The resource provider proper.
-fn provider(
-    shared: &Shared,
-    route: &Route,
-    method: &Method,
-    ctx: &Ctx<'_>,
-    raw: &[u8],
-    location_form: bool,
-) -> Reply {
-    let mut w = lock(&shared.world);
-    w.tick(shared.opts.lro_timeout);
-    match (route, method.as_str()) {
-        (Route::AssignmentList(s), "GET") => assignments::list(&w, ctx, s),
-        (Route::Assignment(s, n), "GET") => assignments::get(&w, s, n),
-        (Route::Assignment(s, n), "PUT") => assignments::put(&mut w, ctx, s, n, raw),
-        (Route::Assignment(s, n), "DELETE") => assignments::delete(&mut w, ctx, s, n),
-        (Route::CheckName(s), "POST") => assignments::check_name(&w, s, raw),
-        (
-            Route::OperationResult {
-                subscription, id, ..
-            },
-            "GET",
-        ) => operations::poll(
-            &mut w,
-            subscription,
-            id,
-            location_form,
-            ctx.endpoint,
-            ctx.api_version,
-        ),
-        (
-            Route::ClusterList {
-                subscription,
-                resource_group,
-            },
-            "GET",
-        ) => resources::list_clusters(&w, ctx, subscription, resource_group.as_deref()),
-        (Route::Cluster(c), "GET") => resources::get_cluster(&w, c),
-        (Route::ClusterPower(c, a), "POST") => service_state::power(&mut w, ctx, c, *a),
-        (Route::DatabaseList(c), "GET") => resources::list_databases(&w, ctx, c),
-        (Route::Database(c, d), "GET") => resources::get_database(&w, c, d),
-        (Route::Database(c, d), "PUT") => databases::put(&mut w, ctx, c, d, raw),
-        (Route::Database(c, d), "DELETE") => databases::delete(&mut w, ctx, c, d),
-        (Route::Principals(s, a), "POST") => dataplane::handle(&mut w, ctx, s, *a, raw),
-        _ => ArmError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("The requested resource does not support http method '{method}'."),
-        )
-        .reply(),
-    }
-}
-
-/// A write refused before it reached the resource provider still goes into the write history.
-fn early_write(shared: &Shared, route: &Route, method: &Method, raw: &[u8], reply: Reply) -> Reply {
-    let Route::Assignment(sp, name) = route else {
-        return reply;
-    };
-    let req = match method.as_str() {
-        "PUT" => {
-            let kind = if sp.database.is_some() {
-                ScopeKind::Database
-            } else {
-                ScopeKind::Cluster
-            };
-            parse_assignment(raw, kind, versions::newest()).ok()
-        }
-        "DELETE" => None,
-        _ => return reply,
-    };
-    let mut w = lock(&shared.world);
-    assignments::record(
-        &mut w,
-        method.as_str(),
-        sp,
-        name,
-        req.as_ref(),
-        &reply,
-        None,
-    );
-    if reply.status.as_u16() == 499
-        && let Some(last) = w.history.last_mut()
-    {
-        last.status = 0;
-    }
-    reply
 }

@@ -9,14 +9,14 @@
 //! | `addPrincipals` / `removePrincipals`           | appended / removed; ARM untouched unless mirrored |
 //!
 //! A principal is identified by the kind and id of its fqn (`aaduser=<object id>`), without the
-//! tenant, plus its role. This module never answers HTTP.
+//! tenant, plus its role. This module holds the rules, over plain lists; the store applies them
+//! (`World::follow_arm` when an operation finishes, its snapshot's `data_plane`). It never answers
+//! HTTP.
 
 use super::directory::{Directory, synthetic_object_id};
 use super::state::{
-    AssignmentState, ClusterState, DataPlaneDatabase, DataPlaneState, DataPrincipalState,
-    EmulatorState, fqn_identity, fqn_kind,
+    AssignmentState, ClusterState, DataPrincipalState, EmulatorState, fqn_identity, fqn_kind,
 };
-use super::world::{ScopeIdx, Stored, World};
 use crate::vocab::{PrincipalType, Role};
 
 /// What makes two engine principals the same grant.
@@ -69,10 +69,14 @@ pub fn render(dir: &Directory, tenant_id: &str, a: &AssignmentState) -> DataPrin
 }
 
 /// The engine list a database's ARM assignments make, in their order.
-pub fn derive(dir: &Directory, tenant_id: &str, assignments: &[Stored]) -> Vec<DataPrincipalState> {
+pub fn derive<'a>(
+    dir: &Directory,
+    tenant_id: &str,
+    assignments: impl IntoIterator<Item = &'a AssignmentState>,
+) -> Vec<DataPrincipalState> {
     let mut out = Vec::new();
     for a in assignments {
-        append(&mut out, render(dir, tenant_id, &a.spec));
+        append(&mut out, render(dir, tenant_id, a));
     }
     out
 }
@@ -112,59 +116,6 @@ pub fn seeded(
                     .is_none_or(|s| s.eq_ignore_ascii_case(&c.subscription))
         })
         .map(|d| d.principals.clone())
-}
-
-/// The data-plane section of a snapshot: the lists that differ from what their ARM assignments
-/// alone would make.
-pub fn snapshot(w: &World) -> DataPlaneState {
-    let mut databases = Vec::new();
-    for c in &w.clusters {
-        let ambiguous = w
-            .clusters
-            .iter()
-            .filter(|o| o.name.eq_ignore_ascii_case(&c.name))
-            .count()
-            > 1;
-        for d in c.databases.iter().filter(|d| !d.deleted) {
-            if d.engine != derive(&w.directory, &w.tenant_id, &d.principals) {
-                databases.push(DataPlaneDatabase {
-                    subscription: ambiguous.then(|| c.subscription.clone()),
-                    cluster: c.name.clone(),
-                    database: d.name.clone(),
-                    principals: d.engine.clone(),
-                });
-            }
-        }
-    }
-    DataPlaneState {
-        mirror: w.mirror,
-        databases,
-    }
-}
-
-/// The engine list of a database scope.
-pub fn list_mut(w: &mut World, s: ScopeIdx) -> Option<&mut Vec<DataPrincipalState>> {
-    let d = s.database?;
-    Some(&mut w.clusters[s.cluster].databases[d].engine)
-}
-
-/// An ARM assignment at `s` went from `old` to `new`: the engine follows (cluster scopes have no
-/// engine list of their own).
-pub fn follow_arm(
-    w: &mut World,
-    s: ScopeIdx,
-    old: Option<&AssignmentState>,
-    new: Option<&AssignmentState>,
-) {
-    let old = old.map(|a| render(&w.directory, &w.tenant_id, a));
-    let new = new.map(|a| render(&w.directory, &w.tenant_id, a));
-    let Some(list) = list_mut(w, s) else { return };
-    if let Some(o) = old {
-        remove(list, &key(&o));
-    }
-    if let Some(n) = new {
-        append(list, n);
-    }
 }
 
 #[cfg(test)]

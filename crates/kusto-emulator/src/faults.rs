@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::reply::{ArmError, Reply};
+use super::reply::{ErrorResponse, Reply};
 use super::throttle::OpClass;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub enum Fault {
 impl Fault {
     /// The answer that replaces the real one; `None` for faults that act later or elsewhere.
     pub fn reply(self, class: OpClass) -> Option<Reply> {
-        let err = |status, code, message: String| ArmError::new(status, code, message).reply();
+        let err = |status, code, message: String| ErrorResponse::new(status, code, message).reply();
         match self {
             Fault::Throttled => Some(
                 err(

@@ -1,5 +1,6 @@
-//! Follower databases (kind `ReadOnlyFollowing`, attached from a leader cluster): their state-file
-//! form, their properties on database reads, and what their principals are.
+//! Follower databases (kind `ReadOnlyFollowing`, attached from a leader cluster; their state-file
+//! form is `state::FollowerState`): their properties on database reads, and what their principals
+//! are.
 //!
 //! | `principals_modification_kind` | the engine's principals (`listPrincipals`)           |
 //! |--------------------------------|-------------------------------------------------------|
@@ -15,60 +16,12 @@
 //! `original_database_name` (default: the follower's name); a leader the emulator does not serve
 //! contributes nothing.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::reply::ArmError;
-use super::state::DataPrincipalState;
+use super::engine;
+use super::reply::ErrorResponse;
+use super::state::{DataPrincipalState, FollowerState, PrincipalsModificationKind};
 use super::world::{ScopeIdx, World};
-
-/// `ReadOnlyFollowingDatabaseProperties.principalsModificationKind`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PrincipalsModificationKind {
-    #[default]
-    Union,
-    Replace,
-    None,
-}
-
-impl PrincipalsModificationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalsModificationKind::Union => "Union",
-            PrincipalsModificationKind::Replace => "Replace",
-            PrincipalsModificationKind::None => "None",
-        }
-    }
-}
-
-/// What makes a database a follower, as the state file gives it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FollowerState {
-    /// `/subscriptions/…/resourceGroups/…/providers/Microsoft.Kusto/clusters/{leader}`.
-    pub leader_cluster_resource_id: String,
-    #[serde(default = "default_configuration")]
-    pub attached_database_configuration_name: String,
-    #[serde(default)]
-    pub principals_modification_kind: PrincipalsModificationKind,
-    /// The leader's name of the database (default: the follower's name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original_database_name: Option<String>,
-    /// `Direct` (default), `DataShare` or `Other`.
-    #[serde(default = "default_origin")]
-    pub database_share_origin: String,
-    /// `tableLevelSharingProperties`, shown as given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table_level_sharing: Option<Value>,
-}
-
-fn default_configuration() -> String {
-    "attached-configuration".to_string()
-}
-
-fn default_origin() -> String {
-    "Direct".to_string()
-}
 
 /// The follower properties of a database read (added to the common ones).
 pub fn properties(f: &FollowerState, name: &str, props: &mut Value) {
@@ -133,7 +86,7 @@ pub fn engine_view(w: &World, s: ScopeIdx) -> Vec<DataPrincipalState> {
         PrincipalsModificationKind::Union => {
             let mut out = leaders();
             for p in &db.engine {
-                super::engine::append(&mut out, p.clone());
+                engine::append(&mut out, p.clone());
             }
             out
         }
@@ -141,7 +94,7 @@ pub fn engine_view(w: &World, s: ScopeIdx) -> Vec<DataPrincipalState> {
 }
 
 /// The refusal of a principal-assignment write to a `None` follower, when that knob is on.
-pub fn check_write(w: &World, s: ScopeIdx, refuse_none: bool) -> Result<(), ArmError> {
+pub fn check_write(w: &World, s: ScopeIdx, refuse_none: bool) -> Result<(), ErrorResponse> {
     let Some(d) = s.database else { return Ok(()) };
     let db = &w.clusters[s.cluster].databases[d];
     match &db.follower {
@@ -149,7 +102,7 @@ pub fn check_write(w: &World, s: ScopeIdx, refuse_none: bool) -> Result<(), ArmE
             if refuse_none
                 && f.principals_modification_kind == PrincipalsModificationKind::None =>
         {
-            Err(ArmError::new(
+            Err(ErrorResponse::new(
                 axum::http::StatusCode::BAD_REQUEST,
                 "CannotAlterFollowerDatabase",
                 format!(

@@ -23,12 +23,12 @@ use std::time::Duration;
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::dispatch::{Shared, lock};
 use super::graph_shape::{
     app_id_key, collection, error, no_segment, not_found, open_entry, parse_filter, property, shape,
 };
 use super::reply::Reply;
 use super::route::percent_decode;
+use super::shared::{Shared, lock};
 use super::state::DirectoryEntry;
 use super::world::World;
 use crate::vocab::PrincipalType;

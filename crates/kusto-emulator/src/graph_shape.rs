@@ -132,7 +132,7 @@ pub fn no_segment(path: &str) -> Reply {
 
 /// Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`.
 pub fn error(status: StatusCode, code: &str, message: &str) -> Reply {
-    let date = super::operations::timestamp(time::OffsetDateTime::now_utc());
+    let date = super::operation_status::timestamp(time::OffsetDateTime::now_utc());
     let id = uuid::Uuid::new_v4().to_string();
     Reply::json(
         status,

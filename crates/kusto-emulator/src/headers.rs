@@ -1,4 +1,4 @@
-//! The headers real Kusto answers carry beyond the common ones (see `respond`): the rate-limit
+//! The headers real Kusto answers carry beyond the common ones (see `http_response`): the rate-limit
 //! budgets of each method, the caller's operation identifier, an operation's root activity id and
 //! a cluster's `ETag`, as the recordings show them.
 

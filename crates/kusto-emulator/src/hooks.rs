@@ -12,9 +12,11 @@
 
 use axum::http::{HeaderMap, Method, StatusCode};
 
-use super::dispatch::{Shared, lock};
-use super::reply::{ArmError, Reply};
+use super::reply::{ErrorResponse, Reply};
+use super::shared::{Shared, lock};
 use super::state::EmulatorState;
+use super::throttle::Buckets;
+use super::world::World;
 
 pub fn handle(
     shared: &Shared,
@@ -51,14 +53,14 @@ pub fn handle(
                 {
                     Ok(s) => Some(s),
                     Err(e) => {
-                        return ArmError::bad_request(format!("invalid state: {e:#}")).reply();
+                        return ErrorResponse::bad_request(format!("invalid state: {e:#}")).reply();
                     }
                 }
             };
             reset(shared, state);
             Reply::empty(StatusCode::NO_CONTENT)
         }
-        _ => ArmError::new(
+        _ => ErrorResponse::new(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!("no test hook at `{path}`"),
@@ -73,11 +75,9 @@ pub fn reset(shared: &Shared, state: Option<EmulatorState>) {
     if let Some(s) = state {
         *seed = s;
     }
-    *lock(&shared.world) =
-        super::world::World::new(&seed, shared.opts.aad_lag, shared.opts.mirror_data_plane);
+    *lock(&shared.world) = World::new(&seed, shared.opts.aad_lag, shared.opts.mirror_data_plane);
     lock(&shared.authority).set_tenant(&seed.tenant_id);
     *lock(&shared.counts) = Default::default();
     lock(&shared.requests).clear();
-    *lock(&shared.buckets) =
-        super::throttle::Buckets::new(shared.opts.throttle, shared.opts.resource_window);
+    *lock(&shared.buckets) = Buckets::new(shared.opts.throttle, shared.opts.resource_window);
 }

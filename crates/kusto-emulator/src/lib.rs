@@ -5,69 +5,109 @@
 //! spec; see `docs/emulator.md`), and adds knobs for the hard parts of
 //! production: latency, throttling, faults, Entra ID lag, paging, per-cluster write conflicts.
 //!
-//! | file            | owns                                                          |
-//! |-----------------|---------------------------------------------------------------|
-//! | `state`         | the state YAML (seed and dump)                                |
-//! | `options`, `knobs`, `cli` | the knobs: a builder; the state file's `knobs:` and the flags |
-//! | `tls`, `server` | certificates, TLS, HTTP/1.1 connections                       |
-//! | `dispatch`, `respond`, `headers` | the gates of every request, the request log; headers |
-//! | `route`         | paths → routes                                                |
-//! | `auth`, `b64`, `token`, `openid` | access tokens, the token endpoint, discovery documents |
-//! | `graph`         | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
-//! | `world`, `directory` | clusters, assignments, operations; who resolves in Entra ID |
-//! | `assignments`, `assignment_body`, `body`, `operations`, `resources`, `paging` | the resource provider |
-//! | `assignment_update` | a PUT to a name that exists; how an accepted write's operation ends |
-//! | `reply`         | what a handler answers: status, headers, body; ARM's error bodies |
-//! | `followers`     | follower databases: properties, their engine principals, writes to them |
-//! | `databases`     | database create (the caller becomes Admin, P6) and delete      |
-//! | `engine`, `dataplane` | the databases' data-plane principals (`listPrincipals`, …), P12 |
-//! | `service_state` | cluster states, `stop`/`start`, what a stopped cluster answers |
-//! | `throttle`, `faults` | ARM's token buckets; injected faults                     |
-//! | `journal`, `hooks` | counts, logs, write history; `/_emulator/` test hooks      |
-//! | `vocab`, `versions` | roles, principal types, scope kinds; api-versions and their roles |
+//! The files form layers, foundations first: each imports only from its own layer (without a
+//! circle) or from the layers listed before it.
+//!
+//! | layer | file | owns |
+//! |-------|------|------|
+//! | vocabulary and plain data | `vocab` | roles, principal types, scope kinds |
+//! | | `versions` | the api-versions served and the roles each knows |
+//! | | `reply` | what a handler answers (`Reply`); ARM's error body (`ErrorResponse`) |
+//! | | `route` | paths → routes |
+//! | | `state` | the state YAML (seed and dump): its types, checks, fqns |
+//! | | `service_state` | cluster states and what a cluster that does not serve answers |
+//! | | `journal` | request counts, the request log, the write history |
+//! | | `request_body` | request bodies read: JSON, an assignment PUT, check-name |
+//! | | `directory` | who resolves in Entra ID, and as what |
+//! | | `engine` | the rules of the databases' data-plane principals (P12) |
+//! | | `b64`, `auth` | access tokens: issued, checked |
+//! | | `throttle`, `faults` | ARM's token buckets; injected faults |
+//! | | `options`, `knobs` | the knobs: a builder; the state file's `knobs:` |
+//! | the store | `world` | the live world: clusters, assignments, operations; lookups; finishing operations |
+//! | the request context | `ctx` | what a handler needs besides the world; the 409 of a busy cluster |
+//! | | `shared` | what every connection shares, each behind its lock |
+//! | handlers | `paging` | `nextLink` paging of lists |
+//! | | `followers` | follower databases: properties, their engine principals, writes to them |
+//! | | `assignment_resource` | a principal assignment as ARM shows it |
+//! | | `assignment_operation` | the operation an assignment write starts; the write history entry |
+//! | | `assignment_update` | a PUT to an assignment name that exists |
+//! | | `assignments` | principal assignments: list, get, put, delete, check-name |
+//! | | `databases` | database create (the caller becomes Admin, P6) and delete |
+//! | | `resources` | clusters and databases, read-only |
+//! | | `power` | cluster `stop` and `start` |
+//! | | `operation_status` | polling URLs and the operation status endpoint |
+//! | | `dataplane` | `listPrincipals`, `addPrincipals`, `removePrincipals` |
+//! | | `token`, `openid` | the token endpoint; discovery documents |
+//! | | `graph_shape`, `graph` | a Microsoft Graph stand-in (`/v1.0/users`, `groups`, `servicePrincipals`) |
+//! | | `hooks` | `/_emulator/` test hooks |
+//! | dispatch | `provider` | the resource provider's routing table: route and method → handler |
+//! | | `headers` | the headers the recordings show beyond the common ones |
+//! | | `gates` | an ARM request through every gate: token, api-version, throttling, faults |
+//! | | `http_response` | a `Reply` → one HTTP response, with the headers every answer carries |
+//! | | `dispatch` | one request in, one response out: where it goes, the counts, the request log |
+//! | serving | `server`, `tls` | HTTP/1.1 connections; certificates and TLS |
+//! | | `cli` | `kusto-principals emulator`: the flags and the standalone server |
+//! | | `lib` | `Emulator`: start, stop, inspect |
 //!
 //! The emulator never reads the network beyond its own socket and writes only its CA file.
 
-mod assignment_body;
-mod assignment_update;
-mod assignments;
+// vocabulary and plain data
 mod auth;
 mod b64;
-mod body;
-mod cli;
-mod databases;
-mod dataplane;
 mod directory;
-mod dispatch;
 mod engine;
 mod faults;
-mod followers;
-mod graph;
-mod graph_shape;
-mod headers;
-mod hooks;
 mod journal;
 mod knobs;
-mod openid;
-mod operations;
 mod options;
-mod paging;
 mod reply;
-mod resources;
-mod respond;
+mod request_body;
 mod route;
-mod server;
 mod service_state;
 mod state;
 mod throttle;
-mod tls;
-mod token;
 mod versions;
 mod vocab;
+
+// the store
 mod world;
 
+// the request context
+mod ctx;
+mod shared;
+
+// handlers
+mod assignment_operation;
+mod assignment_resource;
+mod assignment_update;
+mod assignments;
+mod databases;
+mod dataplane;
+mod followers;
+mod graph;
+mod graph_shape;
+mod hooks;
+mod openid;
+mod operation_status;
+mod paging;
+mod power;
+mod resources;
+mod token;
+
+// dispatch
+mod dispatch;
+mod gates;
+mod headers;
+mod http_response;
+mod provider;
+
+// serving
+mod cli;
+mod server;
+mod tls;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -77,16 +117,17 @@ pub use cli::{EmulatorArgs, serve};
 pub use journal::{RequestCounts, RequestRecord, WriteRecord};
 pub use knobs::Knobs;
 pub use options::EmulatorOptions;
+pub use service_state::ClusterPowerState;
 pub use state::{
-    AssignmentState, ClusterPowerState, ClusterState, Credentials, DataPlaneDatabase,
-    DataPlaneState, DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState,
-    FollowerState, PrincipalsModificationKind, demo_state,
+    AssignmentState, ClusterState, Credentials, DataPlaneDatabase, DataPlaneState,
+    DataPrincipalState, DatabaseState, DirectoryEntry, EmulatorState, FollowerState,
+    PrincipalsModificationKind, demo_state,
 };
 pub use versions::API_VERSIONS;
 
 pub use vocab::{PrincipalType, Role, ScopeKind};
 
-use dispatch::{Shared, lock};
+use shared::{Shared, lock};
 
 /// A running emulator; stops when dropped or on `shutdown`.
 pub struct Emulator {
@@ -126,35 +167,13 @@ impl Emulator {
             .tempdir()?;
         let ca_cert_path = dir.path().join("emulator-ca.pem");
         std::fs::write(&ca_cert_path, &tls.ca_pem).context("writing the emulator CA")?;
-        let key: [u8; 32] = rand::random();
-        let shared = Arc::new(Shared {
-            world: Mutex::new(world::World::new(
-                &state,
-                options.aad_lag,
-                options.mirror_data_plane,
-            )),
-            authority: Mutex::new(auth::TokenAuthority::new(
-                key,
-                &state.tenant_id,
-                &endpoint,
-                addr.port(),
-            )),
-            seed: Mutex::new(state.clone()),
-            counts: Mutex::default(),
-            requests: Mutex::default(),
-            buckets: Mutex::new(throttle::Buckets::new(
-                options.throttle,
-                options.resource_window,
-            )),
-            faults: Mutex::new(faults::Faults::with_maintenance(
-                options.seed,
-                options.fault_rate,
-                options.maintenance,
-            )),
-            opts: options,
-            endpoint: endpoint.clone(),
+        let shared = Arc::new(Shared::new(
+            &state,
+            options,
+            endpoint.clone(),
+            addr.port(),
             loopback,
-        });
+        ));
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, tls.config, shared.clone(), stop_rx));
         Ok(Emulator {

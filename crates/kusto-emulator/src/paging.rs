@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::assignments::Ctx;
+use super::ctx::Ctx;
 
 /// One page of `items`, starting at `ctx.skip`; `nextLink` when more follow.
 pub fn page(items: Vec<Value>, ctx: &Ctx<'_>) -> Value {

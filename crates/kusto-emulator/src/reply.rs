@@ -1,7 +1,8 @@
-//! What a handler answers: a status, extra headers and a body, and ARM's `ErrorResponse` bodies.
+//! What a handler answers: a status, extra headers and a body (`Reply`), and ARM's error body
+//! (`ErrorResponse`, as the common-types spec names it).
 //!
-//! Handlers build a `Reply`; `dispatch` adds the headers every ARM response carries and turns it
-//! into one HTTP response. Nothing here touches the network.
+//! Handlers build a `Reply`; `http_response` adds the headers every ARM response carries and turns
+//! it into one HTTP response. Nothing here touches the network.
 
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -68,25 +69,25 @@ impl Reply {
     }
 }
 
-/// An ARM error: the HTTP status and common-types `ErrorResponse` `{error:{code,message}}`.
+/// ARM's error body, common-types `ErrorResponse` `{error:{code,message}}`, with its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArmError {
+pub struct ErrorResponse {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
 }
 
-impl ArmError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ArmError {
-        ArmError {
+impl ErrorResponse {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ErrorResponse {
+        ErrorResponse {
             status,
             code: code.to_string(),
             message: message.into(),
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> ArmError {
-        ArmError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    pub fn bad_request(message: impl Into<String>) -> ErrorResponse {
+        ErrorResponse::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
     /// `{"error":{"code","message"}}`
@@ -99,8 +100,8 @@ impl ArmError {
     }
 }
 
-impl From<ArmError> for Reply {
-    fn from(e: ArmError) -> Reply {
+impl From<ErrorResponse> for Reply {
+    fn from(e: ErrorResponse) -> Reply {
         e.reply()
     }
 }
@@ -111,7 +112,7 @@ mod tests {
 
     #[test]
     fn arm_errors_have_the_common_types_shape() {
-        let r = ArmError::bad_request("no").reply();
+        let r = ErrorResponse::bad_request("no").reply();
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.error_code().as_deref(), Some("BadRequest"));
         match r.body {

@@ -6,11 +6,11 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::assignments::Ctx;
+use super::ctx::Ctx;
 use super::directory::stable_guid;
 use super::followers;
 use super::paging::page;
-use super::reply::{ArmError, Reply};
+use super::reply::{ErrorResponse, Reply};
 use super::route::ClusterPath;
 use super::service_state::databases_refused;
 use super::world::{Cluster, Database, World, not_found};
@@ -145,7 +145,7 @@ pub fn list_clusters(w: &World, ctx: &Ctx<'_>, subscription: &str, rg: Option<&s
     Reply::json(StatusCode::OK, page(items, ctx))
 }
 
-fn subscription_not_found(s: &str) -> ArmError {
+fn subscription_not_found(s: &str) -> ErrorResponse {
     not_found(
         "SubscriptionNotFound",
         format!("The subscription '{s}' could not be found."),
@@ -162,7 +162,7 @@ pub fn get_cluster(w: &World, p: &ClusterPath) -> Reply {
 pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
     match w
         .find_cluster(p, true)
-        .and_then(|c| databases_refused(w, c).map(|()| c))
+        .and_then(|c| databases_refused(w.clusters[c].state).map(|()| c))
     {
         Ok(i) => {
             let c = &w.clusters[i];
@@ -182,7 +182,7 @@ pub fn list_databases(w: &World, ctx: &Ctx<'_>, p: &ClusterPath) -> Reply {
 pub fn get_database(w: &World, p: &ClusterPath, db: &str) -> Reply {
     let found = w
         .find_cluster(p, true)
-        .and_then(|c| databases_refused(w, c).map(|()| c))
+        .and_then(|c| databases_refused(w.clusters[c].state).map(|()| c))
         .and_then(|c| w.find_database(c, p, db, false).map(|d| (c, d)));
     match found {
         Ok((c, d)) => {

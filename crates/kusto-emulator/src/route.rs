@@ -16,8 +16,6 @@
 //!
 //! and `/{tenant}/oauth2/v2.0/token` → `Token`. Parsing only; no policy.
 
-pub use super::service_state::PowerAction;
-
 /// A cluster as addressed by a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterPath {
@@ -31,6 +29,13 @@ pub struct ClusterPath {
 pub struct ScopePath {
     pub cluster: ClusterPath,
     pub database: Option<String>,
+}
+
+/// `stop` or `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerAction {
+    Stop,
+    Start,
 }
 
 /// `listPrincipals`, `addPrincipals` or `removePrincipals`.
@@ -114,40 +119,15 @@ pub fn parse(path: &str) -> Route {
         .collect();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let is = |i: usize, lit: &str| s.get(i).is_some_and(|v| v.eq_ignore_ascii_case(lit));
-    if s.len() == 4 && is(1, "oauth2") && is(2, "v2.0") && is(3, "token") {
-        return Route::Token {
-            tenant: s[0].to_string(),
-        };
-    }
-    if s.len() == 4 && is(1, "v2.0") && is(2, ".well-known") && is(3, "openid-configuration") {
-        return Route::OpenIdConfig {
-            tenant: s[0].to_string(),
-        };
-    }
-    if s.len() == 4 && is(1, "discovery") && is(2, "v2.0") && is(3, "keys") {
-        return Route::Keys {
-            tenant: s[0].to_string(),
-        };
+    if let Some(entra) = parse_entra(&s) {
+        return entra;
     }
     if !is(0, "subscriptions") || s.len() < 5 {
         return Route::Unknown;
     }
     let subscription = s[1].to_string();
     if is(2, "providers") && is(3, "microsoft.kusto") {
-        if s.len() == 5 && is(4, "clusters") {
-            return Route::ClusterList {
-                subscription,
-                resource_group: None,
-            };
-        }
-        if s.len() == 8 && is(4, "locations") && is(6, "operationresults") {
-            return Route::OperationResult {
-                subscription,
-                location: s[5].to_string(),
-                id: s[7].to_string(),
-            };
-        }
-        return Route::Unknown;
+        return parse_under_provider(subscription, &s[4..]);
     }
     if !(is(2, "resourcegroups")
         && is(4, "providers")
@@ -169,6 +149,45 @@ pub fn parse(path: &str) -> Route {
         cluster: s[7].to_string(),
     };
     parse_under_cluster(cluster, &s[8..])
+}
+
+/// Entra ID's paths: `/{tenant}/oauth2/v2.0/token` and the discovery documents.
+fn parse_entra(s: &[&str]) -> Option<Route> {
+    let is = |i: usize, lit: &str| s.get(i).is_some_and(|v| v.eq_ignore_ascii_case(lit));
+    if s.len() != 4 {
+        return None;
+    }
+    let tenant = s[0].to_string();
+    if is(1, "oauth2") && is(2, "v2.0") && is(3, "token") {
+        return Some(Route::Token { tenant });
+    }
+    if is(1, "v2.0") && is(2, ".well-known") && is(3, "openid-configuration") {
+        return Some(Route::OpenIdConfig { tenant });
+    }
+    if is(1, "discovery") && is(2, "v2.0") && is(3, "keys") {
+        return Some(Route::Keys { tenant });
+    }
+    None
+}
+
+/// What follows `/subscriptions/{s}/providers/Microsoft.Kusto`: the subscription's clusters or an
+/// operation's status.
+fn parse_under_provider(subscription: String, rest: &[&str]) -> Route {
+    let is = |i: usize, lit: &str| rest.get(i).is_some_and(|v| v.eq_ignore_ascii_case(lit));
+    if rest.len() == 1 && is(0, "clusters") {
+        return Route::ClusterList {
+            subscription,
+            resource_group: None,
+        };
+    }
+    if rest.len() == 4 && is(0, "locations") && is(2, "operationresults") {
+        return Route::OperationResult {
+            subscription,
+            location: rest[1].to_string(),
+            id: rest[3].to_string(),
+        };
+    }
+    Route::Unknown
 }
 
 fn parse_under_cluster(cluster: ClusterPath, rest: &[&str]) -> Route {

@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::dispatch::{Shared, handle};
+use super::dispatch::handle;
+use super::shared::Shared;
 
 /// Accepts connections until `stop` turns true.
 pub async fn run(

@@ -1,25 +1,18 @@
-//! Cluster states (`properties.state`) and what a cluster that is not running answers, with the
-//! `POST …/clusters/{c}/stop` and `/start` operations that move a cluster between them.
+//! Cluster states (`properties.state`) and what a cluster that is not running answers (the
+//! `POST …/clusters/{c}/stop` and `/start` operations that move a cluster between them are in
+//! `power`).
 //!
 //! | cluster state            | principal assignments, `listPrincipals`, check-name | databases (list, get, put, delete) |
 //! |--------------------------|-----------------------------------------------------|------------------------------------|
 //! | `Running`, `Updating`    | served                                              | served                             |
 //! | any other                | 400 `ClusterNotValidForPrincipals` "[BadRequest] Cluster is in state 'Stopped', cannot retrieve list of principals" | 400 `BadRequest` "Cannot fetch databases while resource is in state 'Stopped'." |
 //!
-//! The cluster itself (GET, list) always answers and shows its state. `stop` on a running cluster
-//! answers 202 and moves it through `Stopping` to `Stopped`; `start` through `Starting` to
-//! `Running`; each is an operation like any other (polls, `Location`, `Azure-AsyncOperation`). A
-//! stop of a cluster that is not running, or a start of one that is not stopped, is refused with
-//! 409 (the exact answer of Azure is not recorded).
+//! The cluster itself (GET, list) always answers and shows its state.
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::assignments::{Ctx, check_write};
-use super::operations::{OpKind, Operation, urls};
-use super::reply::{ArmError, Reply};
-use super::route::ClusterPath;
-use super::world::{ScopeIdx, World};
+use super::reply::ErrorResponse;
 
 /// `ClusterProperties.state`, as the spec lists it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,20 +60,12 @@ impl ClusterPowerState {
     }
 }
 
-/// `stop` or `start`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerAction {
-    Stop,
-    Start,
-}
-
-/// The principal-assignment error of a cluster that does not serve, if it does not.
-pub fn principals_refused(w: &World, cluster: usize) -> Result<(), ArmError> {
-    let state = w.clusters[cluster].state;
+/// The principal-assignment error of a cluster in `state`, if it does not serve.
+pub fn principals_refused(state: ClusterPowerState) -> Result<(), ErrorResponse> {
     if state.serves() {
         return Ok(());
     }
-    Err(ArmError::new(
+    Err(ErrorResponse::new(
         StatusCode::BAD_REQUEST,
         "ClusterNotValidForPrincipals",
         format!(
@@ -90,82 +75,13 @@ pub fn principals_refused(w: &World, cluster: usize) -> Result<(), ArmError> {
     ))
 }
 
-/// The database error of a cluster that does not serve, if it does not.
-pub fn databases_refused(w: &World, cluster: usize) -> Result<(), ArmError> {
-    let state = w.clusters[cluster].state;
+/// The database error of a cluster in `state`, if it does not serve.
+pub fn databases_refused(state: ClusterPowerState) -> Result<(), ErrorResponse> {
     if state.serves() {
         return Ok(());
     }
-    Err(ArmError::bad_request(format!(
+    Err(ErrorResponse::bad_request(format!(
         "Cannot fetch databases while resource is in state '{}'.",
         state.as_str()
     )))
-}
-
-/// POST `…/clusters/{c}/stop` or `/start`.
-pub fn power(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, action: PowerAction) -> Reply {
-    let c = match w.find_cluster(p, false) {
-        Ok(c) => c,
-        Err(e) => return e.reply(),
-    };
-    let scope = ScopeIdx {
-        cluster: c,
-        database: None,
-    };
-    if let Err(e) = check_write(w, ctx, scope) {
-        return e.reply();
-    }
-    let state = w.clusters[c].state;
-    let (from_ok, during, kind) = match action {
-        PowerAction::Stop => (
-            state == ClusterPowerState::Running,
-            ClusterPowerState::Stopping,
-            OpKind::ClusterStop,
-        ),
-        PowerAction::Start => (
-            state == ClusterPowerState::Stopped,
-            ClusterPowerState::Starting,
-            OpKind::ClusterStart,
-        ),
-    };
-    if !from_ok {
-        let verb = if kind == OpKind::ClusterStop {
-            "stop"
-        } else {
-            "start"
-        };
-        return ArmError::new(
-            StatusCode::CONFLICT,
-            "Conflict",
-            format!(
-                "[Conflict] Cannot {verb} cluster '{}' while it is in state '{}'.",
-                w.clusters[c].name,
-                state.as_str()
-            ),
-        )
-        .reply();
-    }
-    w.clusters[c].state = during;
-    let name = w.clusters[c].name.clone();
-    let op = Operation::begin(&w.clusters[c], scope, &name, kind, ctx.lro_polls, None);
-    w.operations.push(op);
-    let i = w.operations.len() - 1;
-    let (async_url, location) = urls(ctx.endpoint, &w.operations[i], ctx.api_version);
-    if w.operations[i].polls_left == 0 {
-        w.finish(i);
-    }
-    Reply::empty(StatusCode::ACCEPTED)
-        .with_header("Location", location)
-        .with_header("Azure-AsyncOperation", async_url)
-}
-
-/// Applies a finished stop or start.
-pub fn finish(w: &mut World, op: usize) {
-    let o = &w.operations[op];
-    let cluster = &mut w.clusters[o.scope.cluster];
-    cluster.state = match o.kind {
-        OpKind::ClusterStop => ClusterPowerState::Stopped,
-        OpKind::ClusterStart => ClusterPowerState::Running,
-        OpKind::Add | OpKind::Drop | OpKind::DatabaseCreate | OpKind::DatabaseDelete => return,
-    };
 }

@@ -29,36 +29,10 @@ pub fn token(ctx: &TokenContext<'_>, tenant: &str, form: &[u8]) -> Reply {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     };
-    if !tenant.eq_ignore_ascii_case(ctx.tenant_id) {
-        return entra_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!(
-                "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
-            ),
-        );
-    }
-    if field("grant_type").as_deref() != Some("client_credentials") {
-        return entra_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            70003,
-            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials only.",
-        );
-    }
-    let client_id = field("client_id").unwrap_or_default();
-    if client_id != ctx.credentials.client_id {
-        return entra_error(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
-                ctx.tenant_name
-            ),
-        );
-    }
+    let client_id = match check_client(ctx, tenant, &field) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
     if let Some(reply) = check_client_proof(ctx, &client_id, &field) {
         return reply;
     }
@@ -83,6 +57,46 @@ pub fn token(ctx: &TokenContext<'_>, tenant: &str, form: &[u8]) -> Reply {
             "access_token": ctx.authority.issue(&client_id, resource, ctx.lifetime),
         }),
     )
+}
+
+/// The tenant must be the emulator's, the grant client credentials and the client the configured
+/// one; the client id when they are.
+fn check_client(
+    ctx: &TokenContext<'_>,
+    tenant: &str,
+    field: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Reply> {
+    if !tenant.eq_ignore_ascii_case(ctx.tenant_id) {
+        return Err(entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        ));
+    }
+    if field("grant_type").as_deref() != Some("client_credentials") {
+        return Err(entra_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "AADSTS70003: The app requested an unsupported grant type. The emulator supports client_credentials only.",
+        ));
+    }
+    let client_id = field("client_id").unwrap_or_default();
+    if client_id != ctx.credentials.client_id {
+        return Err(entra_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+                ctx.tenant_name
+            ),
+        ));
+    }
+    Ok(client_id)
 }
 
 /// The secret must match; an assertion must be a JWT of the right type. `None` when fine.

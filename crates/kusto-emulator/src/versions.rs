@@ -14,7 +14,7 @@
 
 use axum::http::StatusCode;
 
-use crate::reply::ArmError;
+use crate::reply::ErrorResponse;
 use crate::vocab::Role;
 
 /// Oldest first.
@@ -52,9 +52,9 @@ pub fn has_role(version: &str, role: Role) -> bool {
 }
 
 /// `api-version` is required and must be one the emulator serves.
-pub fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
+pub fn check_api_version(v: Option<String>) -> Result<String, ErrorResponse> {
     let Some(v) = v.filter(|v| !v.is_empty()) else {
-        return Err(ArmError::new(
+        return Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
@@ -73,7 +73,7 @@ pub fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
             }
         });
     Err(if date_like {
-        ArmError::new(
+        ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
             format!(
@@ -81,7 +81,7 @@ pub fn check_api_version(v: Option<String>) -> Result<String, ArmError> {
             ),
         )
     } else {
-        ArmError::new(
+        ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidApiVersionParameter",
             format!("The api-version '{v}' is invalid. The supported versions are '{supported}'."),

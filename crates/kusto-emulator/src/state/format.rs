@@ -1,16 +1,12 @@
-//! The emulator's world as a file: the YAML of `examples/emulator-state.yaml`, which seeds the
-//! emulator and is also what its state dump returns.
-//!
-//! This module owns the wire format and its consistency checks; it holds no runtime state.
-
-use std::collections::HashSet;
+//! The state file's format: the types of `examples/emulator-state.yaml`, their defaults, and YAML
+//! in and out (reading checks the result, see `check`).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-pub use super::followers::{FollowerState, PrincipalsModificationKind};
-pub use super::service_state::ClusterPowerState;
 use crate::knobs::Knobs;
-use crate::vocab::{PrincipalType, Role, ScopeKind};
+use crate::service_state::ClusterPowerState;
+use crate::vocab::{PrincipalType, Role};
 
 /// The emulator's world: one Entra ID tenant, its directory, and the clusters it serves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,6 +169,54 @@ pub struct AssignmentState {
     pub tenant_id: Option<String>,
 }
 
+/// `ReadOnlyFollowingDatabaseProperties.principalsModificationKind`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrincipalsModificationKind {
+    #[default]
+    Union,
+    Replace,
+    None,
+}
+
+impl PrincipalsModificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalsModificationKind::Union => "Union",
+            PrincipalsModificationKind::Replace => "Replace",
+            PrincipalsModificationKind::None => "None",
+        }
+    }
+}
+
+/// What makes a database a follower, as the state file gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowerState {
+    /// `/subscriptions/…/resourceGroups/…/providers/Microsoft.Kusto/clusters/{leader}`.
+    pub leader_cluster_resource_id: String,
+    #[serde(default = "default_configuration")]
+    pub attached_database_configuration_name: String,
+    #[serde(default)]
+    pub principals_modification_kind: PrincipalsModificationKind,
+    /// The leader's name of the database (default: the follower's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_database_name: Option<String>,
+    /// `Direct` (default), `DataShare` or `Other`.
+    #[serde(default = "default_origin")]
+    pub database_share_origin: String,
+    /// `tableLevelSharingProperties`, shown as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_level_sharing: Option<Value>,
+}
+
+fn default_configuration() -> String {
+    "attached-configuration".to_string()
+}
+
+fn default_origin() -> String {
+    "Direct".to_string()
+}
+
 fn default_tenant_name() -> String {
     "Default Directory".to_string()
 }
@@ -183,7 +227,7 @@ fn default_location() -> String {
 
 /// The built-in demo state (`examples/emulator-state.yaml`).
 pub fn demo_state() -> EmulatorState {
-    EmulatorState::from_yaml(include_str!("../../../examples/emulator-state.yaml"))
+    EmulatorState::from_yaml(include_str!("../../../../examples/emulator-state.yaml"))
         .expect("the built-in demo state is valid")
 }
 
@@ -208,155 +252,12 @@ impl EmulatorState {
     pub fn to_yaml(&self) -> String {
         serde_yaml::to_string(self).expect("the state serialises")
     }
-
-    /// Checks what the real service would never hold: a role at the wrong scope, two assignments
-    /// with one name in a scope, the same principal and role twice in a scope, two clusters or
-    /// databases with one name, two directory entries of one type known by one name.
-    pub fn check(&self) -> anyhow::Result<()> {
-        let mut problems = self.knobs.problems();
-        let mut clusters = HashSet::new();
-        for c in &self.clusters {
-            let key = format!("{}/{}", c.subscription, c.name).to_lowercase();
-            if !clusters.insert(key) {
-                problems.push(format!("cluster `{}` is listed twice", c.name));
-            }
-            check_scope(&c.name, ScopeKind::Cluster, &c.principals, &mut problems);
-            let mut dbs = HashSet::new();
-            for d in &c.databases {
-                if !dbs.insert(d.name.to_lowercase()) {
-                    problems.push(format!("database `{}/{}` is listed twice", c.name, d.name));
-                }
-                let scope = format!("{}/{}", c.name, d.name);
-                check_scope(&scope, ScopeKind::Database, &d.principals, &mut problems);
-            }
-        }
-        self.check_data_plane(&mut problems);
-        if let Some(entries) = &self.directory {
-            super::directory::check_entries(entries, &mut problems);
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            anyhow::bail!("invalid emulator state: {}", problems.join("; "))
-        }
-    }
-}
-
-impl EmulatorState {
-    fn check_data_plane(&self, out: &mut Vec<String>) {
-        let mut seen = HashSet::new();
-        for d in &self.data_plane.databases {
-            let at = format!("data_plane `{}/{}`", d.cluster, d.database);
-            let clusters: Vec<&ClusterState> = self
-                .clusters
-                .iter()
-                .filter(|c| c.name.eq_ignore_ascii_case(&d.cluster))
-                .filter(|c| {
-                    d.subscription
-                        .as_deref()
-                        .is_none_or(|s| s.eq_ignore_ascii_case(&c.subscription))
-                })
-                .collect();
-            match clusters.as_slice() {
-                [] => out.push(format!("{at}: no such cluster")),
-                [c] if !c
-                    .databases
-                    .iter()
-                    .any(|db| db.name.eq_ignore_ascii_case(&d.database)) =>
-                {
-                    out.push(format!("{at}: no such database"));
-                }
-                [c] => {
-                    let key = format!("{}/{}/{}", c.subscription, c.name, d.database);
-                    if !seen.insert(key.to_lowercase()) {
-                        out.push(format!("{at} is listed twice"));
-                    }
-                }
-                _ => out.push(format!(
-                    "{at}: two clusters have this name; add `subscription`"
-                )),
-            }
-            let mut grants = HashSet::new();
-            for p in &d.principals {
-                if p.role.scope_kind() != ScopeKind::Database {
-                    out.push(format!("{at}: `{}` is not a database role", p.role));
-                }
-                match fqn_prefix(&p.fqn) {
-                    Some(ty) if ty == p.principal_type => {}
-                    _ => out.push(format!(
-                        "{at}: fqn `{}` does not name a {} (`{}=…`)",
-                        p.fqn,
-                        p.principal_type,
-                        fqn_kind(p.principal_type)
-                    )),
-                }
-                if !grants.insert((fqn_identity(&p.fqn), p.role)) {
-                    out.push(format!("{at}: `{}` holds `{}` twice", p.fqn, p.role));
-                }
-            }
-        }
-    }
-}
-
-/// `aaduser`, `aadgroup` or `aadapp`: how an fqn names each principal type.
-pub fn fqn_kind(ty: PrincipalType) -> &'static str {
-    match ty {
-        PrincipalType::User => "aaduser",
-        PrincipalType::Group => "aadgroup",
-        PrincipalType::App => "aadapp",
-    }
-}
-
-/// The principal type an fqn names, if it is well formed.
-pub fn fqn_prefix(fqn: &str) -> Option<PrincipalType> {
-    let (kind, rest) = fqn.split_once('=')?;
-    let id = rest.split(';').next().unwrap_or_default();
-    if id.trim().is_empty() {
-        return None;
-    }
-    [
-        PrincipalType::User,
-        PrincipalType::Group,
-        PrincipalType::App,
-    ]
-    .into_iter()
-    .find(|t| fqn_kind(*t).eq_ignore_ascii_case(kind.trim()))
-}
-
-/// What identifies the principal of an fqn: kind and id, lower case, without the tenant.
-pub fn fqn_identity(fqn: &str) -> String {
-    fqn.split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase()
-}
-
-fn check_scope(scope: &str, kind: ScopeKind, items: &[AssignmentState], out: &mut Vec<String>) {
-    let mut names = HashSet::new();
-    let mut grants = HashSet::new();
-    for a in items {
-        if a.role.scope_kind() != kind {
-            out.push(format!(
-                "`{scope}/{}`: `{}` is not a {kind} role",
-                a.name, a.role
-            ));
-        }
-        if !names.insert(a.name.to_lowercase()) {
-            out.push(format!("`{scope}/{}` is listed twice", a.name));
-        }
-        if !grants.insert((a.principal_id.to_lowercase(), a.role)) {
-            out.push(format!(
-                "`{scope}/{}`: `{}` already holds `{}` in this scope",
-                a.name, a.principal_id, a.role
-            ));
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::PrincipalsModificationKind;
 
     #[test]
     fn the_demo_state_parses_and_round_trips() {
@@ -365,26 +266,6 @@ mod tests {
         assert_eq!(state.clusters[0].databases.len(), 2);
         let again = EmulatorState::from_yaml(&state.to_yaml()).unwrap();
         assert_eq!(again, state);
-    }
-
-    #[test]
-    fn wrong_scope_roles_and_duplicates_are_refused() {
-        let text = r#"
-tenant_id: t
-credentials: {client_id: c, client_secret: s}
-clusters:
-  - subscription: s
-    resource_group: rg
-    name: c1
-    principals:
-      - {name: a, principal_id: p, principal_type: App, role: Admin}
-      - {name: A, principal_id: q, principal_type: App, role: AllDatabasesAdmin}
-      - {name: b, principal_id: Q, principal_type: App, role: AllDatabasesAdmin}
-"#;
-        let err = EmulatorState::from_yaml(text).unwrap_err().to_string();
-        assert!(err.contains("not a cluster role"), "{err}");
-        assert!(err.contains("listed twice"), "{err}");
-        assert!(err.contains("already holds"), "{err}");
     }
 
     #[test]

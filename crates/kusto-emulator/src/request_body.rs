@@ -1,10 +1,11 @@
-//! Request bodies of principal assignment writes and check-name, validated with the messages the
-//! real service gives (P8 for an invalid role).
+//! Request bodies read: JSON (for every handler that takes a body), and the bodies of principal
+//! assignment writes and check-name, validated with the messages the real service gives (P8 for an
+//! invalid role). What an assignment looks like in an answer is `assignment_resource`.
 
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::reply::ArmError;
+use super::reply::ErrorResponse;
 use super::state::AssignmentState;
 use super::versions;
 use crate::vocab::{PrincipalType, Role, ScopeKind};
@@ -39,9 +40,9 @@ impl AssignmentRequest {
     }
 }
 
-pub fn json(raw: &[u8]) -> Result<Value, ArmError> {
+pub fn json(raw: &[u8]) -> Result<Value, ErrorResponse> {
     serde_json::from_slice(raw).map_err(|e| {
-        ArmError::new(
+        ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             format!("The request content was invalid and could not be deserialized: '{e}'."),
@@ -54,10 +55,10 @@ pub fn parse_assignment(
     raw: &[u8],
     kind: ScopeKind,
     api_version: &str,
-) -> Result<AssignmentRequest, ArmError> {
+) -> Result<AssignmentRequest, ErrorResponse> {
     let v = json(raw)?;
     let Some(p) = v.get("properties").filter(|p| p.is_object()) else {
-        return Err(ArmError::new(
+        return Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             "The request content was invalid: the required property 'properties' is missing.",
@@ -72,12 +73,12 @@ pub fn parse_assignment(
     let role = text("role")
         .and_then(Role::parse)
         .filter(|r| r.scope_kind() == kind && versions::has_role(api_version, *r))
-        .ok_or_else(|| ArmError::bad_request(invalid_role(kind)))?;
+        .ok_or_else(|| ErrorResponse::bad_request(invalid_role(kind)))?;
     let principal_type = text("principalType").and_then(PrincipalType::parse).ok_or_else(|| {
-        ArmError::bad_request("Principal type is invalid. Please provide valid principal type (App, Group, User).")
+        ErrorResponse::bad_request("Principal type is invalid. Please provide valid principal type (App, Group, User).")
     })?;
     let principal_id = text("principalId").ok_or_else(|| {
-        ArmError::bad_request("Principal id is invalid. Please provide a valid principal id.")
+        ErrorResponse::bad_request("Principal id is invalid. Please provide a valid principal id.")
     })?;
     Ok(AssignmentRequest {
         principal_id: principal_id.to_string(),
@@ -99,7 +100,7 @@ pub fn invalid_role(kind: ScopeKind) -> &'static str {
 }
 
 /// `{"name","type"}`; the type must name principal assignments at this scope (any case).
-pub fn parse_check_name(raw: &[u8], kind: ScopeKind) -> Result<String, ArmError> {
+pub fn parse_check_name(raw: &[u8], kind: ScopeKind) -> Result<String, ErrorResponse> {
     let v = json(raw)?;
     let expected = match kind {
         ScopeKind::Cluster => "Microsoft.Kusto/clusters/principalAssignments",
@@ -107,13 +108,13 @@ pub fn parse_check_name(raw: &[u8], kind: ScopeKind) -> Result<String, ArmError>
     };
     let ty = v.get("type").and_then(Value::as_str).unwrap_or_default();
     if !ty.eq_ignore_ascii_case(expected) {
-        return Err(ArmError::bad_request(format!(
+        return Err(ErrorResponse::bad_request(format!(
             "The resource type '{ty}' is invalid. The supported type is '{expected}'."
         )));
     }
     match v.get("name").and_then(Value::as_str) {
         Some(n) if !n.trim().is_empty() => Ok(n.to_string()),
-        _ => Err(ArmError::new(
+        _ => Err(ErrorResponse::new(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContent",
             "The request content was invalid: the required property 'name' is missing.",
