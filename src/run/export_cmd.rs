@@ -11,7 +11,7 @@ use crate::arm::ArmClient;
 use crate::cli::ExportArgs;
 use crate::error::{Error, Result};
 use crate::export::ClusterExport as ExportedCluster;
-use crate::model::{ClusterRef, CurrentAssignment, PrincipalType, Scope, is_running};
+use crate::model::{ClusterRef, CurrentAssignment, PrincipalType, Scope};
 
 /// One cluster's export, or why it has none.
 enum Exported {
@@ -127,8 +127,8 @@ async fn select_clusters(client: &ArmClient, args: &ExportArgs) -> Result<Vec<Cl
 }
 
 /// One cluster's assignments and its databases', in the stored form. A stopped cluster (auto-stop
-/// is routine) cannot be read: the export says so and goes on with the rest, decided on its state,
-/// not on the error's text.
+/// is routine) cannot be read: the export says so and goes on with the rest, decided as plan
+/// decides it (`survey::state_of`: on ARM's status, code and the cluster's state, not on text).
 async fn export_cluster(
     client: &ArmClient,
     cluster: ClusterRef,
@@ -140,11 +140,9 @@ async fn export_cluster(
         .await
     {
         Ok(p) => p,
-        Err(e) => match client.cluster_state(&cluster).await {
-            Ok(Some(state)) if !is_running(Some(&state)) => {
-                return Ok(Exported::NotRunning(cluster.cluster.to_string(), state));
-            }
-            _ => return Err(e.into()),
+        Err(e) => match crate::survey::state_of(client, &cluster, &e).await {
+            Some(state) => return Ok(Exported::NotRunning(cluster.cluster.to_string(), state)),
+            None => return Err(e.into()),
         },
     };
     let mut databases = Vec::new();

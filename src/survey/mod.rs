@@ -36,7 +36,8 @@ use crate::model::{ClusterRef, DatabaseInfo, DesiredScope, IgnoreRule, ScopeKind
 use crate::plan::{
     ScopeError, ScopePlan, SpellingNote, follower_problem, not_checked, plan_scope, spelling_notes,
 };
-use cluster_state::state_of;
+use cluster_state::States;
+pub(crate) use cluster_state::state_of;
 use not_found::{explain, name_missing_clusters_once, not_found};
 
 /// Every managed scope's plan, and the grants that name their principal otherwise than Azure.
@@ -186,16 +187,11 @@ async fn explain_failures(
     client: &ArmClient,
     failed: Vec<(DesiredScope, ArmError)>,
 ) -> Result<Vec<ScopePlan>, ArmError> {
-    let mut states: HashMap<ClusterRef, Option<String>> = HashMap::new();
+    let mut states = States::default();
     let mut out = Vec::new();
     for (ds, e) in failed {
-        let c = ds.scope.cluster.clone();
-        if !states.contains_key(&c) {
-            let s = state_of(client, &c, &e).await;
-            states.insert(c.clone(), s);
-        }
-        match &states[&c] {
-            Some(state) => out.push(not_checked(ds, state)),
+        match states.not_running(client, &ds.scope.cluster, &e).await {
+            Some(state) => out.push(not_checked(ds, &state)),
             None => return Err(e),
         }
     }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 
 use crate::arm::{ArmClient, ArmError};
-use crate::model::{ClusterRef, Scope};
+use crate::model::Scope;
 use crate::plan::stale::Listed;
 
-use super::cluster_state::state_of;
+use super::cluster_state::States;
 
 /// Lists each of `scopes`, `parallelism` at a time. A scope that no longer exists is `None`; one
 /// whose cluster is not Running is returned apart with the reason (decided on the cluster's state,
@@ -29,24 +29,17 @@ pub async fn list_saved(
         .await;
     let mut out = Vec::with_capacity(listed.len());
     let mut not_running = BTreeMap::new();
-    let mut states: BTreeMap<ClusterRef, Option<String>> = BTreeMap::new();
+    let mut states = States::default();
     for (scope, now) in listed {
         match now {
             Ok(items) => out.push((scope, Some(items))),
             Err(e) if e.is_not_found() => out.push((scope, None)),
-            Err(e) => {
-                let cluster = scope.cluster.clone();
-                if !states.contains_key(&cluster) {
-                    let state = state_of(client, &cluster, &e).await;
-                    states.insert(cluster.clone(), state);
+            Err(e) => match states.not_running(client, &scope.cluster, &e).await {
+                Some(state) => {
+                    not_running.insert(scope, format!("cluster is {state}"));
                 }
-                match &states[&cluster] {
-                    Some(state) => {
-                        not_running.insert(scope, format!("cluster is {state}"));
-                    }
-                    None => return Err(e),
-                }
-            }
+                None => return Err(e),
+            },
         }
     }
     Ok((out, not_running))

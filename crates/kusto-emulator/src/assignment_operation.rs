@@ -92,9 +92,7 @@ pub fn finish_or_wait(
         "DELETE"
     };
     record(w, method, sp, name, req, reply, Some(id));
-    if w.operations[op].polls_left == 0 {
-        w.finish(op);
-    }
+    w.finish_if_no_polls(op);
 }
 
 /// Appends one write to the history.

@@ -120,9 +120,7 @@ pub fn put(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str, raw: &[u8]) 
     let caller = admin.then(|| ctx.caller.to_string());
     let op = start(w, ctx, scope, db, OpKind::DatabaseCreate, caller);
     let (async_url, _) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
-    if w.operations[op].polls_left == 0 {
-        w.finish(op);
-    }
+    w.finish_if_no_polls(op);
     Reply::json(StatusCode::CREATED, body).with_header("Azure-AsyncOperation", async_url)
 }
 
@@ -162,9 +160,7 @@ pub fn delete(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, db: &str) -> Reply 
     let name = w.clusters[c].databases[d].name.clone();
     let op = start(w, ctx, scope, &name, OpKind::DatabaseDelete, None);
     let (async_url, location) = urls(ctx.endpoint, &w.operations[op], ctx.api_version);
-    if w.operations[op].polls_left == 0 {
-        w.finish(op);
-    }
+    w.finish_if_no_polls(op);
     Reply::empty(StatusCode::ACCEPTED)
         .with_header("Location", location)
         .with_header("Azure-AsyncOperation", async_url)

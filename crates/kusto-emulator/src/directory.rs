@@ -219,10 +219,11 @@ pub fn stable_guid(seed: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn entry(ty: PrincipalType, id: &str, lag: Option<u64>) -> DirectoryEntry {
+    /// A directory entry for tests (also used by `state::check`'s).
+    pub(crate) fn entry(ty: PrincipalType, id: &str, lag: Option<u64>) -> DirectoryEntry {
         DirectoryEntry {
             principal_type: ty,
             id: id.into(),

@@ -64,9 +64,7 @@ pub fn power(w: &mut World, ctx: &Ctx<'_>, p: &ClusterPath, action: PowerAction)
     w.operations.push(op);
     let i = w.operations.len() - 1;
     let (async_url, location) = urls(ctx.endpoint, &w.operations[i], ctx.api_version);
-    if w.operations[i].polls_left == 0 {
-        w.finish(i);
-    }
+    w.finish_if_no_polls(i);
     Reply::empty(StatusCode::ACCEPTED)
         .with_header("Location", location)
         .with_header("Azure-AsyncOperation", async_url)

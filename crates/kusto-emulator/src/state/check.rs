@@ -152,17 +152,7 @@ mod tests {
     use super::*;
     use crate::vocab::PrincipalType;
 
-    fn entry(ty: PrincipalType, id: &str, lag: Option<u64>) -> DirectoryEntry {
-        DirectoryEntry {
-            principal_type: ty,
-            id: id.into(),
-            object_id: format!("obj-{id}"),
-            display_name: "Alice".into(),
-            upn: None,
-            mail: None,
-            lag_secs: lag,
-        }
-    }
+    use crate::directory::tests::entry;
 
     #[test]
     fn wrong_scope_roles_and_duplicates_are_refused() {

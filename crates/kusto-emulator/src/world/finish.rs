@@ -35,6 +35,14 @@ impl World {
         }
     }
 
+    /// Completes a just-started operation at once when it was started to answer no `Running` polls
+    /// (`lro_polls: 0`); otherwise it waits for its polls.
+    pub fn finish_if_no_polls(&mut self, op: usize) {
+        if self.operations[op].polls_left == 0 {
+            self.finish(op);
+        }
+    }
+
     /// Applies a finished operation: a create becomes `Succeeded` (or disappears when it failed), a
     /// delete removes the assignment (or leaves it as it was when it failed). Assignments that come
     /// or go at a database are pushed to its engine principals.
